@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds everything twice (normal, and ASan+UBSan) and runs every test in both.
+# Exit status is non-zero if any build or test failed. Logs go to build*/test.log.
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+./scripts/install-deps.sh || exit 1
+
+declare -A RESULT=()
+failed=0
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  echo "=== configure + build $dir"
+  if cmake -S "$ROOT" -B "$ROOT/$dir" -G Ninja "$@" >"$ROOT/$dir.configure.log" 2>&1 \
+     && ninja -C "$ROOT/$dir"; then
+    return 0
+  fi
+  tail -n 50 "$ROOT/$dir.configure.log" 2>/dev/null
+  return 1
+}
+
+run_tests() {  # run_tests DIR
+  local dir=$1
+  echo "=== ctest $dir"
+  ctest --test-dir "$ROOT/$dir" -j2 --output-on-failure --timeout 900 2>&1 | tee "$ROOT/$dir/test.log"
+  return "${PIPESTATUS[0]}"
+}
+
+mkdir -p build build-asan
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBP_SANITIZE=OFF; then
+  run_tests build || { RESULT[build]="tests FAILED"; failed=1; }
+  : "${RESULT[build]:=ok}"
+else
+  RESULT[build]="build FAILED"; failed=1
+fi
+
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DOBP_SANITIZE=ON; then
+  run_tests build-asan || { RESULT[build-asan]="tests FAILED"; failed=1; }
+  : "${RESULT[build-asan]:=ok}"
+else
+  RESULT[build-asan]="build FAILED"; failed=1
+fi
+
+echo
+echo "================ summary ================"
+for dir in build build-asan; do
+  echo "--- $dir: ${RESULT[$dir]}"
+  if [[ -f $dir/test.log ]]; then
+    # ctest's own summary: from the "% tests passed" line to the end.
+    sed -n '/% tests passed/,$p' "$dir/test.log"
+  fi
+done
+exit "$failed"

@@ -1,0 +1,85 @@
+// Classify() and ParseUse(); ParseSet() lives in set_parser.cc.
+#include "proxyd/sql/classify.h"
+
+#include "absl/status/status.h"
+#include "proxyd/sql/lexer.h"
+
+namespace obp::sql {
+namespace {
+
+// After BEGIN: a transaction start only if nothing but WORK follows
+// (anything else is MariaDB's `BEGIN NOT ATOMIC` compound statement).
+StmtKind ClassifyBegin(Lexer& lex) {
+  Token t = lex.Peek();
+  if (t.IsWord("work")) {
+    lex.Next();
+    t = lex.Peek();
+  }
+  if (t.kind == TokenKind::kEnd || t.IsPunct(';')) return StmtKind::kBegin;
+  return StmtKind::kOther;
+}
+
+// After ROLLBACK: `[WORK] TO [SAVEPOINT] x` only rolls back to a savepoint.
+StmtKind ClassifyRollback(Lexer& lex) {
+  Token t = lex.Next();
+  if (t.IsWord("work")) t = lex.Next();
+  return t.IsWord("to") ? StmtKind::kOther : StmtKind::kRollback;
+}
+
+}  // namespace
+
+StmtKind Classify(absl::string_view body) {
+  Lexer lex(body);
+  const Token first = lex.Next();
+  if (first.kind != TokenKind::kWord) return StmtKind::kOther;
+  // Dispatch on length first: most queries are SELECT/INSERT/UPDATE, which
+  // then cost one comparison.
+  switch (first.text.size()) {
+    case 3:
+      if (first.IsWord("use")) return StmtKind::kUse;
+      if (first.IsWord("set")) {
+        return lex.Next().IsWord("statement") ? StmtKind::kOther : StmtKind::kSet;
+      }
+      break;
+    case 4:
+      if (first.IsWord("kill")) return StmtKind::kProxyAdmin;
+      if (first.IsWord("show")) {
+        return lex.Next().IsWord("proxysession") ? StmtKind::kProxyAdmin : StmtKind::kOther;
+      }
+      break;
+    case 5:
+      if (first.IsWord("begin")) return ClassifyBegin(lex);
+      if (first.IsWord("start")) {
+        return lex.Next().IsWord("transaction") ? StmtKind::kBegin : StmtKind::kOther;
+      }
+      break;
+    case 6:
+      if (first.IsWord("commit")) return StmtKind::kCommit;
+      break;
+    case 8:
+      if (first.IsWord("rollback")) return ClassifyRollback(lex);
+      break;
+    default:
+      break;
+  }
+  return StmtKind::kOther;
+}
+
+absl::StatusOr<std::string> ParseUse(absl::string_view body) {
+  constexpr absl::string_view kExpected = "expected: USE <database>";
+  Lexer lex(body);
+  if (!lex.Next().IsWord("use")) return absl::InvalidArgumentError(kExpected);
+  const Token db = lex.Next();
+  std::string name;
+  if (db.kind == TokenKind::kWord) {
+    name = std::string(db.text);
+  } else if (db.kind == TokenKind::kQuotedIdent) {
+    name = UnquoteIdentifier(db.text);
+  } else {
+    return absl::InvalidArgumentError(kExpected);
+  }
+  if (name.empty() || !ConsumeStatementEnd(lex)) return absl::InvalidArgumentError(kExpected);
+  return name;
+}
+
+}  // namespace obp::sql

@@ -1,0 +1,121 @@
+"""Shared fixtures: two MariaDB backends and a proxyd in front of them (module scope).
+
+Backends "primary" and "replica1" both have users app, alice, bob, admin, carol (password
+<name>_pw) and a database testdb. The proxyd has tenant sys = [primary, replica1] and
+tenant t2 = [replica1]; app, alice, bob in sys, admin (admin = true) in sys, app also in t2.
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import sandbox  # noqa: E402
+
+PASSWORDS = {u: f"{u}_pw" for u in ("app", "alice", "bob", "admin", "carol")}
+
+
+def proxyd_bin() -> str:
+    return sandbox.env_path("PROXYD_BIN")
+
+
+def sanitize() -> bool:
+    return os.environ.get("OBP_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
+
+
+def default_users() -> list:
+    return [
+        {"tenant": "sys", "name": "app", "password": PASSWORDS["app"]},
+        {"tenant": "sys", "name": "alice", "password": PASSWORDS["alice"]},
+        {"tenant": "sys", "name": "bob", "password": PASSWORDS["bob"]},
+        {"tenant": "sys", "name": "admin", "password": PASSWORDS["admin"], "admin": True},
+        {"tenant": "t2", "name": "app", "password": PASSWORDS["app"]},
+    ]
+
+
+@pytest.fixture(scope="module")
+def backends():
+    dbs = {}
+    try:
+        for name in ("primary", "replica1"):
+            db = sandbox.MariaDB(name)
+            dbs[name] = db
+            db.start()
+            for user, pw in PASSWORDS.items():
+                db.create_user(user, pw)
+            db.sql("CREATE DATABASE testdb")
+        yield dbs
+    finally:
+        for db in dbs.values():
+            db.stop()
+
+
+class ProxyFactory:
+    """Starts proxyd nodes; at teardown stops them and checks their logs for sanitizer reports."""
+
+    def __init__(self, backends):
+        self.backends = backends
+        self.nodes = []
+
+    def start(self, tenants=None, users=None, **kw) -> sandbox.Proxyd:
+        if tenants is None:
+            tenants = {"sys": [("primary", self.backends["primary"]),
+                               ("replica1", self.backends["replica1"])],
+                       "t2": [("replica1", self.backends["replica1"])]}
+        p = sandbox.Proxyd(proxyd_bin(), tenants, default_users() if users is None else users, **kw)
+        self.nodes.append(p)
+        return p.start()
+
+    def close(self):
+        errors = []
+        for p in self.nodes:
+            p.stop()
+            try:
+                p.assert_sanitizer_clean()
+            except AssertionError as e:
+                errors.append(str(e))
+            p.cleanup()
+        assert not errors, "\n".join(errors)
+
+
+@pytest.fixture(scope="module")
+def proxy_factory(backends):
+    f = ProxyFactory(backends)
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def proxy(proxy_factory):
+    return proxy_factory.start()
+
+
+@pytest.fixture(scope="module")
+def primary(backends):
+    return backends["primary"]
+
+
+@pytest.fixture(scope="module")
+def replica1(backends):
+    return backends["replica1"]
+
+
+def pconnect(proxy, user="app", password=None, database=None, **kw):
+    """Connects to proxyd as user (password defaults to <user>_pw) with autocommit on."""
+    kw.setdefault("autocommit", True)
+    base = user.split("@")[0]
+    return sandbox.connect(proxy.port, user, PASSWORDS.get(base, "") if password is None
+                           else password, database, **kw)
+
+
+def dconnect(db, user="app", database=None, **kw):
+    """Connects straight to a MariaDB backend, for comparison."""
+    kw.setdefault("autocommit", True)
+    return sandbox.connect(db.port, user, PASSWORDS[user], database, **kw)
+
+
+def query(conn, sql, args=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()

@@ -89,8 +89,9 @@ class HAProxy:
     """haproxy in TCP mode in front of one MariaDB; foreground, so its pid is
     ours to measure and stop."""
 
-    def __init__(self, backend_port, threads=1, maxconn=4000):
+    def __init__(self, backend_port, threads=1, maxconn=4000, wrapper=()):
         self.backend_port = backend_port
+        self.wrapper = list(wrapper)  # e.g. a valgrind command line for profiling
         self.threads = threads
         # haproxy needs two fds per connection and refuses to start otherwise.
         fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -126,9 +127,9 @@ class HAProxy:
         with open(cfg, "w") as f:
             f.write(self.config_text())
         err = open(os.path.join(self._dir, "stderr.log"), "w")
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", cfg],
+        self.proc = subprocess.Popen([*self.wrapper, "haproxy", "-db", "-f", cfg],
                                      stdout=err, stderr=err, stdin=subprocess.DEVNULL)
-        if not wait_port(self.port):
+        if not wait_port(self.port, timeout=60 if self.wrapper else 10):
             self.stop()
             raise RuntimeError(f"haproxy did not listen on {self.port}; see {self._dir}")
         return self

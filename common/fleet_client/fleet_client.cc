@@ -1,0 +1,355 @@
+#include "common/fleet_client/fleet_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/fleet_client/grpc_status.h"
+#include "common/fleet_client/unary_call.h"
+
+namespace obp::fleet {
+
+struct FleetClient::Node {
+  std::string address;
+  std::atomic<uint32_t> id{0};  // 0 until configured or learned
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::SessionService::Stub> stub;
+
+  NodeTarget target() const { return NodeTarget{id.load(std::memory_order_relaxed), address}; }
+  // Records the id a node reports about itself if it was not known.
+  void Learn(uint32_t reported) {
+    uint32_t expected = 0;
+    if (reported != 0) id.compare_exchange_strong(expected, reported, std::memory_order_relaxed);
+  }
+};
+
+namespace {
+
+using Node = FleetClient::Node;
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " file ", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (buf.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " file ", path, " is empty"));
+  }
+  return buf.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const ClientOptions& o) {
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return absl::InvalidArgumentError("a client certificate needs both a cert file and a key file");
+  }
+  const bool tls = o.tls || !o.ca_file.empty() || !o.cert_file.empty();
+  if (!tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!o.ca_file.empty()) {
+    auto ca = ReadPem(o.ca_file, "CA");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  if (!o.cert_file.empty()) {
+    auto cert = ReadPem(o.cert_file, "certificate");
+    if (!cert.ok()) return cert.status();
+    auto key = ReadPem(o.key_file, "key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+UnaryCallSetup SetupFor(const std::shared_ptr<Node>& node, const ClientOptions& o,
+                        absl::Time deadline) {
+  return UnaryCallSetup{node->stub.get(), node, deadline, o.token};
+}
+
+// Merges one more page into the accumulated per-node answer.
+void AppendPage(pb::ListSessionsResponse& into, pb::ListSessionsResponse& page) {
+  into.set_node_id(page.node_id());
+  for (auto& s : *page.mutable_sessions()) *into.add_sessions() = std::move(s);
+}
+
+// Fetches one node's pages one after the other, all under one deadline.
+struct Pager : std::enable_shared_from_this<Pager> {
+  std::shared_ptr<Node> node;
+  std::shared_ptr<const ClientOptions> options;
+  pb::ListSessionsRequest request;
+  absl::Time deadline;
+  int pages = 0;
+  pb::ListSessionsResponse merged;
+  std::function<void(absl::Status, pb::ListSessionsResponse)> report;
+
+  void Next() {
+    auto self = shared_from_this();
+    StartUnary<pb::ListSessionsRequest, pb::ListSessionsResponse>(
+        SetupFor(node, *options, deadline), request,
+        [](pb::SessionService::Stub::async_interface* a, grpc::ClientContext* c,
+           const pb::ListSessionsRequest* req, pb::ListSessionsResponse* resp,
+           std::function<void(grpc::Status)> f) { a->ListSessions(c, req, resp, std::move(f)); },
+        [self](absl::Status status, pb::ListSessionsResponse page) {
+          self->OnPage(std::move(status), page);
+        });
+  }
+
+  void OnPage(absl::Status status, pb::ListSessionsResponse& page) {
+    if (!status.ok()) return report(std::move(status), std::move(merged));
+    node->Learn(page.node_id());
+    AppendPage(merged, page);
+    ++pages;
+    if (page.next_page_token().empty()) return report(absl::OkStatus(), std::move(merged));
+    if (pages >= options->max_pages) {
+      return report(absl::ResourceExhaustedError(absl::StrCat("stopped after ", pages,
+                                                              " pages of sessions")),
+                    std::move(merged));
+    }
+    request.set_page_token(page.next_page_token());
+    Next();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FleetClient>> FleetClient::Create(std::vector<NodeTarget> targets,
+                                                                 ClientOptions options) {
+  if (targets.empty()) return absl::InvalidArgumentError("no nodes given");
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("timeout must be positive");
+  }
+  auto creds = MakeCredentials(options);
+  if (!creds.ok()) return creds.status();
+  grpc::ChannelArguments args;
+  if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
+  std::vector<std::shared_ptr<Node>> nodes;
+  for (auto& t : targets) {
+    if (t.address.empty()) return absl::InvalidArgumentError("empty node address");
+    auto node = std::make_shared<Node>();
+    node->address = t.address;
+    node->id.store(t.id, std::memory_order_relaxed);
+    node->channel = grpc::CreateCustomChannel(t.address, *creds, args);
+    node->stub = pb::SessionService::NewStub(node->channel);
+    nodes.push_back(std::move(node));
+  }
+  return std::unique_ptr<FleetClient>(new FleetClient(
+      std::move(nodes), std::make_shared<const ClientOptions>(std::move(options))));
+}
+
+FleetClient::FleetClient(std::vector<std::shared_ptr<Node>> nodes,
+                         std::shared_ptr<const ClientOptions> options)
+    : nodes_(std::move(nodes)), options_(std::move(options)) {}
+
+FleetClient::~FleetClient() = default;
+
+std::vector<NodeTarget> FleetClient::nodes() const {
+  std::vector<NodeTarget> out;
+  out.reserve(nodes_.size());
+  for (const auto& n : nodes_) out.push_back(n->target());
+  return out;
+}
+
+std::optional<size_t> FleetClient::FindNode(uint32_t node_id) const {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (node_id != 0 && nodes_[i]->id.load(std::memory_order_relaxed) == node_id) return i;
+  }
+  return std::nullopt;
+}
+
+template <class T>
+void FleetClient::FanOut(
+    std::function<void(const std::shared_ptr<Node>&, std::function<void(absl::Status, T)>)> start,
+    AllCallback<T> done) {
+  // Shared by the per-node reports; the last one to arrive calls `done`.
+  struct Gather {
+    absl::Mutex mu;
+    std::vector<NodeResult<T>> results ABSL_GUARDED_BY(mu);
+    size_t pending ABSL_GUARDED_BY(mu) = 0;
+    AllCallback<T> done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->done = std::move(done);
+  {
+    absl::MutexLock lock(&gather->mu);
+    gather->results.resize(nodes_.size());
+    gather->pending = nodes_.size();
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    std::shared_ptr<Node> node = nodes_[i];
+    start(node, [gather, node, i](absl::Status status, T response) {
+      bool last = false;
+      {
+        absl::MutexLock lock(&gather->mu);
+        auto& r = gather->results[i];
+        r.node = node->target();
+        r.status = std::move(status);
+        r.response = std::move(response);
+        last = --gather->pending == 0;
+      }
+      if (!last) return;
+      std::vector<NodeResult<T>> results;
+      {
+        absl::MutexLock lock(&gather->mu);
+        results = std::move(gather->results);
+      }
+      gather->done(std::move(results));
+    });
+  }
+}
+
+void FleetClient::ListSessionsAll(const pb::ListSessionsRequest& request,
+                                  AllCallback<pb::ListSessionsResponse> done) {
+  const absl::Time deadline = absl::Now() + options_->timeout;
+  auto options = options_;
+  FanOut<pb::ListSessionsResponse>(
+      [request, deadline, options](const std::shared_ptr<Node>& node, auto report) {
+        auto pager = std::make_shared<Pager>();
+        pager->node = node;
+        pager->options = options;
+        pager->request = request;
+        pager->deadline = deadline;
+        pager->report = std::move(report);
+        pager->Next();
+      },
+      std::move(done));
+}
+
+void FleetClient::GetNodeInfoAll(AllCallback<pb::GetNodeInfoResponse> done) {
+  const absl::Time deadline = absl::Now() + options_->timeout;
+  auto options = options_;
+  FanOut<pb::GetNodeInfoResponse>(
+      [deadline, options](const std::shared_ptr<Node>& node, auto report) {
+        StartUnary<pb::GetNodeInfoRequest, pb::GetNodeInfoResponse>(
+            SetupFor(node, *options, deadline), pb::GetNodeInfoRequest(),
+            [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+              a->GetNodeInfo(c, req, resp, std::move(f));
+            },
+            [node, report](absl::Status status, pb::GetNodeInfoResponse resp) {
+              const uint32_t configured = node->id.load(std::memory_order_relaxed);
+              if (status.ok() && configured != 0 && resp.node_id() != configured) {
+                status = absl::FailedPreconditionError(
+                    absl::StrCat("node at ", node->address, " says it is node ", resp.node_id(),
+                                 ", expected node ", configured));
+              }
+              if (status.ok()) node->Learn(resp.node_id());
+              report(std::move(status), std::move(resp));
+            });
+      },
+      std::move(done));
+}
+
+void FleetClient::GetAttributesAll(const pb::GetAttributesRequest& request,
+                                   AllCallback<pb::GetAttributesResponse> done) {
+  const absl::Time deadline = absl::Now() + options_->timeout;
+  auto options = options_;
+  FanOut<pb::GetAttributesResponse>(
+      [request, deadline, options](const std::shared_ptr<Node>& node, auto report) {
+        StartUnary<pb::GetAttributesRequest, pb::GetAttributesResponse>(
+            SetupFor(node, *options, deadline), request,
+            [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+              a->GetAttributes(c, req, resp, std::move(f));
+            },
+            [node, report](absl::Status status, pb::GetAttributesResponse resp) {
+              if (status.ok()) node->Learn(resp.node_id());
+              report(std::move(status), std::move(resp));
+            });
+      },
+      std::move(done));
+}
+
+void FleetClient::GetAttributes(size_t node_index, const pb::GetAttributesRequest& request,
+                                OneCallback<pb::GetAttributesResponse> done) {
+  auto node = nodes_.at(node_index);
+  StartUnary<pb::GetAttributesRequest, pb::GetAttributesResponse>(
+      SetupFor(node, *options_, absl::Now() + options_->timeout), request,
+      [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+        a->GetAttributes(c, req, resp, std::move(f));
+      },
+      [done = std::move(done)](absl::Status status, pb::GetAttributesResponse resp) {
+        if (!status.ok()) return done(std::move(status));
+        done(std::move(resp));
+      });
+}
+
+void FleetClient::KillSession(size_t node_index, const pb::KillSessionRequest& request,
+                              OneCallback<pb::KillSessionResponse> done) {
+  auto node = nodes_.at(node_index);
+  StartUnary<pb::KillSessionRequest, pb::KillSessionResponse>(
+      SetupFor(node, *options_, absl::Now() + options_->timeout), request,
+      [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+        a->KillSession(c, req, resp, std::move(f));
+      },
+      [done = std::move(done)](absl::Status status, pb::KillSessionResponse resp) {
+        if (!status.ok()) return done(std::move(status));
+        done(std::move(resp));
+      });
+}
+
+void FleetClient::GetNodeInfo(size_t node_index, OneCallback<pb::GetNodeInfoResponse> done) {
+  auto node = nodes_.at(node_index);
+  StartUnary<pb::GetNodeInfoRequest, pb::GetNodeInfoResponse>(
+      SetupFor(node, *options_, absl::Now() + options_->timeout), pb::GetNodeInfoRequest(),
+      [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+        a->GetNodeInfo(c, req, resp, std::move(f));
+      },
+      [node, done = std::move(done)](absl::Status status, pb::GetNodeInfoResponse resp) {
+        if (!status.ok()) return done(std::move(status));
+        node->Learn(resp.node_id());
+        done(std::move(resp));
+      });
+}
+
+// --- blocking forms: start the async call and wait for its one callback ---
+
+namespace {
+
+template <class R, class Start>
+R Wait(Start start) {
+  absl::Notification done;
+  std::optional<R> out;
+  start([&](R r) {
+    out.emplace(std::move(r));
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return *std::move(out);
+}
+
+}  // namespace
+
+std::vector<NodeResult<pb::ListSessionsResponse>> FleetClient::ListSessionsAllSync(
+    const pb::ListSessionsRequest& request) {
+  return Wait<std::vector<NodeResult<pb::ListSessionsResponse>>>(
+      [&](auto cb) { ListSessionsAll(request, std::move(cb)); });
+}
+
+std::vector<NodeResult<pb::GetNodeInfoResponse>> FleetClient::GetNodeInfoAllSync() {
+  return Wait<std::vector<NodeResult<pb::GetNodeInfoResponse>>>(
+      [&](auto cb) { GetNodeInfoAll(std::move(cb)); });
+}
+
+ResolveResult FleetClient::ResolveConnectionIdSync(uint64_t connection_id,
+                                                   const std::string& backend) {
+  return Wait<ResolveResult>(
+      [&](auto cb) { ResolveConnectionId(connection_id, backend, std::move(cb)); });
+}
+
+absl::StatusOr<pb::GetAttributesResponse> FleetClient::GetAttributesSync(
+    size_t node_index, const pb::GetAttributesRequest& request) {
+  return Wait<absl::StatusOr<pb::GetAttributesResponse>>(
+      [&](auto cb) { GetAttributes(node_index, request, std::move(cb)); });
+}
+
+absl::StatusOr<pb::KillSessionResponse> FleetClient::KillSessionSync(
+    size_t node_index, const pb::KillSessionRequest& request) {
+  return Wait<absl::StatusOr<pb::KillSessionResponse>>(
+      [&](auto cb) { KillSession(node_index, request, std::move(cb)); });
+}
+
+}  // namespace obp::fleet

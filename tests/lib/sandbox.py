@@ -361,5 +361,6 @@ def mariadb_cli(port: int, user: str, password: str, sql: str, *args: str,
     """Runs the `mariadb` CLI against 127.0.0.1:port; extra args go before -e."""
     cmd = [MARIADB_CLI, "--no-defaults", "--protocol=tcp", "-h127.0.0.1", f"-P{port}",
            f"-u{user}", f"-p{password}", *args, "-e", sql]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run(cmd, capture_output=True, text=True, errors="surrogateescape",
+                          timeout=timeout,
                           stdin=subprocess.DEVNULL)

@@ -1,0 +1,161 @@
+"""SPEC §2 routing: hints pick a backend, session state follows the client, transactions pin,
+an unreachable backend gives 2003 and leaves the session usable."""
+
+import pymysql
+import pytest
+
+from conftest import PASSWORDS, pconnect, query
+import sandbox
+
+HINT = "/*+ proxyd: backend={} */ "
+
+
+def test_hint_routes(proxy, primary, replica1):
+    conn = pconnect(proxy)
+    assert query(conn, "SELECT @@port") == ((primary.port,),)
+    assert query(conn, HINT.format("replica1") + "SELECT @@port") == ((replica1.port,),)
+    # Without a hint the next statement goes to the first backend again.
+    assert query(conn, "SELECT @@port") == ((primary.port,),)
+    assert query(conn, HINT.format("primary") + "SELECT @@port") == ((primary.port,),)
+    conn.close()
+
+
+def test_hint_position(proxy, primary, replica1):
+    conn = pconnect(proxy)
+    variants = ["  " + HINT.format("replica1") + "SELECT @@port",
+                "/* note */ " + HINT.format("replica1") + "SELECT @@port",
+                "/*+ proxyd: backend=replica1 */SELECT @@port",
+                HINT.format("replica1") + "select @@port;"]
+    for sql in variants:
+        assert query(conn, sql) == ((replica1.port,),), sql
+    # After the first keyword it is just a comment, forwarded with the statement.
+    assert query(conn, "SELECT " + HINT.format("replica1") + "@@port") == ((primary.port,),)
+    conn.close()
+
+
+def test_unknown_backend_names_backends(proxy, primary):
+    conn = pconnect(proxy)
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        query(conn, HINT.format("nope") + "SELECT 1")
+    msg = str(e.value.args[1])
+    assert "nope" in msg and "primary" in msg and "replica1" in msg, msg
+    assert query(conn, "SELECT @@port") == ((primary.port,),)
+    conn.close()
+
+
+def test_hint_respects_tenant(proxy, replica1):
+    """t2 has only replica1: naming sys's primary from t2 is unknown there."""
+    conn = sandbox.connect(proxy.port, "app@t2", PASSWORDS["app"], autocommit=True)
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        query(conn, HINT.format("primary") + "SELECT @@port")
+    assert "replica1" in str(e.value.args[1])
+    assert query(conn, "SELECT @@port") == ((replica1.port,),)
+    conn.close()
+
+
+def test_state_follows_to_other_backend(proxy, replica1):
+    conn = pconnect(proxy)
+    for stmt in ("USE testdb", "SET NAMES latin1", "SET autocommit=0",
+                 "SET SESSION sql_mode='ANSI_QUOTES'", "SET @@session.wait_timeout=1234"):
+        query(conn, stmt)
+    got = query(conn, HINT.format("replica1") + "SELECT @@port, DATABASE(), @@character_set_client,"
+                " @@character_set_connection, @@character_set_results, @@autocommit, @@sql_mode,"
+                " @@wait_timeout")
+    assert got == ((replica1.port, "testdb", "latin1", "latin1", "latin1", 0, "ANSI_QUOTES", 1234),)
+    # And later changes follow too, in both directions.
+    query(conn, HINT.format("replica1") + "SET SESSION wait_timeout=777")
+    query(conn, "COMMIT")
+    assert query(conn, "SELECT @@wait_timeout, @@autocommit") == ((777, 0),)
+    conn.close()
+
+
+def test_init_db_follows(proxy, replica1):
+    conn = pconnect(proxy)
+    conn.select_db("testdb")  # COM_INIT_DB, not a USE statement
+    assert query(conn, HINT.format("replica1") + "SELECT DATABASE()") == (("testdb",),)
+    conn.close()
+
+
+def test_transaction_pins(proxy, primary):
+    primary.sql("CREATE TABLE IF NOT EXISTS testdb.pin (id INT PRIMARY KEY)")
+    conn = pconnect(proxy, database="testdb")
+    query(conn, "BEGIN")
+    query(conn, "INSERT INTO pin VALUES (1)")
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        query(conn, HINT.format("replica1") + "SELECT @@port")
+    msg = str(e.value.args[1]).lower()
+    assert "transaction" in msg, msg
+    # The transaction is intact and still on primary.
+    assert query(conn, "SELECT @@port, COUNT(*) FROM pin") == ((primary.port, 1),)
+    assert conn.server_status & 1, "SERVER_STATUS_IN_TRANS must still be set"
+    query(conn, "ROLLBACK")
+    assert query(conn, "SELECT COUNT(*) FROM pin") == ((0,),)
+    # Once it ended, hints work again.
+    assert query(conn, HINT.format("replica1") + "SELECT 1") == ((1,),)
+    conn.close()
+
+
+def test_hint_to_same_backend_inside_transaction(proxy, primary):
+    conn = pconnect(proxy)
+    query(conn, "START TRANSACTION")
+    assert query(conn, HINT.format("primary") + "SELECT @@port") == ((primary.port,),)
+    query(conn, "COMMIT")
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def dead_proxy(proxy_factory, primary):
+    dead = sandbox.free_port()
+    return proxy_factory.start(
+        tenants={"sys": [("ghost", f"127.0.0.1:{dead}"), ("primary", primary)]},
+        users=[{"tenant": "sys", "name": "app", "password": PASSWORDS["app"]}]), dead
+
+
+def test_dead_backend_2003_and_session_survives(dead_proxy, primary):
+    p, dead_port = dead_proxy
+    conn = pconnect(p)  # login needs no backend
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        query(conn, "SELECT 1")
+    errno, msg = e.value.args
+    assert errno == 2003, e.value.args
+    assert msg.startswith(f"Backend 'ghost' (127.0.0.1:{dead_port}) unavailable: "), msg
+    assert len(msg) > len(f"Backend 'ghost' (127.0.0.1:{dead_port}) unavailable: ")
+    assert query(conn, HINT.format("primary") + "SELECT @@port") == ((primary.port,),)
+    with pytest.raises(pymysql.err.OperationalError):
+        query(conn, "SELECT 2")
+    assert query(conn, HINT.format("primary") + "SELECT 3") == ((3,),)
+    conn.close()
+
+
+def test_dead_backend_cli_sqlstate(dead_proxy):
+    p, dead_port = dead_proxy
+    res = sandbox.mariadb_cli(p.port, "app", PASSWORDS["app"], "SELECT 1")
+    assert res.returncode != 0
+    assert f"ERROR 2003 (HY000) at line 1: Backend 'ghost' (127.0.0.1:{dead_port}) unavailable: " \
+        in res.stderr, res.stderr
+
+
+def test_backend_dies_midway(proxy_factory, backends):
+    """A backend killed under an open session: the client gets an error, proxyd stays up."""
+    doomed = sandbox.MariaDB("doomed").start()
+    try:
+        doomed.create_user("app", PASSWORDS["app"])
+        p = proxy_factory.start(
+            tenants={"sys": [("doomed", doomed), ("primary", backends["primary"])]},
+            users=[{"tenant": "sys", "name": "app", "password": PASSWORDS["app"]}])
+        conn = pconnect(p)
+        assert query(conn, "SELECT @@port") == ((doomed.port,),)
+        doomed.kill()
+        with pytest.raises(pymysql.err.MySQLError):
+            query(conn, "SELECT @@port")
+        assert p.proc.poll() is None, "proxyd exited after a backend failure"
+        # The session (or a new one) still reaches the live backend.
+        try:
+            got = query(conn, HINT.format("primary") + "SELECT @@port")
+        except pymysql.err.MySQLError:
+            conn = pconnect(p)
+            got = query(conn, HINT.format("primary") + "SELECT @@port")
+        assert got == ((backends["primary"].port,),)
+        conn.close()
+    finally:
+        doomed.stop()

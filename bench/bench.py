@@ -96,8 +96,10 @@ def build_tool():
     os.makedirs(out_dir, exist_ok=True)
     flags = subprocess.run(["mariadb_config", "--cflags", "--libs"], capture_output=True,
                            text=True, check=True).stdout.split()
-    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", out, TOOL_SRC, *flags, "-lpthread"],
+    tmp = f"{out}.{os.getpid()}"  # concurrent runs must not see a half-written binary
+    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", tmp, TOOL_SRC, *flags, "-lpthread"],
                    check=True, timeout=120)
+    os.replace(tmp, out)
     return out
 
 
@@ -125,6 +127,7 @@ class Harness:
                         "notes": []}
 
     def note(self, msg):
+        msg = " ".join(msg.split())  # one line, so the Markdown list stays a list
         log(msg)
         self.results["notes"].append(msg)
 
@@ -287,7 +290,7 @@ def main(argv=None):
     args = parse_args(argv)
     plan = make_plan(args)
     fds = raise_fd_limit()
-    if max(plan["idle"]) * 2 + 1000 > fds:
+    if max(plan["idle"]) + 1000 > fds:
         log(f"fd limit {fds} is low for {max(plan['idle'])} idle sessions")
     log(f"plan {plan['name']}: about {estimate_minutes(plan, len(plan['targets'])):.0f} min "
         "of timed runs")

@@ -1,0 +1,118 @@
+#include "proxyd/mysql/packets.h"
+
+#include <utility>
+
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/internal_macros.h"
+#include "proxyd/mysql/wire.h"
+
+namespace obp::mysql {
+
+std::string EncodeOk(const OkPacket& ok, uint32_t caps, uint8_t header) {
+  std::string out;
+  Writer w(&out);
+  w.U8(header);
+  w.LenEnc(ok.affected_rows);
+  w.LenEnc(ok.last_insert_id);
+  // We never write a session-state block, so the flag must not claim one.
+  w.U16(ok.status_flags & ~kServerSessionStateChanged);
+  w.U16(ok.warnings);
+  if (caps & kClientSessionTrack) {
+    if (!ok.info.empty()) w.LenEncString(ok.info);
+  } else {
+    w.Bytes(ok.info);
+  }
+  return out;
+}
+
+absl::StatusOr<OkPacket> DecodeOk(absl::string_view payload, uint32_t caps) {
+  Reader r(payload);
+  uint8_t header = 0;
+  OBP_MYSQL_READ(header, r.ReadU8());
+  if (header != kOkHeader && header != kEofHeader) {
+    return absl::InvalidArgumentError("not an OK packet");
+  }
+  OkPacket ok;
+  OBP_MYSQL_READ(ok.affected_rows, r.ReadLenEnc());
+  OBP_MYSQL_READ(ok.last_insert_id, r.ReadLenEnc());
+  OBP_MYSQL_READ(ok.status_flags, r.ReadU16());
+  OBP_MYSQL_READ(ok.warnings, r.ReadU16());
+  if (!(caps & kClientSessionTrack)) {
+    ok.info = std::string(r.ReadRest());
+    return ok;
+  }
+  if (r.empty()) return ok;
+  absl::string_view info;
+  OBP_MYSQL_READ(info, r.ReadLenEncString());
+  ok.info = std::string(info);
+  if (ok.status_flags & kServerSessionStateChanged) {
+    absl::string_view state;  // validated for size, contents ignored
+    OBP_MYSQL_READ(state, r.ReadLenEncString());
+  }
+  return ok;
+}
+
+std::string EncodeErr(const ErrPacket& err) {
+  std::string out;
+  Writer w(&out);
+  w.U8(kErrHeader);
+  w.U16(err.code);
+  w.U8('#');
+  std::string state = err.sql_state;
+  state.resize(5, '0');
+  w.Bytes(state);
+  w.Bytes(err.message);
+  return out;
+}
+
+absl::StatusOr<ErrPacket> DecodeErr(absl::string_view payload) {
+  Reader r(payload);
+  uint8_t header = 0;
+  OBP_MYSQL_READ(header, r.ReadU8());
+  if (header != kErrHeader) return absl::InvalidArgumentError("not an ERR packet");
+  ErrPacket err;
+  OBP_MYSQL_READ(err.code, r.ReadU16());
+  if (err.code == 0xFFFF) {
+    return absl::InvalidArgumentError("MariaDB progress report, not an ERR packet");
+  }
+  if (!r.empty() && *r.PeekU8() == '#') {
+    OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+    absl::string_view state;
+    OBP_MYSQL_READ(state, r.ReadFixed(5));
+    err.sql_state = std::string(state);
+  }
+  err.message = std::string(r.ReadRest());
+  return err;
+}
+
+std::string EncodeEof(uint16_t warnings, uint16_t status_flags) {
+  std::string out;
+  Writer w(&out);
+  w.U8(kEofHeader);
+  w.U16(warnings);
+  w.U16(status_flags);
+  return out;
+}
+
+absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload) {
+  if (!IsEofPacket(payload)) return absl::InvalidArgumentError("not an EOF packet");
+  Reader r(payload);
+  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  EofPacket eof;
+  OBP_MYSQL_READ(eof.warnings, r.ReadU16());
+  OBP_MYSQL_READ(eof.status_flags, r.ReadU16());
+  return eof;
+}
+
+bool IsErrPacket(absl::string_view payload) {
+  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kErrHeader;
+}
+bool IsOkPacket(absl::string_view payload) {
+  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kOkHeader;
+}
+bool IsEofPacket(absl::string_view payload) {
+  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kEofHeader &&
+         payload.size() < 9;
+}
+
+}  // namespace obp::mysql

@@ -202,7 +202,7 @@ absl::StatusOr<SetItem> ReadItem(Lexer& lex, Scope& sticky) {
     lex = after_t;
     VariableName(t.text, item);
   } else {
-    if ((t.IsWord("global") || t.IsWord("session") || t.IsWord("local")) && !IsAssign(next)) {
+    if (t.IsWord("global") || t.IsWord("session") || t.IsWord("local")) {
       sticky = t.IsWord("global") ? Scope::kGlobal : Scope::kSession;
       lex = after_t;
     }

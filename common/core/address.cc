@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "common/core/address.h"
 
 #include "absl/strings/numbers.h"
@@ -5,22 +6,22 @@
 
 namespace obp {
 
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
   auto bad = [&] {
     return absl::InvalidArgumentError(absl::StrCat("expected \"HOST:PORT\", got \"", text, "\""));
   };
   HostPort hp;
-  std::string_view port;
+  absl::string_view port;
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+    if (close == absl::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
       return bad();
     }
     hp.host = std::string(text.substr(1, close - 1));
     port = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) return bad();
+    if (colon == absl::string_view::npos || text.find(':') != colon) return bad();
     hp.host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 
 namespace obp {
@@ -15,6 +16,6 @@ struct HostPort {
   uint16_t port = 0;
 };
 
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
 
 }  // namespace obp

@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "common/core/fleet.h"
 
 #include <fstream>
@@ -12,24 +13,24 @@
 namespace obp {
 namespace {
 
-std::string Where(std::string_view source, const toml::source_region& r) {
+std::string Where(absl::string_view source, const toml::source_region& r) {
   return absl::StrCat(source, ":", r.begin.line, ":", r.begin.column);
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<FleetNode>> ParseFleet(std::string_view text, std::string_view source) {
+absl::StatusOr<std::vector<FleetNode>> ParseFleet(absl::string_view text, absl::string_view source) {
   toml::table root;
   try {
-    root = toml::parse(text, source);
+    root = toml::parse(std::string_view(text.data(), text.size()), std::string_view(source.data(), source.size()));
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Where(source, e.source()), ": ", e.description()));
+        absl::StrCat(Where(source, e.source()), ": ", std::string(e.description())));
   }
   for (auto&& [key, value] : root) {
     if (key.str() != "node") {
       return absl::InvalidArgumentError(absl::StrCat(Where(source, value.source()), ": unknown key '",
-                                                     key.str(), "' (expected [[node]] tables)"));
+                                                     std::string(key.str()), "' (expected [[node]] tables)"));
     }
   }
   std::vector<FleetNode> nodes;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 
 namespace obp {
@@ -22,7 +23,7 @@ struct FleetNode {
 
 absl::StatusOr<std::vector<FleetNode>> LoadFleetFile(const std::string& path);
 // Errors read "<source>:<line>:<col>: node[<i>].<key>: <what>".
-absl::StatusOr<std::vector<FleetNode>> ParseFleet(std::string_view toml_text,
-                                                  std::string_view source_name);
+absl::StatusOr<std::vector<FleetNode>> ParseFleet(absl::string_view toml_text,
+                                                  absl::string_view source_name);
 
 }  // namespace obp

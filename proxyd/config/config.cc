@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "proxyd/config/config.h"
 
 #include <openssl/sha.h>
@@ -18,7 +19,7 @@
 namespace obp::config {
 namespace {
 
-std::string Sha1(std::string_view in) {
+std::string Sha1(absl::string_view in) {
   unsigned char out[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), out);
   return std::string(reinterpret_cast<char*>(out), SHA_DIGEST_LENGTH);
@@ -27,10 +28,10 @@ std::string Sha1(std::string_view in) {
 // A scalar key: how to set it from text (flag) and from a TOML node (file).
 struct Scalar {
   enum class Type { kString, kInt, kBool } type;
-  std::function<absl::Status(ProxyConfig&, std::string_view)> set;
+  std::function<absl::Status(ProxyConfig&, absl::string_view)> set;
 };
 
-absl::Status SetInt(int* out, std::string_view text, int64_t lo, int64_t hi) {
+absl::Status SetInt(int* out, absl::string_view text, int64_t lo, int64_t hi) {
   int64_t v;
   if (!absl::SimpleAtoi(text, &v) || v < lo || v > hi) {
     return absl::InvalidArgumentError(absl::StrCat("expected an integer ", lo, "..", hi, ", got \"", text, "\""));
@@ -39,7 +40,7 @@ absl::Status SetInt(int* out, std::string_view text, int64_t lo, int64_t hi) {
   return absl::OkStatus();
 }
 
-absl::Status SetAddress(std::string* out, std::string_view text) {
+absl::Status SetAddress(std::string* out, absl::string_view text) {
   auto hp = ParseHostPort(text);
   if (!hp.ok()) return hp.status();
   *out = std::string(text);
@@ -49,46 +50,46 @@ absl::Status SetAddress(std::string* out, std::string_view text) {
 const std::map<std::string, Scalar>& Scalars() {
   using T = Scalar::Type;
   static const auto* m = new std::map<std::string, Scalar>{
-      {"node_id", {T::kInt, [](ProxyConfig& c, std::string_view v) {
+      {"node_id", {T::kInt, [](ProxyConfig& c, absl::string_view v) {
          int id = 0;
          absl::Status s = SetInt(&id, v, 1, kMaxNodeId);
          c.node_id = static_cast<uint32_t>(id);
          return s;
        }}},
-      {"cluster", {T::kString, [](ProxyConfig& c, std::string_view v) { c.cluster = v; return absl::OkStatus(); }}},
-      {"default_tenant", {T::kString, [](ProxyConfig& c, std::string_view v) { c.default_tenant = v; return absl::OkStatus(); }}},
-      {"listen", {T::kString, [](ProxyConfig& c, std::string_view v) { return SetAddress(&c.listen, v); }}},
-      {"grpc_listen", {T::kString, [](ProxyConfig& c, std::string_view v) { return SetAddress(&c.grpc_listen, v); }}},
-      {"fleet_file", {T::kString, [](ProxyConfig& c, std::string_view v) { c.fleet_file = v; return absl::OkStatus(); }}},
-      {"threads", {T::kInt, [](ProxyConfig& c, std::string_view v) { return SetInt(&c.threads, v, 0, 256); }}},
-      {"log_level", {T::kString, [](ProxyConfig& c, std::string_view v) {
+      {"cluster", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.cluster = std::string(v); return absl::OkStatus(); }}},
+      {"default_tenant", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.default_tenant = std::string(v); return absl::OkStatus(); }}},
+      {"listen", {T::kString, [](ProxyConfig& c, absl::string_view v) { return SetAddress(&c.listen, v); }}},
+      {"grpc_listen", {T::kString, [](ProxyConfig& c, absl::string_view v) { return SetAddress(&c.grpc_listen, v); }}},
+      {"fleet_file", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.fleet_file = std::string(v); return absl::OkStatus(); }}},
+      {"threads", {T::kInt, [](ProxyConfig& c, absl::string_view v) { return SetInt(&c.threads, v, 0, 256); }}},
+      {"log_level", {T::kString, [](ProxyConfig& c, absl::string_view v) {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
          for (const char* l : kLevels) {
-           if (v == l) { c.log_level = v; return absl::OkStatus(); }
+           if (v == l) { c.log_level = std::string(v); return absl::OkStatus(); }
          }
          return absl::InvalidArgumentError(absl::StrCat("expected trace|debug|info|warn|error, got \"", v, "\""));
        }}},
-      {"log_file", {T::kString, [](ProxyConfig& c, std::string_view v) { c.log_file = v; return absl::OkStatus(); }}},
-      {"audit_log", {T::kString, [](ProxyConfig& c, std::string_view v) { c.audit_log = v; return absl::OkStatus(); }}},
-      {"tokens_file", {T::kString, [](ProxyConfig& c, std::string_view v) { c.tokens_file = v; return absl::OkStatus(); }}},
-      {"server_version", {T::kString, [](ProxyConfig& c, std::string_view v) { c.server_version = v; return absl::OkStatus(); }}},
-      {"max_connections", {T::kInt, [](ProxyConfig& c, std::string_view v) { return SetInt(&c.max_connections, v, 1, 1000000); }}},
-      {"connect_timeout_ms", {T::kInt, [](ProxyConfig& c, std::string_view v) { return SetInt(&c.connect_timeout_ms, v, 1, 600000); }}},
-      {"pool_max_idle_per_backend", {T::kInt, [](ProxyConfig& c, std::string_view v) { return SetInt(&c.pool_max_idle_per_backend, v, 0, 100000); }}},
+      {"log_file", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.log_file = std::string(v); return absl::OkStatus(); }}},
+      {"audit_log", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.audit_log = std::string(v); return absl::OkStatus(); }}},
+      {"tokens_file", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.tokens_file = std::string(v); return absl::OkStatus(); }}},
+      {"server_version", {T::kString, [](ProxyConfig& c, absl::string_view v) { c.server_version = std::string(v); return absl::OkStatus(); }}},
+      {"max_connections", {T::kInt, [](ProxyConfig& c, absl::string_view v) { return SetInt(&c.max_connections, v, 1, 1000000); }}},
+      {"connect_timeout_ms", {T::kInt, [](ProxyConfig& c, absl::string_view v) { return SetInt(&c.connect_timeout_ms, v, 1, 600000); }}},
+      {"pool_max_idle_per_backend", {T::kInt, [](ProxyConfig& c, absl::string_view v) { return SetInt(&c.pool_max_idle_per_backend, v, 0, 100000); }}},
   };
   return *m;
 }
 
 class Parser {
  public:
-  explicit Parser(std::string_view source) : source_(source) {}
+  explicit Parser(absl::string_view source) : source_(source) {}
 
-  absl::Status Error(const toml::source_region& r, std::string_view key, std::string_view what) {
+  absl::Status Error(const toml::source_region& r, absl::string_view key, absl::string_view what) {
     return absl::InvalidArgumentError(
         absl::StrCat(source_, ":", r.begin.line, ":", r.begin.column, ": ", key, ": ", what));
   }
 
-  absl::StatusOr<std::string> String(const toml::node& n, std::string_view key) {
+  absl::StatusOr<std::string> String(const toml::node& n, absl::string_view key) {
     auto v = n.value<std::string>();
     if (!v) return Error(n.source(), key, "expected a string");
     return *v;
@@ -270,17 +271,17 @@ class Parser {
 
 }  // namespace
 
-const Backend* Tenant::FindBackend(std::string_view n) const {
+const Backend* Tenant::FindBackend(absl::string_view n) const {
   for (const auto& b : backends) if (b.name == n) return &b;
   return nullptr;
 }
 
-const Tenant* ProxyConfig::FindTenant(std::string_view n) const {
+const Tenant* ProxyConfig::FindTenant(absl::string_view n) const {
   for (const auto& t : tenants) if (t.name == n) return &t;
   return nullptr;
 }
 
-const User* ProxyConfig::FindUser(std::string_view tenant, std::string_view n) const {
+const User* ProxyConfig::FindUser(absl::string_view tenant, absl::string_view n) const {
   for (const auto& u : users) if (u.tenant == tenant && u.name == n) return &u;
   return nullptr;
 }
@@ -294,14 +295,14 @@ void AddOverrideFlags(CLI::App* app, Overrides* out) {
   }
 }
 
-absl::StatusOr<ProxyConfig> ParseConfig(std::string_view text, std::string_view source,
+absl::StatusOr<ProxyConfig> ParseConfig(absl::string_view text, absl::string_view source,
                                         const Overrides& overrides) {
   toml::table root;
   try {
-    root = toml::parse(text, source);
+    root = toml::parse(std::string_view(text.data(), text.size()), std::string_view(source.data(), source.size()));
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(absl::StrCat(source, ":", e.source().begin.line, ":",
-                                                   e.source().begin.column, ": ", e.description()));
+                                                   e.source().begin.column, ": ", std::string(e.description())));
   }
   ProxyConfig c;
   c.source_path = std::string(source);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "common/core/address.h"
 
@@ -26,7 +27,7 @@ struct Backend {
 struct Tenant {
   std::string name;
   std::vector<Backend> backends;
-  const Backend* FindBackend(std::string_view name) const;
+  const Backend* FindBackend(absl::string_view name) const;
 };
 
 struct User {
@@ -65,8 +66,8 @@ struct ProxyConfig {
   std::vector<User> users;
   std::string source_path;
 
-  const Tenant* FindTenant(std::string_view name) const;
-  const User* FindUser(std::string_view tenant, std::string_view name) const;
+  const Tenant* FindTenant(absl::string_view name) const;
+  const User* FindUser(absl::string_view tenant, absl::string_view name) const;
 };
 
 // Flag overrides: TOML key -> value text.
@@ -75,7 +76,7 @@ using Overrides = std::map<std::string, std::string>;
 // One option per scalar key, spelled with dashes (--node-id, --grpc-listen, ...).
 void AddOverrideFlags(CLI::App* app, Overrides* out);
 absl::StatusOr<ProxyConfig> LoadConfig(const std::string& path, const Overrides& overrides);
-absl::StatusOr<ProxyConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+absl::StatusOr<ProxyConfig> ParseConfig(absl::string_view toml_text, absl::string_view source_name,
                                         const Overrides& overrides);
 
 }  // namespace obp::config

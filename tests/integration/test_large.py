@@ -1,0 +1,63 @@
+"""SPEC §2 fidelity for packets of 16 MiB and more (split across several wire packets)."""
+
+import hashlib
+import os
+
+import pytest
+
+from conftest import dconnect, pconnect, query
+
+BIG = 64 * 1024 * 1024
+MAX_PAYLOAD = 0xFFFFFF
+
+
+@pytest.fixture(scope="module")
+def big_table(primary):
+    primary.sql("CREATE TABLE testdb.big (id INT PRIMARY KEY, b LONGBLOB)")
+
+
+def connect_big(proxy):
+    return pconnect(proxy, database="testdb", max_allowed_packet=BIG, read_timeout=120,
+                    write_timeout=120)
+
+
+@pytest.mark.parametrize("size_mib,row_id", [(6, 1), (17, 2)])
+def test_large_row_roundtrip(proxy, big_table, size_mib, row_id):
+    data = os.urandom(size_mib * 1024 * 1024)
+    conn = connect_big(proxy)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO big VALUES (%s, %s)", (row_id, data))  # one COM_QUERY > 16 MiB
+        cur.execute("SELECT LENGTH(b), SHA1(b) FROM big WHERE id = %s", (row_id,))
+        assert cur.fetchone() == (len(data), hashlib.sha1(data).hexdigest())
+        cur.execute("SELECT b FROM big WHERE id = %s", (row_id,))
+        got = cur.fetchone()[0]
+    assert len(got) == len(data) and got == data
+    assert query(conn, "SELECT 1") == ((1,),)
+    conn.close()
+
+
+def test_query_payload_exactly_16mib_minus_1(proxy, primary):
+    """A COM_QUERY whose payload is exactly 0xFFFFFF bytes needs an empty trailing packet."""
+    prefix, suffix = "SELECT LENGTH('", "')"
+    fill = MAX_PAYLOAD - 1 - len(prefix) - len(suffix)  # 1 byte for the command
+    sql = prefix + "a" * fill + suffix
+    assert 1 + len(sql) == MAX_PAYLOAD
+    conn = connect_big(proxy)
+    assert query(conn, sql) == ((fill,),)
+    assert query(conn, "SELECT 2") == ((2,),)
+    conn.close()
+
+
+@pytest.mark.parametrize("length", [MAX_PAYLOAD - 4, MAX_PAYLOAD - 5, MAX_PAYLOAD - 3,
+                                    MAX_PAYLOAD * 2])
+def test_result_row_at_packet_boundary(proxy, primary, length):
+    """A row of one lenenc string whose packet is exactly / around 0xFFFFFF bytes."""
+    sql = f"SELECT REPEAT('x', {length}) AS v"
+    direct = dconnect(primary, max_allowed_packet=BIG, read_timeout=120)
+    via = connect_big(proxy)
+    got = query(via, sql)
+    assert len(got[0][0]) == length
+    assert got == query(direct, sql)
+    assert query(via, "SELECT 3") == ((3,),)
+    direct.close()
+    via.close()

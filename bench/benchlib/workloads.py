@@ -6,7 +6,6 @@ Thread rule: call from the harness's main thread; kill_latency() starts and
 joins its own short-lived threads.
 """
 import json
-import os
 import re
 import socket
 import statistics

@@ -1,7 +1,6 @@
 """SPEC §7 config and process lifecycle: bad configs are refused with file, line and key;
 flags override keys; SIGTERM closes sessions and exits 0."""
 
-import os
 import re
 import signal
 import subprocess
@@ -10,7 +9,7 @@ import time
 import pymysql
 import pytest
 
-from conftest import PASSWORDS, pconnect, proxyd_bin, query
+from conftest import pconnect, proxyd_bin, query
 import sandbox
 
 

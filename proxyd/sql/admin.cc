@@ -15,7 +15,8 @@ using Result = absl::StatusOr<std::optional<AdminStatement>>;
 constexpr absl::string_view kShowForm =
     "SHOW PROXYSESSION [ATTRIBUTE [<id>] [LIKE '<pattern>'] | "
     "VARIABLES [ALL] [<id>] [LIKE '<pattern>']]";
-constexpr absl::string_view kAttributeForm = "SHOW PROXYSESSION ATTRIBUTE [<id>] [LIKE '<pattern>']";
+constexpr absl::string_view kAttributeForm =
+    "SHOW PROXYSESSION ATTRIBUTE [<id>] [LIKE '<pattern>']";
 constexpr absl::string_view kVariablesForm =
     "SHOW PROXYSESSION VARIABLES [ALL] [<id>] [LIKE '<pattern>']";
 constexpr absl::string_view kKillProxySessionForm = "KILL PROXYSESSION <id> [<ss_id>]";
@@ -51,7 +52,8 @@ absl::StatusOr<uint64_t> ReadId(const Token& t, absl::string_view what, absl::st
                                  std::numeric_limits<uint64_t>::max(), ", got '", t.text, "'"),
                     form);
   }
-  if (t.kind == TokenKind::kEnd || t.IsPunct(';')) return Expected(absl::StrCat("missing ", what), form);
+  if (t.kind == TokenKind::kEnd || t.IsPunct(';'))
+    return Expected(absl::StrCat("missing ", what), form);
   if (t.IsPunct('-') || t.IsPunct('+')) {
     return Expected(absl::StrCat(what, " must be an unsigned decimal integer"), form);
   }

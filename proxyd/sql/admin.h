@@ -36,9 +36,9 @@ struct AdminStatement {
     kKillQuery,
   };
   Kind kind = Kind::kShowSessions;
-  std::optional<uint64_t> id;     // cs_id or connection_id
-  std::optional<uint64_t> ss_id;  // KILL PROXYSESSION id ss_id
-  bool all = false;               // SHOW PROXYSESSION VARIABLES ALL
+  std::optional<uint64_t> id;       // cs_id or connection_id
+  std::optional<uint64_t> ss_id;    // KILL PROXYSESSION id ss_id
+  bool all = false;                 // SHOW PROXYSESSION VARIABLES ALL
   std::optional<std::string> like;  // LIKE 'pattern' (unescaped string)
 };
 

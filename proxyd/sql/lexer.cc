@@ -4,9 +4,7 @@ namespace obp::sql {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHexDigit(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Length of the executable comment opener at `pos` (`/*!` or `/*M!` plus
@@ -53,10 +51,9 @@ bool KeywordEquals(absl::string_view word, absl::string_view keyword) {
 size_t SkipComment(absl::string_view s, size_t pos) {
   if (pos >= s.size()) return pos;
   const char c = s[pos];
-  if (c == '#' ||
-      (c == '-' && pos + 1 < s.size() && s[pos + 1] == '-' &&
-       (pos + 2 == s.size() || IsSpace(s[pos + 2]) ||
-        static_cast<unsigned char>(s[pos + 2]) < 0x20))) {
+  if (c == '#' || (c == '-' && pos + 1 < s.size() && s[pos + 1] == '-' &&
+                   (pos + 2 == s.size() || IsSpace(s[pos + 2]) ||
+                    static_cast<unsigned char>(s[pos + 2]) < 0x20))) {
     const size_t nl = s.find('\n', pos);
     return nl == kNpos ? s.size() : nl + 1;
   }
@@ -144,18 +141,32 @@ std::string UnquoteString(absl::string_view quoted) {
     } else if (c == '\\' && i + 1 < inner.size()) {
       const char e = inner[++i];
       switch (e) {
-        case '0': out.push_back('\0'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'Z': out.push_back('\x1a'); break;
+        case '0':
+          out.push_back('\0');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'Z':
+          out.push_back('\x1a');
+          break;
         case '%':
         case '_':
           out.push_back('\\');
           out.push_back(e);
           break;
-        default: out.push_back(e); break;
+        default:
+          out.push_back(e);
+          break;
       }
     } else {
       out.push_back(c);

@@ -29,7 +29,11 @@ const std::vector<Good>& GoodCases() {
       {"SHOW PROXYSESSION ATTRIBUTE", Kind::kShowAttribute, {}, {}, false, {}},
       {"SHOW PROXYSESSION ATTRIBUTE 12", Kind::kShowAttribute, 12, {}, false, {}},
       {"SHOW PROXYSESSION ATTRIBUTE 12 LIKE 'cs%'", Kind::kShowAttribute, 12, {}, false, "cs%"},
-      {"SHOW PROXYSESSION ATTRIBUTE LIKE 'Host_ip'", Kind::kShowAttribute, {}, {}, false,
+      {"SHOW PROXYSESSION ATTRIBUTE LIKE 'Host_ip'",
+       Kind::kShowAttribute,
+       {},
+       {},
+       false,
        "Host_ip"},
       {"SHOW PROXYSESSION ATTRIBUTE LIKE 'a\\_b'", Kind::kShowAttribute, {}, {}, false, "a\\_b"},
       {"SHOW PROXYSESSION ATTRIBUTE LIKE 'it''s'", Kind::kShowAttribute, {}, {}, false, "it's"},
@@ -38,7 +42,11 @@ const std::vector<Good>& GoodCases() {
       {"SHOW PROXYSESSION VARIABLES ALL", Kind::kShowVariables, {}, {}, true, {}},
       {"SHOW PROXYSESSION VARIABLES ALL 7", Kind::kShowVariables, 7, {}, true, {}},
       {"SHOW PROXYSESSION VARIABLES 7 LIKE 'auto%'", Kind::kShowVariables, 7, {}, false, "auto%"},
-      {"SHOW PROXYSESSION VARIABLES ALL LIKE 'sql_mode'", Kind::kShowVariables, {}, {}, true,
+      {"SHOW PROXYSESSION VARIABLES ALL LIKE 'sql_mode'",
+       Kind::kShowVariables,
+       {},
+       {},
+       true,
        "sql_mode"},
       {"SHOW PROXYSESSION VARIABLES ALL 0 LIKE '%'", Kind::kShowVariables, 0, {}, true, "%"},
       {"KILL PROXYSESSION 5", Kind::kKillProxySession, 5, {}, false, {}},
@@ -74,11 +82,10 @@ TEST(AdminTest, EveryGoodFormInEverySpelling) {
 }
 
 TEST(AdminTest, NotOurs) {
-  for (const char* text :
-       {"", "   ", ";", "SELECT 1", "SHOW PROCESSLIST", "SHOW FULL PROCESSLIST", "show variables",
-        "SHOW PROXYSESSIONS", "SHOW `PROXYSESSION`", "SHOW", "/* KILL 5 */ SELECT 1",
-        "-- KILL 5\nSELECT 1", "SELECT 'KILL 5'", "SHOW /* x */ processlist", "KILLER 5",
-        "SHOW PROXYSESSIONATTRIBUTE"}) {
+  for (const char* text : {"", "   ", ";", "SELECT 1", "SHOW PROCESSLIST", "SHOW FULL PROCESSLIST",
+                           "show variables", "SHOW PROXYSESSIONS", "SHOW `PROXYSESSION`", "SHOW",
+                           "/* KILL 5 */ SELECT 1", "-- KILL 5\nSELECT 1", "SELECT 'KILL 5'",
+                           "SHOW /* x */ processlist", "KILLER 5", "SHOW PROXYSESSIONATTRIBUTE"}) {
     SCOPED_TRACE(text);
     auto r = ParseAdminStatement(text);
     ASSERT_TRUE(r.ok()) << r.status();
@@ -100,8 +107,9 @@ struct Bad {
 };
 
 TEST(AdminTest, MalformedNamesTheExpectedForm) {
-  const std::string kShow = "expected: SHOW PROXYSESSION [ATTRIBUTE [<id>] [LIKE '<pattern>'] | "
-                            "VARIABLES [ALL] [<id>] [LIKE '<pattern>']]";
+  const std::string kShow =
+      "expected: SHOW PROXYSESSION [ATTRIBUTE [<id>] [LIKE '<pattern>'] | "
+      "VARIABLES [ALL] [<id>] [LIKE '<pattern>']]";
   const std::string kAttr = "expected: SHOW PROXYSESSION ATTRIBUTE [<id>] [LIKE '<pattern>']";
   const std::string kVars = "expected: SHOW PROXYSESSION VARIABLES [ALL] [<id>] [LIKE '<pattern>']";
   const std::string kKps = "expected: KILL PROXYSESSION <id> [<ss_id>]";

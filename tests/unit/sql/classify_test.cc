@@ -84,12 +84,8 @@ TEST(ParseUseTest, Names) {
     std::string db;
   };
   const std::vector<UseCase> cases = {
-      {"USE db1", "db1"},
-      {"USE Db_1", "Db_1"},
-      {"USE `my db`", "my db"},
-      {"USE `we``ird`", "we`ird"},
-      {"USE `select`", "select"},
-      {"USE $x", "$x"},
+      {"USE db1", "db1"},          {"USE Db_1", "Db_1"},       {"USE `my db`", "my db"},
+      {"USE `we``ird`", "we`ird"}, {"USE `select`", "select"}, {"USE $x", "$x"},
       {"USE 1db", "1db"},
   };
   for (const UseCase& c : cases) {
@@ -111,7 +107,8 @@ TEST(ParseUseTest, Malformed) {
     auto r = ParseUse(text);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(std::string(r.status().message()).find("expected: USE <database>"), std::string::npos);
+    EXPECT_NE(std::string(r.status().message()).find("expected: USE <database>"),
+              std::string::npos);
   }
 }
 

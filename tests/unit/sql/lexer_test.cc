@@ -64,8 +64,9 @@ TEST(LexerTest, QuotedAndUnquote) {
   EXPECT_EQ(ReadQuoted("'open", 0), kNpos);
   EXPECT_EQ(UnquoteString("'it''s'"), "it's");
   EXPECT_EQ(UnquoteString("\"say \"\"hi\"\"\""), "say \"hi\"");
-  EXPECT_EQ(UnquoteString("'a\\nb\\tc\\\\d\\'e\\0f\\Zg\\qh'"),
-            std::string("a\nb\tc\\d'e\0f\x1ag" "qh", 15));
+  EXPECT_EQ(UnquoteString("'a\\nb\\tc\\\\d\\'e\\0f\\Zg\\qh'"), std::string("a\nb\tc\\d'e\0f\x1ag"
+                                                                           "qh",
+                                                                           15));
   EXPECT_EQ(UnquoteString("'a\\%b\\_c'"), "a\\%b\\_c");
   EXPECT_EQ(UnquoteString("''"), "");
   EXPECT_EQ(UnquoteIdentifier("`we``ird`"), "we`ird");
@@ -75,11 +76,13 @@ TEST(LexerTest, Tokens) {
   using K = TokenKind;
   const auto toks = Lex("SET @@session.x := 'a,b', @u=`q` /* c */ ,f(1.5)-- x\n; #z");
   const std::vector<std::pair<K, std::string>> want = {
-      {K::kWord, "SET"},     {K::kVariable, "@@session.x"}, {K::kPunct, ":="},
-      {K::kString, "'a,b'"}, {K::kPunct, ","},              {K::kVariable, "@u"},
-      {K::kPunct, "="},      {K::kQuotedIdent, "`q`"},      {K::kPunct, ","},
-      {K::kWord, "f"},       {K::kPunct, "("},              {K::kNumber, "1.5"},
-      {K::kPunct, ")"},      {K::kPunct, ";"},
+      {K::kWord, "SET"}, {K::kVariable, "@@session.x"},
+      {K::kPunct, ":="}, {K::kString, "'a,b'"},
+      {K::kPunct, ","},  {K::kVariable, "@u"},
+      {K::kPunct, "="},  {K::kQuotedIdent, "`q`"},
+      {K::kPunct, ","},  {K::kWord, "f"},
+      {K::kPunct, "("},  {K::kNumber, "1.5"},
+      {K::kPunct, ")"},  {K::kPunct, ";"},
   };
   EXPECT_EQ(toks, want);
 }
@@ -90,7 +93,8 @@ TEST(LexerTest, VariablesAndErrors) {
   EXPECT_EQ(Lex("@@global.`x y`"),
             (std::vector<std::pair<K, std::string>>{{K::kVariable, "@@global.`x y`"}}));
   EXPECT_EQ(Lex("@a.b"), (std::vector<std::pair<K, std::string>>{{K::kVariable, "@a.b"}}));
-  EXPECT_EQ(Lex("@ x"), (std::vector<std::pair<K, std::string>>{{K::kPunct, "@"}, {K::kWord, "x"}}));
+  EXPECT_EQ(Lex("@ x"),
+            (std::vector<std::pair<K, std::string>>{{K::kPunct, "@"}, {K::kWord, "x"}}));
   EXPECT_EQ(Lex("'open").front().first, K::kError);
   EXPECT_EQ(Lex("@'open").front().first, K::kError);
   EXPECT_EQ(Lex("@@").front().first, K::kError);
@@ -100,12 +104,13 @@ TEST(LexerTest, ExecutableCommentContentIsCode) {
   using K = TokenKind;
   const auto toks = Lex("/*!40101 SET x=1 */; /*M!100101 KILL 5*/ /* plain */");
   const std::vector<std::pair<K, std::string>> want = {
-      {K::kWord, "SET"}, {K::kWord, "x"},    {K::kPunct, "="},   {K::kNumber, "1"},
+      {K::kWord, "SET"}, {K::kWord, "x"},    {K::kPunct, "="},  {K::kNumber, "1"},
       {K::kPunct, ";"},  {K::kWord, "KILL"}, {K::kNumber, "5"},
   };
   EXPECT_EQ(toks, want);
   // Outside an executable comment, a stray `*/` is code.
-  EXPECT_EQ(Lex("*/"), (std::vector<std::pair<K, std::string>>{{K::kPunct, "*"}, {K::kPunct, "/"}}));
+  EXPECT_EQ(Lex("*/"),
+            (std::vector<std::pair<K, std::string>>{{K::kPunct, "*"}, {K::kPunct, "/"}}));
 }
 
 TEST(LexerTest, StatementEnd) {

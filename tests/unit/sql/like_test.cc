@@ -51,13 +51,14 @@ TEST(LikeTest, Table) {
       {"%ab", "aab", true},
       {"%abc", "ababc", true},
       {"%ss_[0]%", "ss_[0] backend", true},
-      {"_x", "\xC3\xA9x", true},   // `_` is one UTF-8 character (é)
+      {"_x", "\xC3\xA9x", true},  // `_` is one UTF-8 character (é)
       {"__x", "\xC3\xA9x", false},
       {"%\xC3\xA9", "caf\xC3\xA9", true},
       {"%_", "\xE2\x82\xAC", true},  // €
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(LikeMatch(c.pattern, c.text), c.match) << "'" << c.pattern << "' vs '" << c.text << "'";
+    EXPECT_EQ(LikeMatch(c.pattern, c.text), c.match)
+        << "'" << c.pattern << "' vs '" << c.text << "'";
   }
 }
 

@@ -52,8 +52,9 @@ const std::vector<std::string>& Corpus() {
         "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80 @ @@ ` ' \" \\",
     };
     // Spellings with a comment between every token.
-    for (const char* spaced : {"KILL PROXYSESSION 5 3", "SHOW PROXYSESSION VARIABLES ALL 7 LIKE 'x%'",
-                               "SET @@session.a = 'x,y' , NAMES utf8"}) {
+    for (const char* spaced :
+         {"KILL PROXYSESSION 5 3", "SHOW PROXYSESSION VARIABLES ALL 7 LIKE 'x%'",
+          "SET @@session.a = 'x,y' , NAMES utf8"}) {
       for (const std::string& s : testing::Spellings(testing::Words(spaced))) c.push_back(s);
     }
     return c;
@@ -120,9 +121,15 @@ TEST(RobustnessTest, BoundedRandomMutations) {
       const size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: s.insert(s.begin() + static_cast<long>(pos), c); break;
-        case 1: if (pos < s.size()) s.erase(pos, 1); break;
-        default: if (pos < s.size()) s[pos] = c; break;
+        case 0:
+          s.insert(s.begin() + static_cast<long>(pos), c);
+          break;
+        case 1:
+          if (pos < s.size()) s.erase(pos, 1);
+          break;
+        default:
+          if (pos < s.size()) s[pos] = c;
+          break;
       }
     }
     SCOPED_TRACE(s);

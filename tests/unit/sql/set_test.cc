@@ -33,12 +33,11 @@ void ExpectItems(absl::string_view text, const std::vector<Want>& want) {
 }
 
 TEST(ParseSetTest, BriefExample) {
-  ExpectItems(
-      "SET a=1, @@session.b = 'x,y', SESSION c = f(1,2), NAMES utf8mb4 COLLATE utf8mb4_bin",
-      {{Scope::kSession, "a", "1"},
-       {Scope::kSession, "b", "'x,y'"},
-       {Scope::kSession, "c", "f(1,2)"},
-       {Scope::kNames, "", "utf8mb4", "utf8mb4_bin"}});
+  ExpectItems("SET a=1, @@session.b = 'x,y', SESSION c = f(1,2), NAMES utf8mb4 COLLATE utf8mb4_bin",
+              {{Scope::kSession, "a", "1"},
+               {Scope::kSession, "b", "'x,y'"},
+               {Scope::kSession, "c", "f(1,2)"},
+               {Scope::kNames, "", "utf8mb4", "utf8mb4_bin"}});
 }
 
 TEST(ParseSetTest, Scopes) {
@@ -73,7 +72,8 @@ TEST(ParseSetTest, ScopeKeywordCarriesOverButAtAtDoesNot) {
 
 TEST(ParseSetTest, UserVariables) {
   ExpectItems("SET @x = 1", {{Scope::kUserVar, "x", "1"}});
-  ExpectItems("SET @X:=1, @y = @x + 1", {{Scope::kUserVar, "x", "1"}, {Scope::kUserVar, "y", "@x + 1"}});
+  ExpectItems("SET @X:=1, @y = @x + 1",
+              {{Scope::kUserVar, "x", "1"}, {Scope::kUserVar, "y", "@x + 1"}});
   ExpectItems("SET @'my var' = 'a'", {{Scope::kUserVar, "my var", "'a'"}});
   ExpectItems("SET @\"q\" = 2", {{Scope::kUserVar, "q", "2"}});
   ExpectItems("SET @`b``t` = 3", {{Scope::kUserVar, "b`t", "3"}});
@@ -83,18 +83,16 @@ TEST(ParseSetTest, UserVariables) {
 }
 
 TEST(ParseSetTest, ValuesKeepTheirTextAndSplitOnlyAtTopLevelCommas) {
-  ExpectItems("SET a = 'x,y', b = \"p,(q\", c = `we,ird`",
-              {{Scope::kSession, "a", "'x,y'"},
-               {Scope::kSession, "b", "\"p,(q\""},
-               {Scope::kSession, "c", "`we,ird`"}});
-  ExpectItems("SET a = f(g(1, 2), (3, 4)) , b=CONCAT('a', 'b')",
-              {{Scope::kSession, "a", "f(g(1, 2), (3, 4))"},
-               {Scope::kSession, "b", "CONCAT('a', 'b')"}});
+  ExpectItems("SET a = 'x,y', b = \"p,(q\", c = `we,ird`", {{Scope::kSession, "a", "'x,y'"},
+                                                            {Scope::kSession, "b", "\"p,(q\""},
+                                                            {Scope::kSession, "c", "`we,ird`"}});
+  ExpectItems(
+      "SET a = f(g(1, 2), (3, 4)) , b=CONCAT('a', 'b')",
+      {{Scope::kSession, "a", "f(g(1, 2), (3, 4))"}, {Scope::kSession, "b", "CONCAT('a', 'b')"}});
   ExpectItems("SET a = 'it''s, \\'x\\', y'", {{Scope::kSession, "a", "'it''s, \\'x\\', y'"}});
   ExpectItems("SET a = 1 /* , b = 2 */ , c = 3 -- , d = 4\n",
               {{Scope::kSession, "a", "1"}, {Scope::kSession, "c", "3"}});
-  ExpectItems("SET a = 1 /* keep */ + 2 # tail\n;",
-              {{Scope::kSession, "a", "1 /* keep */ + 2"}});
+  ExpectItems("SET a = 1 /* keep */ + 2 # tail\n;", {{Scope::kSession, "a", "1 /* keep */ + 2"}});
   ExpectItems("SET sql_mode = DEFAULT", {{Scope::kSession, "sql_mode", "DEFAULT"}});
   ExpectItems("SET a = -1.5e3", {{Scope::kSession, "a", "-1.5e3"}});
   ExpectItems("SET a = b = c", {{Scope::kSession, "a", "b = c"}});
@@ -107,8 +105,8 @@ TEST(ParseSetTest, NamesAndCharset) {
   ExpectItems("set names \"latin1\" collate latin1_swedish_ci;",
               {{Scope::kNames, "", "latin1", "latin1_swedish_ci"}});
   ExpectItems("SET NAMES DEFAULT", {{Scope::kNames, "", "DEFAULT"}});
-  ExpectItems("SET autocommit=1, NAMES binary", {{Scope::kSession, "autocommit", "1"},
-                                                {Scope::kNames, "", "binary"}});
+  ExpectItems("SET autocommit=1, NAMES binary",
+              {{Scope::kSession, "autocommit", "1"}, {Scope::kNames, "", "binary"}});
   ExpectItems("SET CHARACTER SET utf8", {{Scope::kCharset, "", "utf8"}});
   ExpectItems("SET character  /* x */ set 'latin1', @b=2",
               {{Scope::kCharset, "", "latin1"}, {Scope::kUserVar, "b", "2"}});
@@ -145,11 +143,19 @@ TEST(ParseSetTest, ExecutableComments) {
 TEST(ParseSetTest, EverySpelling) {
   using testing::Piece;
   const std::vector<Piece> pieces = {
-      {"SET", true},  {"@@session.sql_mode", false}, {"=", false}, {"'a,b'", false},
-      {",", false},   {"NAMES", true},               {"utf8mb4", false}, {"COLLATE", true},
-      {"utf8mb4_bin", false}, {",", false}, {"GLOBAL", true}, {"x", false}, {":=", false},
-      {"f", false},   {"(", false}, {"1", false}, {",", false}, {"(", false}, {"2", false},
-      {")", false},   {")", false}, {",", false}, {"y", false}, {"=", false}, {"3", false},
+      {"SET", true},          {"@@session.sql_mode", false},
+      {"=", false},           {"'a,b'", false},
+      {",", false},           {"NAMES", true},
+      {"utf8mb4", false},     {"COLLATE", true},
+      {"utf8mb4_bin", false}, {",", false},
+      {"GLOBAL", true},       {"x", false},
+      {":=", false},          {"f", false},
+      {"(", false},           {"1", false},
+      {",", false},           {"(", false},
+      {"2", false},           {")", false},
+      {")", false},           {",", false},
+      {"y", false},           {"=", false},
+      {"3", false},
   };
   for (const std::string& text : testing::Spellings(pieces)) {
     SCOPED_TRACE(text);
@@ -172,12 +178,33 @@ TEST(ParseSetTest, EverySpelling) {
 }
 
 TEST(ParseSetTest, Malformed) {
-  for (const char* text :
-       {"SET", "SET ;", "SET a", "SET a =", "SET a = ;", "SET a = 1,", "SET a = 1,, b = 2",
-        "SET = 1", "SET a = (1", "SET a = 1)", "SET a = 'x", "SET @'x = 1", "SET a = 1; SET b = 2",
-        "SET a = 1;;", "SET NAMES", "SET NAMES utf8 COLLATE", "SET NAMES (x)", "SET CHARACTER SET",
-        "SET GLOBAL", "SET GLOBAL = 1", "SET @@ = 1", "SET TRANSACTION", "SET PASSWORD",
-        "SET a.b.c = 1", "SELECT 1", "SET 1 = 2", "SET a 1"}) {
+  for (const char* text : {"SET",
+                           "SET ;",
+                           "SET a",
+                           "SET a =",
+                           "SET a = ;",
+                           "SET a = 1,",
+                           "SET a = 1,, b = 2",
+                           "SET = 1",
+                           "SET a = (1",
+                           "SET a = 1)",
+                           "SET a = 'x",
+                           "SET @'x = 1",
+                           "SET a = 1; SET b = 2",
+                           "SET a = 1;;",
+                           "SET NAMES",
+                           "SET NAMES utf8 COLLATE",
+                           "SET NAMES (x)",
+                           "SET CHARACTER SET",
+                           "SET GLOBAL",
+                           "SET GLOBAL = 1",
+                           "SET @@ = 1",
+                           "SET TRANSACTION",
+                           "SET PASSWORD",
+                           "SET a.b.c = 1",
+                           "SELECT 1",
+                           "SET 1 = 2",
+                           "SET a 1"}) {
     SCOPED_TRACE(text);
     auto r = ParseSet(text);
     ASSERT_FALSE(r.ok());

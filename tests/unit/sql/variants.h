@@ -17,8 +17,8 @@ struct Piece {
 
 inline const std::vector<std::string>& Separators() {
   static const std::vector<std::string> kSeps = {
-      " ", "   ", "\t", "\n", " \r\n ", "/* x */", " /* a, b; */ ", "/**/", " -- x\n", "--\n",
-      "#x\n", " # c; d\n", " /*+ BKA(t) */ ",
+      " ",    "   ",     "\t",   "\n",   " \r\n ",    "/* x */",         " /* a, b; */ ",
+      "/**/", " -- x\n", "--\n", "#x\n", " # c; d\n", " /*+ BKA(t) */ ",
   };
   return kSeps;
 }

@@ -1,85 +1,93 @@
-#include "absl/strings/string_view.h"
 #include "common/core/fleet.h"
 
-#include <fstream>
-#include <sstream>
-#include <toml++/toml.h>
-
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
 #include "common/core/ids.h"
+#include "common/core/status_macros.h"
+#include "common/core/toml_util.h"
 
 namespace obp {
 namespace {
 
-std::string Where(absl::string_view source, const toml::source_region& r) {
-  return absl::StrCat(source, ":", r.begin.line, ":", r.begin.column);
+// Reads one [[node]] table; `path` is "node[i]" for messages.
+absl::StatusOr<FleetNode> ParseNode(const toml::node& entry, const std::string& path,
+                                    absl::string_view source) {
+  const toml::table* t = entry.as_table();
+  if (t == nullptr) {
+    return TomlError(source, entry.source().begin, path,
+                     absl::StrCat("expected a table, got ", TomlTypeName(entry)));
+  }
+  FleetNode n;
+  for (auto&& [key, value] : *t) {
+    const std::string k(key.str());
+    const std::string kp = absl::StrCat(path, ".", k);
+    const toml::source_position& at = key.source().begin;
+    if (k == "id") {
+      std::optional<int64_t> id = value.value_exact<int64_t>();
+      if (!id || *id < 1 || *id > kMaxNodeId) {
+        std::string got = id ? absl::StrCat(*id) : TomlTypeName(value);
+        return TomlError(source, at, kp, absl::StrCat("expected an integer 1..8191, got ", got));
+      }
+      n.id = static_cast<uint32_t>(*id);
+    } else if (k == "grpc" || k == "sql") {
+      std::optional<std::string> text = value.value_exact<std::string>();
+      if (!text) {
+        return TomlError(
+            source, at, kp,
+            absl::StrCat("expected a string \"HOST:PORT\", got ", TomlTypeName(value)));
+      }
+      if (auto hp = ParseHostPort(*text); !hp.ok()) {
+        return TomlError(source, at, kp, hp.status().message());
+      }
+      (k == "grpc" ? n.grpc : n.sql) = *std::move(text);
+    } else {
+      return TomlError(source, at, kp, "unknown key (a node has id, grpc, sql)");
+    }
+  }
+  if (n.id == 0) return TomlError(source, t->source().begin, path + ".id", "missing");
+  if (n.grpc.empty()) return TomlError(source, t->source().begin, path + ".grpc", "missing");
+  return n;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<FleetNode>> ParseFleet(absl::string_view text, absl::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(std::string_view(text.data(), text.size()), std::string_view(source.data(), source.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Where(source, e.source()), ": ", std::string(e.description())));
-  }
+absl::StatusOr<std::vector<FleetNode>> ParseFleet(absl::string_view text,
+                                                  absl::string_view source) {
+  OBP_ASSIGN_OR_RETURN(toml::table root, ParseTomlText(text, source));
   for (auto&& [key, value] : root) {
     if (key.str() != "node") {
-      return absl::InvalidArgumentError(absl::StrCat(Where(source, value.source()), ": unknown key '",
-                                                     std::string(key.str()), "' (expected [[node]] tables)"));
+      return TomlError(source, key.source().begin, std::string(key.str()),
+                       "unknown key (a fleet file holds only [[node]] tables)");
     }
+  }
+  const toml::node* node = root.get("node");
+  if (node == nullptr) return absl::InvalidArgumentError(absl::StrCat(source, ": no [[node]]"));
+  const toml::array* arr = node->as_array();
+  if (arr == nullptr) {
+    return TomlError(source, node->source().begin, "node",
+                     absl::StrCat("expected [[node]] tables, got ", TomlTypeName(*node)));
   }
   std::vector<FleetNode> nodes;
-  const toml::array* arr = root["node"].as_array();
-  if (root.contains("node") && arr == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": node: expected [[node]] tables"));
-  }
-  absl::flat_hash_set<uint32_t> seen;
-  for (size_t i = 0; arr && i < arr->size(); ++i) {
-    const toml::table* t = (*arr)[i].as_table();
-    std::string at = Where(source, (*arr)[i].source());
-    std::string path = absl::StrCat("node[", i, "]");
-    if (!t) return absl::InvalidArgumentError(absl::StrCat(at, ": ", path, ": expected a table"));
-    FleetNode n;
-    for (auto&& [key, value] : *t) {
-      std::string k(key.str());
-      std::string here = absl::StrCat(Where(source, value.source()), ": ", path, ".", k);
-      if (k == "id") {
-        auto v = value.value<int64_t>();
-        if (!v || *v < 1 || *v > kMaxNodeId) {
-          return absl::InvalidArgumentError(absl::StrCat(here, ": expected an integer 1..8191"));
-        }
-        n.id = static_cast<uint32_t>(*v);
-        if (!seen.insert(n.id).second) {
-          return absl::InvalidArgumentError(absl::StrCat(here, ": duplicate node id ", n.id));
-        }
-      } else if (k == "grpc" || k == "sql") {
-        auto v = value.value<std::string>();
-        if (!v) return absl::InvalidArgumentError(absl::StrCat(here, ": expected a string"));
-        auto hp = ParseHostPort(*v);
-        if (!hp.ok()) return absl::InvalidArgumentError(absl::StrCat(here, ": ", hp.status().message()));
-        (k == "grpc" ? n.grpc : n.sql) = *v;
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(here, ": unknown key"));
-      }
+  absl::flat_hash_map<uint32_t, size_t> index_of_id;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const std::string path = absl::StrCat("node[", i, "]");
+    OBP_ASSIGN_OR_RETURN(FleetNode n, ParseNode((*arr)[i], path, source));
+    auto [it, fresh] = index_of_id.emplace(n.id, i);
+    if (!fresh) {
+      const toml::table& t = *(*arr)[i].as_table();
+      return TomlError(source, t.find("id")->first.source().begin, path + ".id",
+                       absl::StrCat("duplicate id ", n.id, " (also node[", it->second, "])"));
     }
-    if (n.id == 0) return absl::InvalidArgumentError(absl::StrCat(at, ": ", path, ".id: missing"));
-    if (n.grpc.empty()) return absl::InvalidArgumentError(absl::StrCat(at, ": ", path, ".grpc: missing"));
     nodes.push_back(std::move(n));
   }
+  if (nodes.empty()) return absl::InvalidArgumentError(absl::StrCat(source, ": no [[node]]"));
   return nodes;
 }
 
 absl::StatusOr<std::vector<FleetNode>> LoadFleetFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read fleet file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseFleet(ss.str(), path);
+  OBP_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, "fleet file"));
+  return ParseFleet(text, path);
 }
 
 }  // namespace obp

@@ -29,9 +29,19 @@ StmtKind ClassifyRollback(Lexer& lex) {
 }  // namespace
 
 StmtKind Classify(absl::string_view body) {
+  // Fast path: a body that starts with a letter starts with its keyword, so
+  // read it directly; the lexer is only needed for what follows a few
+  // keywords, or for bodies that open with a comment or `/*!`.
   Lexer lex(body);
-  const Token first = lex.Next();
-  if (first.kind != TokenKind::kWord) return StmtKind::kOther;
+  Token first;
+  if (!body.empty() && ((body[0] >= 'a' && body[0] <= 'z') || (body[0] >= 'A' && body[0] <= 'Z'))) {
+    const size_t end = ReadWord(body, 0);
+    first = Token{TokenKind::kWord, 0, end, body.substr(0, end)};
+    lex = Lexer(body, end);
+  } else {
+    first = lex.Next();
+    if (first.kind != TokenKind::kWord) return StmtKind::kOther;
+  }
   // Dispatch on length first: most queries are SELECT/INSERT/UPDATE, which
   // then cost one comparison.
   switch (first.text.size()) {

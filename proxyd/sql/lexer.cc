@@ -10,10 +10,12 @@ char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A'
 // Length of the executable comment opener at `pos` (`/*!` or `/*M!` plus
 // any version digits), 0 if there is none.
 size_t ExecutableOpenerLength(absl::string_view s, size_t pos) {
+  // Plain byte tests rather than compare(): this runs on every token.
+  if (pos + 2 >= s.size() || s[pos] != '/' || s[pos + 1] != '*') return 0;
   size_t i;
-  if (s.compare(pos, 3, "/*!") == 0) {
+  if (s[pos + 2] == '!') {
     i = pos + 3;
-  } else if (s.compare(pos, 4, "/*M!") == 0) {
+  } else if (s[pos + 2] == 'M' && pos + 3 < s.size() && s[pos + 3] == '!') {
     i = pos + 4;
   } else {
     return 0;
@@ -30,15 +32,6 @@ size_t RunEnd(absl::string_view s, size_t pos, Pred pred) {
 }
 
 }  // namespace
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-bool IsIdentChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '$' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
 
 bool KeywordEquals(absl::string_view word, absl::string_view keyword) {
   if (word.size() != keyword.size()) return false;
@@ -197,7 +190,8 @@ void Lexer::SkipAllTrivia() {
       pos_ += n;
       continue;
     }
-    if (in_executable_comment_ && text_.compare(pos_, 2, "*/") == 0) {
+    if (in_executable_comment_ && pos_ + 1 < text_.size() && text_[pos_] == '*' &&
+        text_[pos_ + 1] == '/') {
       in_executable_comment_ = false;
       pos_ += 2;
       continue;

@@ -24,11 +24,17 @@ namespace obp::sql {
 
 inline constexpr size_t kNpos = absl::string_view::npos;
 
-// Space, tab, newline, carriage return, vertical tab, form feed.
-bool IsSpace(char c);
+// Space, tab, newline, carriage return, vertical tab, form feed. Inline:
+// these run per byte on every query.
+inline bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 // A byte that may appear in an unquoted identifier: [0-9A-Za-z_$] or any
 // byte >= 0x80 (part of a multi-byte UTF-8 character).
-bool IsIdentChar(char c);
+inline bool IsIdentChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '$' || static_cast<unsigned char>(c) >= 0x80;
+}
 // ASCII case-insensitive equality of a word with a lower- or upper-case keyword.
 bool KeywordEquals(absl::string_view word, absl::string_view keyword);
 

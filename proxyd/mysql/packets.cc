@@ -17,11 +17,9 @@ std::string EncodeOk(const OkPacket& ok, uint32_t caps, uint8_t header) {
   // We never write a session-state block, so the flag must not claim one.
   w.U16(ok.status_flags & ~kServerSessionStateChanged);
   w.U16(ok.warnings);
-  if (caps & kClientSessionTrack) {
-    if (!ok.info.empty()) w.LenEncString(ok.info);
-  } else {
-    w.Bytes(ok.info);
-  }
+  // MariaDB and MySQL servers write the info length-encoded, with or without
+  // CLIENT_SESSION_TRACK, and clients read it that way; omitted when empty.
+  if (!ok.info.empty()) w.LenEncString(ok.info);
   return out;
 }
 
@@ -37,15 +35,14 @@ absl::StatusOr<OkPacket> DecodeOk(absl::string_view payload, uint32_t caps) {
   OBP_MYSQL_READ(ok.last_insert_id, r.ReadLenEnc());
   OBP_MYSQL_READ(ok.status_flags, r.ReadU16());
   OBP_MYSQL_READ(ok.warnings, r.ReadU16());
-  if (!(caps & kClientSessionTrack)) {
-    ok.info = std::string(r.ReadRest());
-    return ok;
-  }
-  if (r.empty()) return ok;
+  // The info may be absent at the end of the packet, unless a state block follows.
+  const bool state_follows =
+      (caps & kClientSessionTrack) && (ok.status_flags & kServerSessionStateChanged);
+  if (r.empty() && !state_follows) return ok;
   absl::string_view info;
   OBP_MYSQL_READ(info, r.ReadLenEncString());
   ok.info = std::string(info);
-  if (ok.status_flags & kServerSessionStateChanged) {
+  if (state_follows) {
     absl::string_view state;  // validated for size, contents ignored
     OBP_MYSQL_READ(state, r.ReadLenEncString());
   }

@@ -19,12 +19,14 @@ struct OkPacket {
 };
 
 // `header` is 0x00, or 0xFE for the OK that ends rows under kClientDeprecateEof.
-// With kClientSessionTrack the info is written length-encoded (no session-state
-// block is ever written), otherwise as the rest of the packet.
+// The info is written length-encoded (as servers do, whatever the caps), omitted
+// when empty. No session-state block is ever written, so kServerSessionStateChanged
+// is cleared.
 std::string EncodeOk(const OkPacket& ok, uint32_t caps, uint8_t header = 0x00);
-// Accepts 0x00 and 0xFE headers. With kClientSessionTrack the info is
-// length-encoded (and may be absent), followed, when kServerSessionStateChanged is
-// set, by session-state data, which is skipped.
+// Accepts 0x00 and 0xFE headers. The info is length-encoded (MariaDB sends it so
+// even without kClientSessionTrack); with kClientSessionTrack and
+// kServerSessionStateChanged a session-state block follows and is skipped. The info
+// may be absent at the end of the packet only when no state block follows.
 absl::StatusOr<OkPacket> DecodeOk(absl::string_view payload, uint32_t caps);
 
 struct ErrPacket {

@@ -1,0 +1,209 @@
+// obpctl kill: one session (by cs_id, or by connection_id resolved across
+// the fleet), or every session matching a selector (--dry-run lists them,
+// --yes kills them and reports per node).
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/time_util.h"
+#include "obpctl/commands.h"
+#include "obpctl/locate.h"
+#include "obpctl/sessions_view.h"
+
+namespace obp::ctl {
+namespace {
+
+namespace pb = fleet::pb;
+
+struct KillArgs {
+  uint64_t cs_id = 0, conn_id = 0, ss_id = 0;
+  bool has_cs_id = false, has_conn_id = false, has_ss_id = false;
+  std::string backend, reason;
+  bool query = false, dry_run = false, yes = false;
+  // selector
+  std::string user, tenant, host, idle_over;
+  bool HasSelector() const {
+    return !user.empty() || !tenant.empty() || !host.empty() || !idle_over.empty();
+  }
+};
+
+pb::KillSessionRequest BaseRequest(const KillArgs& a, uint32_t cs_id) {
+  pb::KillSessionRequest req;
+  req.mutable_ref()->set_cs_id(cs_id);
+  req.set_mode(a.query ? pb::KILL_MODE_QUERY : pb::KILL_MODE_CONNECTION);
+  req.set_reason(a.reason);
+  req.set_dry_run(a.dry_run);
+  return req;
+}
+
+std::string Describe(const pb::KillSessionResponse& r) {
+  std::string what = r.outcome() == pb::KILL_OUTCOME_WOULD_KILL      ? "would kill"
+                     : r.outcome() == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
+                                                                       : "killed";
+  std::string target = r.mode() == pb::KILL_MODE_QUERY ? "the query of cs_id" : "cs_id";
+  std::string out = absl::StrCat(what, " ", target, " ", r.cs_id());
+  if (r.has_ss_id()) absl::StrAppend(&out, " server session ", r.ss_id());
+  std::vector<std::string> conns;
+  for (const auto& k : r.server_sessions()) {
+    conns.push_back(absl::StrCat(k.backend(), ":", k.connection_id(),
+                                 k.backend_kill() ? " (backend kill)" : ""));
+  }
+  if (!conns.empty()) absl::StrAppend(&out, " [", absl::StrJoin(conns, ", "), "]");
+  return out;
+}
+
+int RunKillOne(const GlobalFlags& flags, const KillArgs& a, Io io) {
+  if (a.has_ss_id && a.query) {
+    return Fail(io, absl::InvalidArgumentError("--ss-id and --query don't go together"));
+  }
+  auto client = ClientFromFlags(flags);
+  if (!client.ok()) return Fail(io, client.status());
+  auto where = LocateSession(**client, a.has_cs_id ? std::optional(a.cs_id) : std::nullopt,
+                             a.has_conn_id ? std::optional(a.conn_id) : std::nullopt, a.backend);
+  if (!where.ok()) return Fail(io, where.status());
+  pb::KillSessionRequest req = BaseRequest(a, where->cs_id);
+  if (a.has_ss_id) req.set_ss_id(a.ss_id);
+  const std::string label = NodeLabel((*client)->nodes()[where->node_index]);
+  auto resp = (*client)->KillSessionSync(where->node_index, req);
+  if (!resp.ok()) {
+    return Fail(io, absl::Status(resp.status().code(),
+                                 absl::StrCat(label, ": ", StatusText(resp.status()))));
+  }
+  io.out << label << ": " << Describe(*resp) << "\n";
+  return kExitOk;
+}
+
+struct Outcome {
+  std::vector<std::string> killed, gone, failed;
+};
+
+void Record(Outcome& o, uint32_t cs_id, const absl::Status& status, int& code) {
+  if (status.ok()) {
+    o.killed.push_back(absl::StrCat(cs_id));
+  } else if (absl::IsNotFound(status)) {
+    o.gone.push_back(absl::StrCat(cs_id));  // ended between the listing and the kill
+  } else {
+    o.failed.push_back(absl::StrCat(cs_id, ": ", StatusText(status)));
+    code = WorseExit(code, ExitCodeFor(status) == kExitRefused ? kExitRefused : kExitPartial);
+  }
+}
+
+// Kills every listed session in parallel; per node, what was killed and
+// what failed.
+int KillAll(fleet::FleetClient& client, const KillArgs& a,
+            const std::vector<std::pair<size_t, uint32_t>>& targets, Io io) {
+  absl::Mutex mu;
+  std::map<size_t, Outcome> by_node;
+  int code = kExitOk;
+  absl::BlockingCounter pending(static_cast<int>(targets.size()));
+  for (const auto& [index, cs_id] : targets) {
+    client.KillSession(index, BaseRequest(a, cs_id),
+                       [&, index = index, cs_id = cs_id](absl::StatusOr<pb::KillSessionResponse> r) {
+                         {
+                           absl::MutexLock lock(&mu);
+                           Record(by_node[index], cs_id, r.status(), code);
+                         }
+                         pending.DecrementCount();
+                       });
+  }
+  pending.Wait();
+  absl::MutexLock lock(&mu);
+  const auto nodes = client.nodes();
+  for (const auto& [index, o] : by_node) {
+    const std::string label = NodeLabel(nodes[index]);
+    if (!o.killed.empty()) {
+      io.out << label << ": killed " << o.killed.size() << ": cs_id "
+             << absl::StrJoin(o.killed, ", ") << "\n";
+    }
+    if (!o.gone.empty()) {
+      io.out << label << ": already gone: cs_id " << absl::StrJoin(o.gone, ", ") << "\n";
+    }
+    for (const auto& f : o.failed) io.err << "obpctl: " << label << ": cs_id " << f << "\n";
+  }
+  return code;
+}
+
+int RunKillSelected(const GlobalFlags& flags, const KillArgs& a, Io io) {
+  if (a.dry_run == a.yes) {
+    return Fail(io, absl::InvalidArgumentError(
+                        "killing by selector needs exactly one of --dry-run and --yes"));
+  }
+  if (a.has_ss_id || !a.backend.empty()) {
+    return Fail(io, absl::InvalidArgumentError("--ss-id and --backend need --cs-id or --conn-id"));
+  }
+  pb::ListSessionsRequest list;
+  list.mutable_filter()->set_user(a.user);
+  list.mutable_filter()->set_tenant(a.tenant);
+  list.mutable_filter()->set_client_host(a.host);
+  if (!a.idle_over.empty()) {
+    auto d = ParseDurationFlag("--idle-over", a.idle_over);
+    if (!d.ok()) return Fail(io, d.status());
+    *list.mutable_filter()->mutable_idle_over() =
+        google::protobuf::util::TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(*d));
+  }
+  auto client = ClientFromFlags(flags);
+  if (!client.ok()) return Fail(io, client.status());
+  const auto results = (*client)->ListSessionsAllSync(list);
+  int code = ReportNodeErrors(io, results);
+  std::vector<std::pair<size_t, uint32_t>> targets;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].status.ok()) continue;
+    for (const auto& s : results[i].response.sessions()) targets.emplace_back(i, s.cs_id());
+  }
+  if (a.dry_run) {
+    io.out << SessionsTable(MergeSessions(results), false).Render() << targets.size()
+           << " session(s) would be killed; run again with --yes to kill them\n";
+    return code;
+  }
+  if (targets.empty()) {
+    io.out << "no matching sessions\n";
+    return code;
+  }
+  return WorseExit(code, KillAll(**client, a, targets, io));
+}
+
+}  // namespace
+
+void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code) {
+  auto a = std::make_shared<KillArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "kill",
+      "kill one session (--cs-id | --conn-id) or all matching a selector "
+      "(--user/--tenant/--host/--idle-over with --dry-run or --yes)");
+  auto* cs = cmd->add_option("--cs-id", a->cs_id, "client session id (goes to its node)");
+  auto* conn = cmd->add_option("--conn-id", a->conn_id,
+                               "backend connection id (resolved on every node)");
+  cs->excludes(conn);
+  cmd->add_option("--backend", a->backend, "with --conn-id: only this backend");
+  auto* ss = cmd->add_option("--ss-id", a->ss_id, "kill only this server session");
+  cmd->add_flag("--query", a->query, "kill the running statement, keep the session");
+  cmd->add_flag("--dry-run", a->dry_run, "resolve and check, kill nothing");
+  cmd->add_option("--reason", a->reason, "free text for the audit log");
+  cmd->add_option("--user", a->user, "selector: sessions of this user");
+  cmd->add_option("--tenant", a->tenant, "selector: sessions of this tenant");
+  cmd->add_option("--host", a->host, "selector: client ip, ip:port or prefix ending in '*'");
+  cmd->add_option("--idle-over", a->idle_over, "selector: idle at least this long (10m)");
+  cmd->add_flag("-y,--yes", a->yes, "with a selector: really kill the matches");
+  cmd->callback([&flags, a, cs, conn, ss, io, exit_code] {
+    a->has_cs_id = cs->count() > 0;
+    a->has_conn_id = conn->count() > 0;
+    a->has_ss_id = ss->count() > 0;
+    if (a->has_cs_id || a->has_conn_id) {
+      *exit_code = a->HasSelector()
+                       ? Fail(io, absl::InvalidArgumentError(
+                                      "--user/--tenant/--host/--idle-over select many sessions; "
+                                      "don't combine them with --cs-id or --conn-id"))
+                       : RunKillOne(flags, *a, io);
+    } else if (a->HasSelector()) {
+      *exit_code = RunKillSelected(flags, *a, io);
+    } else {
+      *exit_code = Fail(io, absl::InvalidArgumentError(
+                                "kill: give --cs-id, --conn-id, or a selector "
+                                "(--user, --tenant, --host, --idle-over)"));
+    }
+  });
+}
+
+}  // namespace obp::ctl

@@ -1,0 +1,81 @@
+// obpctl nodes: one row per node with its id, address, state (ok or the
+// error), session count, version and uptime.
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "obpctl/commands.h"
+#include "obpctl/table.h"
+
+namespace obp::ctl {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using NodeInfoResult = fleet::NodeResult<fleet::pb::GetNodeInfoResponse>;
+
+struct NodesArgs {
+  std::string output = "table";
+};
+
+std::string Uptime(const fleet::pb::GetNodeInfoResponse& info) {
+  if (!info.has_started_at()) return "-";
+  const absl::Time started = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(info.started_at()));
+  return HumanDuration(absl::Now() - started);
+}
+
+void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
+  Table table({"NODE", "ADDRESS", "STATE", "SESSIONS", "VERSION", "UPTIME"});
+  for (const auto& r : results) {
+    const std::string id = r.node.id != 0 ? absl::StrCat(r.node.id) : "?";
+    if (!r.status.ok()) {
+      table.AddRow({id, r.node.address, StatusText(r.status), "-", "-", "-"});
+      continue;
+    }
+    table.AddRow({id, r.node.address, "ok", absl::StrCat(r.response.session_count()),
+                  r.response.version(), Uptime(r.response)});
+  }
+  io.out << table.Render();
+}
+
+void PrintJson(Io io, const std::vector<NodeInfoResult>& results) {
+  std::string out = "{\"nodes\":[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "{\"node_id\":", r.node.id, ",\"address\":", JsonString(r.node.address),
+                    ",\"ok\":", r.status.ok() ? "true" : "false",
+                    ",\"error\":", JsonString(r.status.ok() ? "" : StatusText(r.status)),
+                    ",\"info\":", r.status.ok() ? ProtoJson(r.response) : "null", "}");
+  }
+  io.out << out << "]}\n";
+}
+
+int RunNodes(const GlobalFlags& flags, const NodesArgs& args, Io io) {
+  auto client = ClientFromFlags(flags);
+  if (!client.ok()) return Fail(io, client.status());
+  auto results = (*client)->GetNodeInfoAllSync();
+  // Known ids in order, then nodes still unknown (id 0) by address.
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.node.id == 0, a.node.id, a.node.address) <
+           std::make_tuple(b.node.id == 0, b.node.id, b.node.address);
+  });
+  if (args.output == "json") {
+    PrintJson(io, results);
+  } else {
+    PrintTable(io, results);
+  }
+  return ReportNodeErrors(io, results);
+}
+
+}  // namespace
+
+void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code) {
+  auto args = std::make_shared<NodesArgs>();
+  CLI::App* cmd = app.add_subcommand("nodes", "list the fleet's nodes and their state");
+  cmd->add_option("-o,--output", args->output, "table | json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([&flags, args, io, exit_code] { *exit_code = RunNodes(flags, *args, io); });
+}
+
+}  // namespace obp::ctl

@@ -1,0 +1,23 @@
+// The obpctl subcommands. Each Add*Command registers its CLI11 subcommand on
+// `app`; when that subcommand runs, it builds a FleetClient from `flags`,
+// does its work, writes to io and stores its exit code (report.h) in
+// *exit_code. Used from main's thread only.
+#ifndef OBP_OBPCTL_COMMANDS_H_
+#define OBP_OBPCTL_COMMANDS_H_
+
+#include "CLI/CLI.hpp"
+#include "obpctl/fleet_args.h"
+#include "obpctl/report.h"
+
+namespace obp::ctl {
+
+// obpctl nodes [-o table|json]
+void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// obpctl sessions list|show ...
+void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// obpctl kill ...
+void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+
+}  // namespace obp::ctl
+
+#endif  // OBP_OBPCTL_COMMANDS_H_

@@ -1,47 +1,59 @@
-// ProxyConfig: one proxyd node's configuration (SPEC §7), from a TOML file with
-// every scalar key overridable by a flag of the same name (--node-id for node_id).
-// A bad file is refused with "<file>:<line>:<col>: <key>: <what>".
+// ProxyConfig: one proxyd node's configuration (SPEC §7), read from a TOML file with
+// every top-level scalar key overridable by a flag of the same name (--node-id for
+// node_id). A bad file is refused with "<file>:<line>:<column>: <key path>: <what>",
+// e.g. `proxyd.toml:12:1: user[0].tenant: no tenant named "nope" (tenants: sys)`, and a
+// bad flag value with "<--flag>: <what>".
 //
-// Thread rule: immutable once loaded; shared read-only by all threads.
+//   node_id = 1                        cluster = "demo"         default_tenant = "sys"
+//   listen = "127.0.0.1:2883"          grpc_listen = "127.0.0.1:2884"
+//   fleet_file = "fleet.toml"          # see the field comments below for the rest
+//   [[tenant]]  name = "sys"  backends = [ { name = "primary", address = "HOST:PORT" } ]
+//   [[user]]    tenant = "sys"  name = "root"  password = "..." | password_hash = "*HEX"
+//               admin = true
+//   [grpc_tls]  cert_file, key_file, ca_file, require_client_cert
+//
+// Thread rule: a ProxyConfig is immutable once loaded and shared read-only by all
+// threads. The functions below are pure (LoadConfig reads one file).
 #pragma once
 
 #include <CLI/CLI.hpp>
-
+#include <cstdint>
 #include <map>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/core/address.h"
 
 namespace obp::config {
 
 struct Backend {
-  std::string name;
-  std::string address;
-  HostPort hp;
+  std::string name;     // letters, digits, '_', '-', '.': what a routing hint names
+  std::string address;  // HOST:PORT as written
+  HostPort hp;          // the same, parsed
 };
 
 struct Tenant {
   std::string name;
-  std::vector<Backend> backends;
-  const Backend* FindBackend(absl::string_view name) const;
+  std::vector<Backend> backends;  // never empty; backends[0] takes unhinted statements
+  const Backend* FindBackend(absl::string_view name) const;  // nullptr if none
 };
 
 struct User {
-  std::string tenant;
+  std::string tenant;  // defaults to the node's default_tenant when not given
   std::string name;
-  std::string stage2;  // 20 raw bytes: SHA1(SHA1(password))
+  // 20 raw bytes = SHA1(SHA1(password)), from `password` or from `password_hash`
+  // ("*" + 40 hex, what MariaDB stores). An empty `password` still gets SHA1(SHA1("")).
+  std::string stage2;
   bool has_clear_password = false;
-  std::string password;
+  std::string password;  // clear text, only when has_clear_password
   bool admin = false;
 };
 
 struct TlsConfig {
-  std::string cert_file, key_file, ca_file;
-  bool require_client_cert = false;
+  std::string cert_file, key_file, ca_file;  // PEM files; paths used as written
+  bool require_client_cert = false;          // mTLS; needs ca_file
   bool enabled() const { return !cert_file.empty(); }
 };
 
@@ -51,30 +63,36 @@ struct ProxyConfig {
   std::string default_tenant = "sys";
   std::string listen = "127.0.0.1:2883";
   std::string grpc_listen = "127.0.0.1:2884";
-  std::string fleet_file;       // relative to the config file's folder
-  int threads = 0;              // data-plane threads; 0 = one per core
-  std::string log_level = "info";
-  std::string log_file;         // empty = stderr
-  std::string audit_log;        // empty = none, "-" = stderr
-  std::string tokens_file;      // bearer tokens for the gRPC API (SPEC §6)
-  std::string server_version;   // empty = the first backend's
+  // Optional. A relative path in the file is taken relative to the config file's
+  // directory (and stored resolved); one given by --fleet-file relative to the cwd.
+  std::string fleet_file;
+  int threads = 0;                 // data-plane io threads; 0 = number of cores
+  std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+  std::string log_file;            // empty = stderr
+  std::string audit_log;           // empty = no audit file; "-" = stderr
+  std::string tokens_file;         // optional bearer tokens file (SPEC §6)
+  std::string server_version;      // empty = probe the first backend at start
   int max_connections = 10000;
-  int connect_timeout_ms = 3000;
-  int pool_max_idle_per_backend = 64;
-  TlsConfig grpc_tls;
-  std::vector<Tenant> tenants;
+  int connect_timeout_ms = 3000;       // backend connect + login
+  int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
+  TlsConfig grpc_tls;                  // [grpc_tls]
+  std::vector<Tenant> tenants;         // at least one; default_tenant is among them
   std::vector<User> users;
-  std::string source_path;
+  std::string source_path;  // the config file (or source name) it came from
 
   const Tenant* FindTenant(absl::string_view name) const;
   const User* FindUser(absl::string_view tenant, absl::string_view name) const;
 };
 
-// Flag overrides: TOML key -> value text.
+// Flag overrides: TOML key ("node_id") -> value text as given on the command line.
 using Overrides = std::map<std::string, std::string>;
 
-// One option per scalar key, spelled with dashes (--node-id, --grpc-listen, ...).
+// Registers one CLI11 option per scalar key, spelled with dashes (--node-id,
+// --grpc-listen, ...); each stores into *out only when given. Values are checked later,
+// by LoadConfig/ParseConfig, so a bad one is reported like a bad file value.
+// REQUIRES: `app` has none of these options yet; *out outlives app->parse().
 void AddOverrideFlags(CLI::App* app, Overrides* out);
+
 absl::StatusOr<ProxyConfig> LoadConfig(const std::string& path, const Overrides& overrides);
 absl::StatusOr<ProxyConfig> ParseConfig(absl::string_view toml_text, absl::string_view source_name,
                                         const Overrides& overrides);

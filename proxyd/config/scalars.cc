@@ -1,0 +1,175 @@
+#include "proxyd/config/scalars.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/core/address.h"
+
+namespace obp::config::internal {
+namespace {
+
+using Kind = ScalarKey::Kind;
+
+absl::Status Address(std::string* out, absl::string_view v) {
+  if (auto hp = ParseHostPort(v); !hp.ok()) return hp.status();
+  *out = std::string(v);
+  return absl::OkStatus();
+}
+
+// A name that a login string (user@tenant#cluster) can carry.
+absl::Status LoginPart(std::string* out, absl::string_view v) {
+  if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+  if (v.find_first_of("@#") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("must not contain '@' or '#', got \"", v, "\""));
+  }
+  *out = std::string(v);
+  return absl::OkStatus();
+}
+
+absl::Status LogLevel(std::string* out, absl::string_view v) {
+  // spdlog maps an unknown level name to "off", so a typo would silence the log.
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    if (v == level) {
+      *out = std::string(v);
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected trace|debug|info|warn|error|critical|off, got \"", v, "\""));
+}
+
+int ToInt(absl::string_view v) {
+  int n = 0;
+  (void)absl::SimpleAtoi(v, &n);  // already range-checked by SetScalar
+  return n;
+}
+
+std::vector<ScalarKey> BuildTable() {
+  return {
+      {"node_id", Kind::kInt, 1, 8191, "this node's id, unique in the fleet",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.node_id = static_cast<uint32_t>(ToInt(v));
+         return absl::OkStatus();
+       }},
+      {"cluster", Kind::kString, 0, 0, "cluster name (user@tenant#cluster)",
+       [](ProxyConfig& c, absl::string_view v) { return LoginPart(&c.cluster, v); }},
+      {"default_tenant", Kind::kString, 0, 0, "tenant of a login without @tenant",
+       [](ProxyConfig& c, absl::string_view v) { return LoginPart(&c.default_tenant, v); }},
+      {"listen", Kind::kString, 0, 0, "MySQL protocol HOST:PORT",
+       [](ProxyConfig& c, absl::string_view v) { return Address(&c.listen, v); }},
+      {"grpc_listen", Kind::kString, 0, 0, "SessionService HOST:PORT",
+       [](ProxyConfig& c, absl::string_view v) { return Address(&c.grpc_listen, v); }},
+      {"fleet_file", Kind::kString, 0, 0, "fleet file (peers for cross-node KILL)",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.fleet_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"threads", Kind::kInt, 0, 1024, "data-plane threads; 0 = one per core",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.threads = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"log_level", Kind::kString, 0, 0, "trace|debug|info|warn|error",
+       [](ProxyConfig& c, absl::string_view v) { return LogLevel(&c.log_level, v); }},
+      {"log_file", Kind::kString, 0, 0, "log file; empty = stderr",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.log_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"audit_log", Kind::kString, 0, 0, "kill audit log (JSON lines); \"-\" = stderr",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.audit_log = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"tokens_file", Kind::kString, 0, 0, "bearer tokens for the gRPC API",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.tokens_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"server_version", Kind::kString, 0, 0, "version in the greeting; empty = probe backend",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.server_version = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"max_connections", Kind::kInt, 1, 1000000, "client connections accepted at once",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.max_connections = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"connect_timeout_ms", Kind::kInt, 1, 600000, "backend connect + login timeout",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.connect_timeout_ms = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"pool_max_idle_per_backend", Kind::kInt, 0, 100000, "idle pooled server sessions; 0 = off",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.pool_max_idle_per_backend = ToInt(v);
+         return absl::OkStatus();
+       }},
+  };
+}
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+const std::vector<ScalarKey>& ScalarKeys() {
+  static const auto* table = new std::vector<ScalarKey>(BuildTable());
+  return *table;
+}
+
+const ScalarKey* FindScalarKey(absl::string_view key) {
+  for (const ScalarKey& k : ScalarKeys()) {
+    if (key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+std::string FlagName(absl::string_view key) {
+  return absl::StrCat("--", absl::StrReplaceAll(key, {{"_", "-"}}));
+}
+
+absl::Status SetScalar(const ScalarKey& key, absl::string_view value, ProxyConfig& c) {
+  if (key.kind == Kind::kInt) {
+    int64_t n = 0;
+    // SimpleAtoi alone would take " 5" and "+5"; a flag value should be plain digits.
+    bool digits = !value.empty() && std::all_of(value.begin() + (value[0] == '-'), value.end(),
+                                                [](char ch) { return absl::ascii_isdigit(ch); });
+    if (!digits || !absl::SimpleAtoi(value, &n) || n < key.min || n > key.max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected an integer ", key.min, "..", key.max, ", got \"", value, "\""));
+    }
+  }
+  return key.set(c, value);
+}
+
+std::string NearestKey(absl::string_view key, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_distance = 3;  // farther than two edits is not a typo
+  for (const std::string& k : known) {
+    size_t d = EditDistance(key, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+}  // namespace obp::config::internal

@@ -1,0 +1,19 @@
+# proxyd_core: the node (data plane, sessions, admin SQL, kills, gRPC service);
+# proxyd: the binary.
+add_library(proxyd_core STATIC
+  net/io_pool.cc net/packet_conn.cc net/listener.cc
+  session/session_state.cc session/server_session.cc session/control_connection.cc
+  session/registry.cc session/client_session.cc session/client_login.cc
+  session/client_query.cc session/client_forward.cc session/client_stmt.cc
+  admin/admin_handler.cc admin/session_rows.cc
+  kill/kill_service.cc kill/audit_log.cc
+  rpc/rpc_server.cc rpc/credentials.cc rpc/session_service.cc
+  server.cc)
+target_compile_definitions(proxyd_core PUBLIC ASIO_NO_DEPRECATED PROXYD_VERSION="${PROJECT_VERSION}")
+target_link_libraries(proxyd_core PUBLIC
+  obp_mysql obp_sql obp_config obp_common obp_fleet_client fleet_proto
+  gRPC::grpc++ gRPC::grpc++_reflection
+  absl::status absl::statusor absl::strings absl::str_format absl::synchronization absl::time
+  absl::flat_hash_map spdlog::spdlog Threads::Threads)
+add_executable(proxyd main.cc)
+target_link_libraries(proxyd PRIVATE proxyd_core CLI11::CLI11)

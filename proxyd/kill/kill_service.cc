@@ -1,0 +1,129 @@
+#include "proxyd/kill/kill_service.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/core/ids.h"
+#include "proxyd/kill/audit_log.h"
+#include "proxyd/session/client_session.h"
+
+namespace obp::kill {
+
+KillService::KillService(session::ProxyContext* ctx) : ctx_(ctx) {}
+
+bool KillService::Visible(const Caller& caller, const session::SessionInfo& target) {
+  if (caller.admin) return true;
+  return target.tenant == caller.tenant && target.user == caller.user;
+}
+
+absl::StatusOr<std::shared_ptr<session::ClientSession>> KillService::Resolve(
+    const Caller& caller, const KillRequest& request) const {
+  auto unknown = [&] { return absl::NotFoundError(absl::StrCat("Unknown thread id: ", request.id)); };
+  // 1. A live cs_id of this node.
+  if (request.id_kind != KillRequest::IdKind::kConnectionId && request.id <= 0x7FFFFFFF) {
+    if (auto s = ctx_->registry->Find(static_cast<uint32_t>(request.id))) return s;
+    if (request.id_kind == KillRequest::IdKind::kCsId) return unknown();
+  }
+  // 2. A backend connection_id held by one session of this node.
+  std::vector<std::pair<std::shared_ptr<session::ClientSession>, std::string>> matches;
+  for (auto& s : ctx_->registry->All()) {
+    session::SessionInfo info = s->Info();
+    for (const auto& ss : info.servers) {
+      if (ss.connection_id != request.id) continue;
+      if (!request.backend.empty() && ss.backend != request.backend) continue;
+      matches.emplace_back(s, ss.backend);
+    }
+  }
+  if (matches.empty()) return unknown();
+  if (matches.size() > 1) {
+    std::vector<std::string> parts;
+    for (auto& [s, backend] : matches) {
+      parts.push_back(absl::StrCat("cs_id ", s->cs_id(), " on backend ", backend));
+    }
+    return absl::FailedPreconditionError(absl::StrCat("Ambiguous connection id ", request.id,
+                                                      ": matches ", absl::StrJoin(parts, ", ")));
+  }
+  return matches[0].first;
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, KillRequest request) {
+  absl::StatusOr<KillResult> result = [&]() -> absl::StatusOr<KillResult> {
+    auto target = Resolve(caller, request);
+    if (!target.ok()) return target.status();
+    session::SessionInfo info = (*target)->Info();
+    KillResult r;
+    r.node_id = ctx_->config->node_id;
+    r.cs_id = info.cs_id;
+    r.dry_run = request.dry_run;
+    r.self = caller.cs_id != 0 && caller.cs_id == info.cs_id;
+    if (!r.self && !caller.admin) {
+      if (info.tenant != caller.tenant) {
+        return absl::NotFoundError(absl::StrCat("Unknown thread id: ", request.id));
+      }
+      if (info.user != caller.user) {
+        return absl::PermissionDeniedError(absl::StrCat("You are not owner of thread ", request.id));
+      }
+    }
+    bool found_ss = !request.ss_id.has_value();
+    for (const auto& ss : info.servers) {
+      if (request.ss_id && ss.ss_id != *request.ss_id) continue;
+      found_ss = true;
+      r.connection_ids.push_back(ss.connection_id);
+      if (request.ss_id) r.ss_id = ss.ss_id;
+    }
+    if (!found_ss) return absl::NotFoundError(absl::StrCat("Unknown thread id: ", *request.ss_id));
+    return r;
+  }();
+  if (result.ok() && !request.dry_run) {
+    auto target = ctx_->registry->Find(result->cs_id);
+    if (target) {
+      absl::Status acted = absl::OkStatus();
+      if (request.mode == Mode::kQuery) {
+        if (!result->self) {
+          acted = co_await asio::co_spawn(target->executor(), target->InterruptQuery(),
+                                          asio::use_awaitable);
+        }
+      } else if (request.ss_id) {
+        acted = co_await asio::co_spawn(target->executor(),
+                                        target->TerminateServerSession(*request.ss_id),
+                                        asio::use_awaitable);
+      } else if (!result->self) {
+        // The caller's own session is ended by the caller after it replies 1317.
+        co_await asio::co_spawn(target->executor(), target->Terminate(request.reason),
+                                asio::use_awaitable);
+      }
+      if (!acted.ok()) result = acted;
+    }
+  }
+  Audit(caller, request, result);
+  co_return result;
+}
+
+void KillService::Audit(const Caller& caller, const KillRequest& request,
+                        const absl::StatusOr<KillResult>& result) {
+  AuditRecord rec;
+  rec.node_id = ctx_->config->node_id;
+  rec.actor = caller.actor;
+  rec.id = request.id;
+  rec.ss_id = request.ss_id;
+  rec.mode = request.mode == Mode::kQuery ? "QUERY" : "CONNECTION";
+  rec.reason = request.reason;
+  rec.dry_run = request.dry_run;
+  if (result.ok()) {
+    rec.cs_id = result->cs_id;
+    rec.connection_ids = result->connection_ids;
+    rec.result = "ok";
+  } else {
+    rec.result = std::string(result.status().message());
+  }
+  absl::MutexLock lock(&audit_mu_);
+  WriteAuditLine(ctx_->config->audit_log, rec);
+}
+
+}  // namespace obp::kill

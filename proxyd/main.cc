@@ -1,0 +1,37 @@
+// proxyd: one node of the fleet. See README.md and ../shared/SPEC.md.
+#include <signal.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "proxyd/config/config.h"
+#include "proxyd/server.h"
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"proxyd: a MySQL proxy node of an operable fleet"};
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML configuration file")->required();
+  obp::config::Overrides overrides;
+  obp::config::AddOverrideFlags(&app, &overrides);
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = obp::config::LoadConfig(config_path, overrides);
+  if (!config.ok()) {
+    std::cerr << "proxyd: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (!config->log_file.empty()) {
+    spdlog::set_default_logger(spdlog::basic_logger_mt("proxyd", config->log_file));
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::flush_on(spdlog::level::info);
+  absl::Status s = obp::RunServer(*config);
+  if (!s.ok()) {
+    std::cerr << "proxyd: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

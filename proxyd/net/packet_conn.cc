@@ -1,0 +1,99 @@
+#include "absl/strings/string_view.h"
+#include "proxyd/net/packet_conn.h"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/wire.h"
+
+namespace obp::net {
+namespace {
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kShrinkAbove = 256 * 1024;
+constexpr size_t kMaxPacket = 4 + mysql::kMaxPacketPayload;
+}  // namespace
+
+absl::Status SocketError(const std::error_code& ec, absl::string_view what) {
+  if (ec == asio::error::eof) return absl::UnavailableError(absl::StrCat(what, ": connection closed"));
+  return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
+}
+
+PacketConn::PacketConn(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  buf_.resize(kInitialBuffer);
+}
+
+void PacketConn::Consume(size_t n) {
+  begin_ += n;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (buf_.size() > kShrinkAbove) {
+      buf_.resize(kInitialBuffer);
+      buf_.shrink_to_fit();
+    }
+  }
+}
+
+void PacketConn::Compact() {
+  if (begin_ == 0) return;
+  std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+  end_ -= begin_;
+  begin_ = 0;
+}
+
+asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
+  if (end_ - begin_ >= want) co_return absl::OkStatus();
+  if (buf_.size() - begin_ < want) {
+    Compact();
+    if (buf_.size() < want) buf_.resize(std::max(want, buf_.size() * 2));
+  }
+  while (end_ - begin_ < want) {
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(buf_.data() + end_, buf_.size() - end_), kNoThrow);
+    if (ec) co_return SocketError(ec, "read");
+    end_ += n;
+    bytes_read_ += n;
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket() {
+  Consume(pending_consume_);
+  pending_consume_ = 0;
+  if (absl::Status s = co_await Fill(4); !s.ok()) co_return s;
+  mysql::PacketHeader h =
+      mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.data() + begin_));
+  size_t total = 4 + size_t{h.length};
+  if (total > kMaxPacket) co_return absl::InternalError("packet too large");
+  if (absl::Status s = co_await Fill(total); !s.ok()) co_return s;
+  pending_consume_ = total;
+  co_return Packet{h.seq, absl::string_view(buf_.data() + begin_ + 4, h.length),
+                  absl::string_view(buf_.data() + begin_, total)};
+}
+
+asio::awaitable<absl::StatusOr<absl::string_view>> PacketConn::Peek() {
+  Consume(pending_consume_);
+  pending_consume_ = 0;
+  if (absl::Status s = co_await Fill(1); !s.ok()) co_return s;
+  co_return absl::string_view(buf_.data() + begin_, end_ - begin_);
+}
+
+asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                                            kNoThrow);
+  if (ec) co_return SocketError(ec, "write");
+  bytes_written_ += n;
+  co_return absl::OkStatus();
+}
+
+void PacketConn::Close() {
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace obp::net

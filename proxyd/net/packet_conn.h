@@ -1,0 +1,74 @@
+// PacketConn: a TCP socket with a read buffer, speaking MySQL packet framing.
+//
+// It serves both sides of the proxy: the client socket of a client session and the
+// backend socket of a server session. It offers two ways to read:
+//  - ReadPacket(): one whole packet, for the few places that must see a message
+//    entire (login, a command's first packet, a prepare response);
+//  - Peek()/Consume(): whatever bytes are available, for streaming a response
+//    through without waiting for, or buffering, whole packets.
+// The buffer grows only as far as one packet needs (<= 16 MiB + header) and shrinks
+// back when idle, so a large row never stays resident.
+//
+// Thread rule: owned by one session; every call on that session's io_context.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace obp::net {
+
+struct Packet {
+  uint8_t seq = 0;
+  absl::string_view payload;  // valid until the next read or Consume on the conn
+  absl::string_view raw;      // header + payload, same lifetime
+};
+
+class PacketConn {
+ public:
+  explicit PacketConn(asio::ip::tcp::socket socket);
+  PacketConn(const PacketConn&) = delete;
+  PacketConn& operator=(const PacketConn&) = delete;
+
+  // Reads one packet (header + payload). The previous packet is consumed first.
+  asio::awaitable<absl::StatusOr<Packet>> ReadPacket();
+  // Returns the buffered, not yet consumed bytes; reads from the socket first when
+  // none are buffered. Never returns an empty view with an OK status.
+  asio::awaitable<absl::StatusOr<absl::string_view>> Peek();
+  void Consume(size_t n);
+  // True if bytes are buffered beyond the last packet/peek consumed.
+  bool has_buffered() const { return end_ > begin_ + pending_consume_; }
+
+  asio::awaitable<absl::Status> Write(absl::string_view bytes);
+
+  asio::ip::tcp::socket& socket() { return socket_; }
+  bool is_open() const { return socket_.is_open(); }
+  // Closes the socket; pending reads and writes complete with an error.
+  void Close();
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  asio::awaitable<absl::Status> Fill(size_t want);  // until end_-begin_ >= want
+  void Compact();
+
+  asio::ip::tcp::socket socket_;
+  std::string buf_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  size_t pending_consume_ = 0;  // bytes of the last ReadPacket, consumed on next read
+  uint64_t bytes_read_ = 0;
+  uint64_t bytes_written_ = 0;
+};
+
+// Status of a socket error, e.g. for "Backend 'x' unavailable: <reason>".
+absl::Status SocketError(const std::error_code& ec, absl::string_view what);
+
+}  // namespace obp::net

@@ -1,0 +1,26 @@
+// RpcServer: the node's gRPC endpoint (SPEC §4): SessionService, grpc.health.v1
+// and server reflection, on config.grpc_listen.
+//
+// Thread rule: Start/Shutdown from the main thread. Handlers run on gRPC's threads
+// and never block on a session: they read the registry and hand kills to the
+// KillService, which acts on the session's own thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proxyd/session/proxy_context.h"
+
+namespace obp::rpc {
+
+class RpcServer {
+ public:
+  virtual ~RpcServer() = default;
+  virtual std::string address() const = 0;  // host:port actually bound
+  virtual void Shutdown() = 0;
+};
+
+absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx);
+
+}  // namespace obp::rpc

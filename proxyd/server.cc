@@ -1,0 +1,123 @@
+#include "proxyd/server.h"
+
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/core/address.h"
+#include "proxyd/kill/kill_service.h"
+#include "proxyd/net/io_pool.h"
+#include "proxyd/net/listener.h"
+#include "proxyd/rpc/rpc_server.h"
+#include "proxyd/session/client_session.h"
+
+namespace obp {
+namespace {
+
+absl::StatusOr<asio::ip::tcp::endpoint> Endpoint(const std::string& address) {
+  auto hp = ParseHostPort(address);
+  if (!hp.ok()) return hp.status();
+  std::error_code ec;
+  std::string host = hp->host == "localhost" ? "127.0.0.1" : hp->host;
+  auto ip = asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("listen address must be an IP: ", address));
+  return asio::ip::tcp::endpoint(ip, hp->port);
+}
+
+// Learns the version string and charset to greet clients with from the first
+// backend, so clients see the server they are really talking to.
+void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext* ctx) {
+  if (!config.server_version.empty()) {
+    ctx->server_version = config.server_version;
+    return;
+  }
+  const config::Tenant* t = config.FindTenant(config.default_tenant);
+  if (!t || t->backends.empty()) return;
+  asio::io_context io;
+  std::optional<absl::StatusOr<mysql::InitialHandshake>> got;
+  asio::co_spawn(io, session::ProbeBackend(io.get_executor(), t->backends[0], absl::Seconds(2)),
+                 [&](std::exception_ptr, absl::StatusOr<mysql::InitialHandshake> r) { got = std::move(r); });
+  io.run();
+  if (got && got->ok()) {
+    ctx->server_version = (*got)->server_version;
+    spdlog::info("backend '{}' reports version {}", t->backends[0].name, ctx->server_version);
+  } else {
+    spdlog::warn("could not probe backend '{}' for its version; greeting with '{}'",
+                 t->backends[0].name, ctx->server_version);
+  }
+}
+
+}  // namespace
+
+absl::Status RunServer(const config::ProxyConfig& config) {
+  int threads = config.threads > 0 ? config.threads
+                                   : std::max(1u, std::thread::hardware_concurrency());
+  net::IoPool pool(threads);
+  session::SessionRegistry registry(config.node_id);
+  ProxySessIdGenerator sessids(config.node_id, absl::Now());
+  session::ProxyContext ctx;
+  ctx.config = &config;
+  ctx.registry = &registry;
+  ctx.io = &pool;
+  ctx.sessids = &sessids;
+  ctx.pid = static_cast<int>(::getpid());
+  ctx.started_at = absl::Now();
+  ProbeServerVersion(config, &ctx);
+  kill::KillService kills(&ctx);
+  ctx.kills = &kills;
+
+  auto ep = Endpoint(config.listen);
+  if (!ep.ok()) return ep.status();
+  std::vector<std::unique_ptr<net::Listener>> listeners;
+  for (int i = 0; i < pool.size(); ++i) {
+    auto& io = pool.context(i);
+    listeners.push_back(std::make_unique<net::Listener>(io, [&ctx, &io, i](asio::ip::tcp::socket s) {
+      auto session = std::make_shared<session::ClientSession>(&ctx, std::move(s), i);
+      asio::co_spawn(io, session->Run(), asio::detached);
+    }));
+    if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
+  }
+  auto rpc = rpc::StartRpcServer(&ctx);
+  if (!rpc.ok()) return rpc.status();
+  kills.SetRpcAddress((*rpc)->address());
+
+  pool.Start();
+  for (int i = 0; i < pool.size(); ++i) {
+    asio::co_spawn(pool.context(i), listeners[i]->AcceptLoop(), asio::detached);
+  }
+  spdlog::info("proxyd node {} ready: sql {} grpc {} threads {}", config.node_id, config.listen,
+               (*rpc)->address(), threads);
+
+  asio::io_context main_io;
+  asio::signal_set signals(main_io, SIGTERM, SIGINT);
+  signals.async_wait([](const std::error_code&, int sig) {
+    spdlog::info("signal {}: stopping", sig);
+  });
+  main_io.run();
+
+  ctx.stopping = true;
+  for (int i = 0; i < pool.size(); ++i) {
+    asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
+  }
+  for (auto& s : registry.All()) {
+    asio::co_spawn(s->executor(), s->Terminate("proxyd stopping"), asio::detached);
+  }
+  for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  (*rpc)->Shutdown();
+  pool.Stop();
+  spdlog::info("proxyd node {} stopped", config.node_id);
+  return absl::OkStatus();
+}
+
+}  // namespace obp

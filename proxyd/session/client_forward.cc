@@ -1,0 +1,142 @@
+// Forwarding one command to a server session and streaming its response back.
+//
+// The response is never assembled: each chunk the backend sends is scanned for
+// packet boundaries (to find where the response ends and its final status) and
+// written to the client as it is, so memory stays bounded by the read buffer
+// whatever the result size, and a small result costs one read and one write.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_cat.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/wire.h"
+#include "proxyd/session/client_session.h"
+
+namespace obp::session {
+namespace {
+using mysql::ResponseKind;
+
+// Which side failed while streaming, which decides what the session can do next.
+enum class Failure { kNone, kBackendBeforeReply, kBackendMidReply, kClient };
+}  // namespace
+
+asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::string_view raw,
+                                                     const net::Packet* first,
+                                                     ResponseKind kind) {
+  busy_ = true;
+  ss->state = ServerState::kActive;
+  Publish();
+  absl::Status s = co_await ss->conn().Write(raw);
+  bool multi = first && first->payload.size() == mysql::kMaxPacketPayload;
+  // A command larger than one packet: the rest follows from the client as is.
+  while (s.ok() && multi) {
+    auto next = co_await client_.ReadPacket();
+    if (!next.ok()) {
+      busy_ = false;
+      co_return absl::CancelledError(next.status().message());
+    }
+    multi = next->payload.size() == mysql::kMaxPacketPayload;
+    s = co_await ss->conn().Write(next->raw);
+  }
+  if (s.ok()) s = co_await StreamResponse(ss, kind);
+  busy_ = false;
+  ss->state = ServerState::kIdle;
+  if (ss->killed) {
+    // KILL PROXYSESSION id ss_id (or a whole-session kill) landed mid-statement.
+    int index = -1;
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i].get() == ss) index = static_cast<int>(i);
+    }
+    bool replied = s.ok();
+    if (index >= 0) DropServerSession(index);
+    if (closing_) co_return absl::CancelledError("session killed");
+    if (!replied && s.code() != absl::StatusCode::kCancelled) {
+      co_return co_await SendError(1, 1317, "70100", "Query execution was interrupted");
+    }
+    co_return s;
+  }
+  if (s.ok()) {
+    AfterResponse(ss);
+  } else if (s.code() == absl::StatusCode::kUnavailable) {
+    // The backend went away before answering: the client hears why, the session
+    // stays usable, and the next statement opens a fresh server session.
+    std::string name = ss->backend().name;
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i].get() == ss) DropServerSession(static_cast<int>(i));
+    }
+    co_return co_await SendError(1, 2013, "HY000",
+                                 absl::StrCat("Lost connection to backend '", name,
+                                              "' during query: ", s.message()));
+  }
+  co_return s;
+}
+
+asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, ResponseKind kind,
+                                                            bool reset) {
+  mysql::ResponseScanner& scanner = ss->scanner();
+  if (reset) scanner.Reset(kind);
+  uint64_t forwarded = 0;
+  while (!scanner.done()) {
+    auto bytes = co_await ss->conn().Peek();
+    if (!bytes.ok()) {
+      if (forwarded == 0 && !closing_) {
+        // Nothing reached the client yet: it gets a clean error, not a cut stream.
+        co_return absl::UnavailableError(bytes.status().message());
+      }
+      client_.Close();
+      co_return absl::CancelledError("backend closed mid-response");
+    }
+    auto used = scanner.Feed(*bytes);
+    if (!used.ok()) {
+      spdlog::warn("cs_id {}: bad response from backend {}: {}", cs_id_, ss->backend().name,
+                   std::string(used.status().message()));
+      ss->conn().Close();
+      client_.Close();
+      co_return absl::CancelledError("malformed backend response");
+    }
+    absl::Status w = co_await client_.Write(bytes->substr(0, *used));
+    ss->conn().Consume(*used);
+    forwarded += *used;
+    if (!w.ok()) {
+      // The client is gone; the backend may still be sending, so this server
+      // session can't be reused.
+      ss->conn().Close();
+      co_return absl::CancelledError(w.message());
+    }
+    if (scanner.wants_local_infile()) {
+      // LOAD DATA LOCAL: the client sends the file, ending with an empty packet.
+      for (;;) {
+        auto pkt = co_await client_.ReadPacket();
+        if (!pkt.ok()) {
+          ss->conn().Close();
+          co_return absl::CancelledError(pkt.status().message());
+        }
+        if (absl::Status s = co_await ss->conn().Write(pkt->raw); !s.ok()) {
+          client_.Close();
+          co_return absl::CancelledError(s.message());
+        }
+        if (pkt->payload.empty()) break;
+      }
+      scanner.ResumeAfterLocalInfile();
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+void ClientSession::AfterResponse(ServerSession* ss) {
+  const mysql::ResponseScanner& scanner = ss->scanner();
+  if (scanner.is_error()) return;  // an ERR carries no status flags
+  uint16_t flags = scanner.final_status_flags();
+  bool in_trans = flags & mysql::kServerStatusInTrans;
+  if (ss->in_transaction && !in_trans) {
+    ++ss->transact_count;
+    ++total_trans_;
+  }
+  ss->in_transaction = in_trans;
+  bool autocommit = flags & mysql::kServerStatusAutocommit;
+  state_.autocommit = ss->applied.autocommit = autocommit;
+  int index = current_;
+  pinned_ = in_trans ? index : -1;
+}
+
+}  // namespace obp::session

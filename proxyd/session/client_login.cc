@@ -1,0 +1,116 @@
+// The client side of the handshake: proxyd's greeting, mysql_native_password
+// verification against the config's users, tenant/cluster resolution.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_cat.h"
+#include "proxyd/mysql/auth.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/handshake.h"
+#include "proxyd/mysql/wire.h"
+#include "proxyd/session/client_session.h"
+
+namespace obp::session {
+namespace {
+
+struct LoginName {
+  std::string user, tenant, cluster;
+};
+
+// SPEC §1: user, user@tenant or user@tenant#cluster.
+LoginName SplitLoginName(absl::string_view name) {
+  LoginName out;
+  size_t at = name.find('@');
+  out.user = std::string(name.substr(0, at));
+  if (at == absl::string_view::npos) return out;
+  absl::string_view rest = name.substr(at + 1);
+  size_t hash = rest.find('#');
+  out.tenant = std::string(rest.substr(0, hash));
+  if (hash != absl::string_view::npos) out.cluster = std::string(rest.substr(hash + 1));
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl::string_view user,
+                                                              bool used_password) {
+  co_await SendError(seq, 1045, "28000",
+                     absl::StrCat("Access denied for user '", user, "'@'", host_ip_,
+                                  "' (using password: ", used_password ? "YES" : "NO", ")"));
+  co_return absl::PermissionDeniedError("access denied");
+}
+
+asio::awaitable<absl::Status> ClientSession::Login() {
+  mysql::InitialHandshake greeting;
+  greeting.server_version = ctx_->server_version;
+  greeting.connection_id = cs_id_;
+  greeting.scramble = mysql::GenerateScramble();
+  greeting.capabilities = ProxyServerCapabilities();
+  greeting.charset = ctx_->server_charset;
+  greeting.status_flags = mysql::kServerStatusAutocommit;
+  greeting.auth_plugin_name = "mysql_native_password";
+  std::string out;
+  uint8_t seq = 0;
+  mysql::AppendPacket(&out, &seq, mysql::EncodeInitialHandshake(greeting));
+  if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
+
+  auto pkt = co_await client_.ReadPacket();
+  if (!pkt.ok()) co_return pkt.status();
+  seq = pkt->seq + 1;
+  if (mysql::IsSslRequest(pkt->payload)) {
+    co_await SendError(seq, 1043, "08S01", "Bad handshake: proxyd does not offer TLS on the SQL port");
+    co_return absl::UnavailableError("client wants TLS");
+  }
+  auto resp = mysql::DecodeHandshakeResponse(pkt->payload);
+  if (!resp.ok()) {
+    co_await SendError(seq, 1043, "08S01", "Bad handshake");
+    co_return resp.status();
+  }
+  caps_ = resp->capabilities & ProxyServerCapabilities();
+  charset_ = resp->charset;
+  connect_attrs_ = resp->connect_attrs;
+  std::string token = resp->auth_response;
+  if ((caps_ & mysql::kClientPluginAuth) && !resp->auth_plugin_name.empty() &&
+      resp->auth_plugin_name != "mysql_native_password") {
+    // The client started with another plugin (e.g. caching_sha2_password): ask it
+    // to switch to ours, with the same scramble.
+    out.clear();
+    mysql::AuthSwitchRequest sw{"mysql_native_password", greeting.scramble + std::string(1, '\0')};
+    mysql::AppendPacket(&out, &seq, mysql::EncodeAuthSwitchRequest(sw));
+    if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
+    auto again = co_await client_.ReadPacket();
+    if (!again.ok()) co_return again.status();
+    seq = again->seq + 1;
+    token = std::string(again->payload);
+  }
+
+  LoginName name = SplitLoginName(resp->username);
+  std::string tenant_name = name.tenant.empty() ? ctx_->config->default_tenant : name.tenant;
+  const config::User* user = ctx_->config->FindUser(tenant_name, name.user);
+  bool used_password = !token.empty();
+  if (user == nullptr || (!name.cluster.empty() && name.cluster != ctx_->config->cluster)) {
+    co_return co_await SendAccessDenied(seq, name.user, used_password);
+  }
+  auto stage1 = mysql::RecoverStage1(token, greeting.scramble, user->stage2);
+  if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
+  user_ = user;
+  tenant_ = ctx_->config->FindTenant(tenant_name);
+  stage1_ = *stage1;
+  servers_.resize(tenant_->backends.size());
+  state_.db = resp->database;
+  Publish();
+
+  if (!state_.db.empty()) {
+    // Honour the login database now, so a bad name fails the login as it would
+    // on the backend itself.
+    auto ss = co_await Acquire(0);
+    if (!ss.ok()) {
+      co_await SendError(seq, 2003, "HY000", ss.status().message());
+      co_return ss.status();
+    }
+  }
+  SetCommand("Sleep", "");
+  co_return co_await SendOk(seq);
+}
+
+}  // namespace obp::session

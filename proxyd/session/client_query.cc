@@ -1,0 +1,280 @@
+// The command loop: routing a client's commands to server sessions and streaming
+// the answers back, tracking the session state that must follow the client
+// across server sessions.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proxyd/admin/admin_handler.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/packets.h"
+#include "proxyd/mysql/wire.h"
+#include "proxyd/session/client_session.h"
+#include "proxyd/sql/admin.h"
+#include "proxyd/sql/classify.h"
+#include "proxyd/sql/preamble.h"
+
+namespace obp::session {
+namespace {
+using mysql::Command;
+using mysql::ResponseKind;
+
+// Marks a failure of the client's own connection: the session ends.
+absl::Status ClientGone(absl::Status s) {
+  return absl::Status(absl::StatusCode::kCancelled, s.message());
+}
+}  // namespace
+
+uint16_t ClientSession::StatusFlags() const {
+  uint16_t flags = 0;
+  if (state_.autocommit) flags |= mysql::kServerStatusAutocommit;
+  if (pinned_ >= 0) flags |= mysql::kServerStatusInTrans;
+  return flags;
+}
+
+asio::awaitable<absl::Status> ClientSession::SendError(uint8_t seq, uint16_t code,
+                                                       absl::string_view state,
+                                                       absl::string_view message) {
+  std::string out;
+  mysql::AppendErr(&out, &seq, mysql::ErrPacket{code, std::string(state), std::string(message)});
+  co_return co_await client_.Write(out);
+}
+
+asio::awaitable<absl::Status> ClientSession::SendOk(uint8_t seq, uint64_t affected) {
+  std::string out;
+  mysql::OkPacket ok;
+  ok.affected_rows = affected;
+  ok.status_flags = StatusFlags();
+  mysql::AppendOk(&out, &seq, ok, caps_);
+  co_return co_await client_.Write(out);
+}
+
+asio::awaitable<absl::Status> ClientSession::CommandLoop() {
+  while (!closing_) {
+    auto pkt = co_await client_.ReadPacket();
+    if (!pkt.ok()) co_return ClientGone(pkt.status());
+    if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
+    absl::Status s = co_await Dispatch(*pkt);
+    SetCommand("Sleep", "");
+    Publish();
+    if (!s.ok()) co_return s;
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) {
+  auto cmd = static_cast<Command>(first.payload[0]);
+  if (pending_error_ && cmd != Command::kQuit && cmd != Command::kPing &&
+      cmd != Command::kStmtClose && cmd != Command::kStmtSendLongData) {
+    mysql::ErrPacket err = *std::move(pending_error_);
+    pending_error_.reset();
+    co_return co_await SendError(1, err.code, err.sql_state, err.message);
+  }
+  switch (cmd) {
+    case Command::kQuit:
+      co_return absl::CancelledError("client quit");
+    case Command::kPing:
+      co_return co_await SendOk(1);
+    case Command::kQuery:
+      co_return co_await HandleQuery(first);
+    case Command::kInitDb:
+      co_return co_await HandleInitDb(first);
+    case Command::kResetConnection:
+      co_return co_await HandleResetConnection();
+    case Command::kFieldList:
+      co_return co_await ForwardSimple(first, ResponseKind::kFieldList);
+    case Command::kStatistics:
+      co_return co_await ForwardSimple(first, ResponseKind::kStatistics);
+    case Command::kSetOption:
+      co_return co_await ForwardSimple(first, ResponseKind::kGeneric);
+    case Command::kProcessKill:
+      co_return co_await admin::AdminHandler(this).ProcessKill(first.payload);
+    case Command::kStmtPrepare:
+      co_return co_await HandleStmtPrepare(first);
+    case Command::kStmtExecute:
+      co_return co_await HandleStmtExecute(first);
+    case Command::kStmtFetch:
+      co_return co_await HandleStmtFetch(first);
+    case Command::kStmtSendLongData:
+      co_return co_await HandleStmtLongData(first);
+    case Command::kStmtClose:
+      co_return co_await HandleStmtClose(first);
+    case Command::kStmtReset:
+      co_return co_await HandleStmtReset(first);
+    case Command::kChangeUser:
+      co_return co_await SendError(1, 1235, "42000",
+                                   "This version of proxyd doesn't yet support 'COM_CHANGE_USER'; "
+                                   "reconnect as the other user");
+    default:
+      co_return co_await SendError(1, 1047, "08S01", "Unknown command");
+  }
+}
+
+asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& first) {
+  absl::string_view sql = first.payload.substr(1);
+  SetCommand("Query", sql);
+  auto pre = sql::ParsePreamble(sql);
+  if (!pre.ok()) co_return co_await SendError(1, 1064, "42000", pre.status().message());
+  absl::string_view body = sql.substr(pre->body_offset);
+  sql::StmtKind kind = sql::Classify(body);
+  if (kind == sql::StmtKind::kProxyAdmin) {
+    auto admin = sql::ParseAdminStatement(sql);
+    if (!admin.ok()) co_return co_await SendError(1, 1064, "42000", admin.status().message());
+    if (admin->has_value()) co_return co_await admin::AdminHandler(this).Execute(**admin);
+  }
+  ServerSession* ss = co_await Route(pre->backend_hint);
+  if (ss == nullptr) co_return absl::OkStatus();
+  absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
+  if (!s.ok() || ss->scanner().is_error() || ss->killed) co_return s;
+  // The statement succeeded: remember what it changed.
+  if (kind == sql::StmtKind::kUse) {
+    auto db = sql::ParseUse(body);
+    if (db.ok()) state_.db = ss->applied.db = *db;
+  } else if (kind == sql::StmtKind::kSet) {
+    auto items = sql::ParseSet(body);
+    if (items.ok()) {
+      for (const sql::SetItem& item : *items) {
+        using Scope = sql::SetItem::Scope;
+        switch (item.scope) {
+          case Scope::kSession:
+            if (item.name == "autocommit") break;  // tracked from status flags
+            state_.vars[item.name] = item.value;
+            break;
+          case Scope::kUserVar:
+            state_.vars["@" + item.name] = item.value;
+            break;
+          case Scope::kNames:
+            state_.names = item.collation.empty()
+                               ? item.value
+                               : absl::StrCat(item.value, " COLLATE ", item.collation);
+            break;
+          case Scope::kCharset:
+            state_.names = absl::StrCat("CHARACTER SET ", item.value);
+            break;
+          default:
+            break;
+        }
+      }
+      std::string keep_db = ss->applied.db;
+      bool keep_ac = ss->applied.autocommit;
+      ss->applied = state_;
+      ss->applied.db = keep_db;
+      ss->applied.autocommit = keep_ac;
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ClientSession::HandleInitDb(const net::Packet& first) {
+  SetCommand("Init DB", first.payload.substr(1));
+  ServerSession* ss = co_await Route(std::nullopt);
+  if (ss == nullptr) co_return absl::OkStatus();
+  absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
+  if (s.ok() && !ss->scanner().is_error() && !ss->killed) {
+    state_.db = ss->applied.db = std::string(first.payload.substr(1));
+  }
+  co_return s;
+}
+
+asio::awaitable<absl::Status> ClientSession::HandleResetConnection() {
+  SetCommand("Reset connection", "");
+  // Every server session is reset too, so none keeps state the client dropped.
+  std::string cmd(1, static_cast<char>(Command::kResetConnection));
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (!servers_[i]) continue;
+    auto r = co_await servers_[i]->Run(cmd, ResponseKind::kGeneric);
+    if (!r.ok() || r->is_error) {
+      DropServerSession(static_cast<int>(i));
+      continue;
+    }
+    servers_[i]->applied = StateSnapshot{servers_[i]->applied.db};
+    servers_[i]->stmts.clear();
+    servers_[i]->in_transaction = false;
+  }
+  std::string db = state_.db;
+  state_ = StateSnapshot{db};
+  stmts_.clear();
+  pinned_ = -1;
+  co_return co_await SendOk(1);
+}
+
+asio::awaitable<absl::Status> ClientSession::ForwardSimple(const net::Packet& first,
+                                                           ResponseKind kind) {
+  SetCommand("Query", "");
+  ServerSession* ss = co_await Route(std::nullopt);
+  if (ss == nullptr) co_return absl::OkStatus();
+  co_return co_await Forward(ss, first.raw, &first, kind);
+}
+
+asio::awaitable<ServerSession*> ClientSession::Route(const std::optional<std::string>& hint,
+                                                     int prefer) {
+  int index = prefer >= 0 ? prefer : 0;
+  if (hint) {
+    index = -1;
+    for (size_t i = 0; i < tenant_->backends.size(); ++i) {
+      if (tenant_->backends[i].name == *hint) index = static_cast<int>(i);
+    }
+    if (index < 0) {
+      std::vector<std::string> names;
+      for (const auto& b : tenant_->backends) names.push_back(b.name);
+      co_await SendError(1, 1105, "HY000",
+                         absl::StrCat("Unknown backend '", *hint, "' in tenant '", tenant_->name,
+                                      "'; its backends are: ", absl::StrJoin(names, ", ")));
+      co_return nullptr;
+    }
+  }
+  if (pinned_ >= 0) {
+    if (hint && index != pinned_) {
+      co_await SendError(
+          1, 1105, "HY000",
+          absl::StrCat("Cannot route to backend '", *hint, "' inside a transaction on backend '",
+                       tenant_->backends[pinned_].name, "'; COMMIT or ROLLBACK first"));
+      co_return nullptr;
+    }
+    index = pinned_;
+  }
+  auto ss = co_await Acquire(index);
+  if (!ss.ok()) {
+    if (!closing_) co_await SendError(1, 2003, "HY000", ss.status().message());
+    co_return nullptr;
+  }
+  co_return *ss;
+}
+
+asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index) {
+  const config::Backend& backend = tenant_->backends[index];
+  auto unavailable = [&](const absl::Status& why) {
+    return absl::UnavailableError(absl::StrCat("Backend '", backend.name, "' (", backend.address,
+                                               ") unavailable: ", why.message()));
+  };
+  if (servers_[index] && !servers_[index]->conn().is_open()) DropServerSession(index);
+  if (!servers_[index]) {
+    auto ss = std::make_unique<ServerSession>(
+        ctx_->next_ss_id.fetch_add(1, std::memory_order_relaxed), backend, executor_);
+    LoginParams login{user_->name, stage1_, caps_, charset_, state_.db, connect_attrs_};
+    absl::Status s =
+        co_await ss->Connect(login, absl::Milliseconds(ctx_->config->connect_timeout_ms));
+    if (!s.ok()) {
+      last_backend_error_ = ss->backend_error();
+      co_return unavailable(s);
+    }
+    servers_[index] = std::move(ss);
+    Publish();
+  }
+  ServerSession* ss = servers_[index].get();
+  if (!(ss->applied == state_)) {
+    ss->state = ServerState::kActive;  // not droppable by a kill while replaying
+    absl::Status s = co_await ss->Sync(state_);
+    ss->state = ServerState::kIdle;
+    if (!s.ok()) {
+      last_backend_error_ = ss->backend_error();
+      DropServerSession(index);
+      co_return unavailable(s);
+    }
+  }
+  current_ = index;
+  co_return ss;
+}
+
+}  // namespace obp::session

@@ -1,0 +1,223 @@
+#include "absl/strings/string_view.h"
+#include "proxyd/session/client_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/net/io_pool.h"
+#include "proxyd/session/control_connection.h"
+
+namespace obp::session {
+
+const char* ClientStateName(ClientState s) {
+  switch (s) {
+    case ClientState::kInit: return "MCS_INIT";
+    case ClientState::kActiveReader: return "MCS_ACTIVE_READER";
+    case ClientState::kKeepAlive: return "MCS_KEEP_ALIVE";
+    case ClientState::kHalfClosed: return "MCS_HALF_CLOSED";
+    case ClientState::kClosed: return "MCS_CLOSED";
+  }
+  return "MCS_UNKNOWN";
+}
+
+const char* ServerStateName(ServerState s) {
+  switch (s) {
+    case ServerState::kInit: return "MSS_INIT";
+    case ServerState::kActive: return "MSS_ACTIVE";
+    case ServerState::kIdle: return "MSS_KA_CLIENT_SLAVE";
+  }
+  return "MSS_UNKNOWN";
+}
+
+ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket, int thread_index)
+    : ctx_(ctx),
+      executor_(socket.get_executor()),
+      client_(std::move(socket)),
+      thread_index_(thread_index),
+      created_(absl::Now()) {
+  std::error_code ec;
+  auto ep = client_.socket().remote_endpoint(ec);
+  if (!ec) {
+    host_ip_ = ep.address().to_string();
+    host_port_ = ep.port();
+  }
+  client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+ClientSession::~ClientSession() = default;
+
+asio::awaitable<void> ClientSession::Run() {
+  auto self = shared_from_this();
+  auto id = ctx_->registry->Register(self);
+  if (!id.ok()) {
+    co_await SendError(0, 1040, "08004", "Too many connections");
+    client_.Close();
+    co_return;
+  }
+  cs_id_ = *id;
+  proxy_sessid_ = ctx_->sessids->Next();
+  Publish();
+  absl::Status s;
+  if (ctx_->registry->size() > static_cast<size_t>(ctx_->config->max_connections)) {
+    co_await SendError(0, 1040, "08004", "Too many connections");
+  } else {
+    s = co_await Login();
+    if (s.ok()) s = co_await CommandLoop();
+  }
+  if (!s.ok() && !closing_) spdlog::debug("cs_id {}: session ends: {}", cs_id_, std::string(s.message()));
+  closing_ = true;
+  client_.Close();
+  for (auto& ss : servers_) {
+    if (ss) ss->conn().Close();
+  }
+  {
+    absl::MutexLock lock(&info_mu_);
+    info_.state = ClientState::kClosed;
+  }
+  ctx_->registry->Unregister(cs_id_);
+}
+
+void ClientSession::Publish() {
+  SessionInfo fresh;
+  fresh.proxy_sessid = proxy_sessid_;
+  fresh.cs_id = cs_id_;
+  fresh.cluster = ctx_->config->cluster;
+  fresh.tenant = tenant_ ? tenant_->name : "";
+  fresh.user = user_ ? user_->name : "";
+  fresh.admin = user_ && user_->admin;
+  fresh.host_ip = host_ip_;
+  fresh.host_port = host_port_;
+  if (!state_.db.empty()) fresh.db = state_.db;
+  fresh.total_trans = total_trans_;
+  fresh.tid = ctx_->io->tid(thread_index_);
+  fresh.created = created_;
+  fresh.vars = state_;
+  for (const auto& ss : servers_) {
+    if (!ss) continue;
+    ServerSessionInfo si;
+    si.ss_id = ss->ss_id();
+    si.backend = ss->backend().name;
+    si.server_ip = ss->server_ip();
+    si.server_port = ss->server_port();
+    si.connection_id = ss->connection_id();
+    si.state = ss->state;
+    si.transact_count = ss->transact_count;
+    si.in_transaction = ss->in_transaction;
+    si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
+    fresh.servers.push_back(std::move(si));
+  }
+  absl::MutexLock lock(&info_mu_);
+  fresh.state = info_.state;
+  fresh.last_active = info_.last_active;
+  fresh.current_command = info_.current_command;
+  fresh.current_statement = info_.current_statement;
+  fresh.statement_start = info_.statement_start;
+  info_ = std::move(fresh);
+}
+
+void ClientSession::SetCommand(absl::string_view command, absl::string_view statement) {
+  absl::Time now = absl::Now();
+  bool active = command != "Sleep";
+  absl::MutexLock lock(&info_mu_);
+  info_.state = active ? ClientState::kActiveReader : ClientState::kKeepAlive;
+  info_.current_command = std::string(command);
+  if (active) {
+    info_.current_statement = std::string(statement.substr(0, 1024));
+    info_.statement_start = now;
+  }
+  info_.last_active = now;
+}
+
+SessionInfo ClientSession::Info() const {
+  SessionInfo copy;
+  {
+    absl::MutexLock lock(&info_mu_);
+    copy = info_;
+  }
+  copy.bytes_from_client = client_.bytes_read();
+  copy.bytes_to_client = client_.bytes_written();
+  return copy;
+}
+
+LoginParams ClientSession::ControlLogin() const {
+  LoginParams p;
+  p.user = user_ ? user_->name : "";
+  p.stage1 = stage1_;
+  p.caps = mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth |
+           mysql::kClientTransactions;
+  p.charset = charset_;
+  return p;
+}
+
+asio::awaitable<void> ClientSession::Terminate(std::string reason) {
+  if (closing_) co_return;
+  closing_ = true;
+  spdlog::info("cs_id {}: killed ({})", cs_id_, reason);
+  {
+    absl::MutexLock lock(&info_mu_);
+    info_.state = ClientState::kHalfClosed;
+  }
+  // The client socket goes first so nothing more reaches the backends.
+  client_.Close();
+  for (auto& ss : servers_) {
+    if (!ss) continue;
+    if (ss->state == ServerState::kActive || ss->in_transaction) {
+      absl::Status s = co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
+                                              /*query_only=*/false, ctx_->config->connect_timeout_ms);
+      if (!s.ok()) spdlog::warn("cs_id {}: backend kill of {} failed: {}", cs_id_, ss->connection_id(), std::string(s.message()));
+    }
+    ss->conn().Close();
+  }
+}
+
+asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_id) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    ServerSession* ss = servers_[i].get();
+    if (!ss || ss->ss_id() != ss_id) continue;
+    bool busy = ss->state == ServerState::kActive;
+    bool in_trans = ss->in_transaction;
+    if (busy || in_trans) {
+      absl::Status s = co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
+                                              false, ctx_->config->connect_timeout_ms);
+      if (!s.ok()) spdlog::warn("cs_id {}: backend kill failed: {}", cs_id_, std::string(s.message()));
+    }
+    if (in_trans && !busy) {
+      pending_error_ = mysql::ErrPacket{
+          1317, "70100",
+          absl::StrCat("Query execution was interrupted: server session ", ss_id,
+                       " was killed and its transaction rolled back")};
+    }
+    if (busy) {
+      // The forwarding coroutine sees the socket close and reports 1317 itself.
+      ss->conn().Close();
+    } else {
+      DropServerSession(static_cast<int>(i));
+    }
+    Publish();
+    co_return absl::OkStatus();
+  }
+  co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", ss_id));
+}
+
+asio::awaitable<absl::Status> ClientSession::InterruptQuery() {
+  if (!busy_ || current_ < 0 || !servers_[current_]) co_return absl::OkStatus();
+  ServerSession* ss = servers_[current_].get();
+  if (ss->state != ServerState::kActive) co_return absl::OkStatus();
+  co_return co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
+                                   /*query_only=*/true, ctx_->config->connect_timeout_ms);
+}
+
+void ClientSession::DropServerSession(int backend_index) {
+  auto& ss = servers_[backend_index];
+  if (!ss) return;
+  ss->conn().Close();
+  ss.reset();
+  if (pinned_ == backend_index) pinned_ = -1;
+  if (current_ == backend_index) current_ = -1;
+  for (auto& [id, ps] : stmts_) {
+    if (ps.cursor_backend == backend_index) ps.cursor_backend = -1;
+  }
+}
+
+}  // namespace obp::session

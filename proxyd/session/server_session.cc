@@ -1,0 +1,259 @@
+#include "absl/strings/string_view.h"
+#include "proxyd/session/server_session.h"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/connect.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "proxyd/mysql/auth.h"
+#include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/handshake.h"
+#include "proxyd/mysql/packets.h"
+#include "proxyd/mysql/wire.h"
+
+namespace obp::session {
+namespace {
+using namespace asio::experimental::awaitable_operators;
+using asio::ip::tcp;
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+// Capabilities that change what the server sends; a backend lacking one that the
+// client negotiated would answer in a format the client doesn't expect.
+constexpr uint32_t kFormatCaps = mysql::kClientProtocol41 | mysql::kClientDeprecateEof |
+                                 mysql::kClientMultiResults | mysql::kClientPsMultiResults |
+                                 mysql::kClientMultiStatements;
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::microseconds(absl::ToInt64Microseconds(d));
+}
+
+asio::awaitable<absl::StatusOr<tcp::socket>> ConnectSocket(asio::any_io_executor ex,
+                                                           const config::Backend& b) {
+  tcp::resolver resolver(ex);
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(b.hp.host, std::to_string(b.hp.port), kNoThrow);
+  if (rec) co_return net::SocketError(rec, "resolve");
+  tcp::socket sock(ex);
+  auto [cec, ep] = co_await asio::async_connect(sock, endpoints, kNoThrow);
+  if (cec) co_return net::SocketError(cec, "connect");
+  sock.set_option(tcp::no_delay(true));
+  co_return std::move(sock);
+}
+
+// Runs `op` with a deadline; on expiry the socket is closed so `op` ends too.
+template <class T>
+asio::awaitable<absl::StatusOr<T>> WithTimeout(asio::awaitable<absl::StatusOr<T>> op,
+                                               absl::Duration timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, ToChrono(timeout));
+  auto result = co_await (std::move(op) || timer.async_wait(asio::use_awaitable));
+  if (result.index() == 1) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("timed out after ", absl::FormatDuration(timeout)));
+  }
+  co_return std::move(std::get<0>(result));
+}
+
+absl::Status ErrToStatus(absl::string_view payload, absl::string_view during,
+                         std::optional<mysql::ErrPacket>* keep = nullptr) {
+  auto err = mysql::DecodeErr(payload);
+  if (!err.ok()) return absl::InternalError(absl::StrCat("malformed error packet ", during));
+  if (keep) *keep = *err;
+  return absl::PermissionDeniedError(
+      absl::StrCat(during, ": ", err->code, " (", err->sql_state, ") ", err->message));
+}
+}  // namespace
+
+uint32_t ProxyServerCapabilities() {
+  using namespace mysql;
+  return kClientMysql | kClientFoundRows | kClientLongFlag | kClientConnectWithDb |
+         kClientNoSchema | kClientOdbc | kClientLocalFiles | kClientIgnoreSpace |
+         kClientProtocol41 | kClientInteractive | kClientIgnoreSigpipe | kClientTransactions |
+         kClientSecureConnection | kClientMultiStatements | kClientMultiResults |
+         kClientPsMultiResults | kClientPluginAuth | kClientConnectAttrs |
+         kClientPluginAuthLenencData | kClientDeprecateEof;
+}
+
+ServerSession::ServerSession(uint32_t ss_id, const config::Backend& backend,
+                             asio::any_io_executor ex)
+    : ss_id_(ss_id),
+      backend_(&backend),
+      conn_(tcp::socket(ex)),
+      scanner_(0, mysql::ResponseKind::kGeneric) {}
+
+std::string ServerSession::server_ip() const {
+  std::error_code ec;
+  auto ep = const_cast<net::PacketConn&>(conn_).socket().remote_endpoint(ec);
+  return ec ? backend_->hp.host : ep.address().to_string();
+}
+
+uint16_t ServerSession::server_port() const { return backend_->hp.port; }
+
+asio::awaitable<absl::Status> ServerSession::Connect(const LoginParams& login,
+                                                     absl::Duration timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  auto attempt = [](ServerSession* self, asio::any_io_executor ex,
+                    LoginParams login) -> asio::awaitable<absl::StatusOr<bool>> {
+    auto sock = co_await ConnectSocket(ex, *self->backend_);
+    if (!sock.ok()) co_return sock.status();
+    self->conn_.socket() = std::move(*sock);
+    absl::Status s = co_await self->Login(login);
+    if (!s.ok()) co_return s;
+    co_return true;
+  };
+  auto r = co_await WithTimeout<bool>(attempt(this, ex, login), timeout);
+  if (!r.ok()) {
+    conn_.Close();
+    co_return r.status();
+  }
+  applied.db = login.database;
+  state = ServerState::kIdle;
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
+  auto greeting_pkt = co_await conn_.ReadPacket();
+  if (!greeting_pkt.ok()) co_return greeting_pkt.status();
+  if (mysql::IsErrPacket(greeting_pkt->payload)) {
+    co_return ErrToStatus(greeting_pkt->payload, "greeting", &backend_error_);
+  }
+  auto greeting = mysql::DecodeInitialHandshake(greeting_pkt->payload);
+  if (!greeting.ok()) co_return greeting.status();
+  if ((login.caps & kFormatCaps) & ~greeting->capabilities) {
+    co_return absl::FailedPreconditionError("backend lacks capabilities the client negotiated");
+  }
+  connection_id_ = greeting->connection_id;
+  server_version_ = greeting->server_version;
+  caps_ = (login.caps & greeting->capabilities) | mysql::kClientMysql |
+          mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth;
+  caps_ &= ~(mysql::kClientSsl | mysql::kClientCompress | mysql::kClientConnectWithDb |
+             mysql::kClientConnectAttrs);
+  mysql::HandshakeResponse resp;
+  resp.max_packet_size = 1 << 30;
+  resp.charset = login.charset;
+  resp.username = login.user;
+  if (!login.database.empty()) {
+    caps_ |= mysql::kClientConnectWithDb;
+    resp.database = login.database;
+  }
+  if (!login.connect_attrs.empty() && (greeting->capabilities & mysql::kClientConnectAttrs)) {
+    caps_ |= mysql::kClientConnectAttrs;
+    resp.connect_attrs = login.connect_attrs;
+  }
+  resp.capabilities = caps_;
+  resp.auth_plugin_name = "mysql_native_password";
+  std::string scramble = greeting->scramble.substr(0, 20);
+  if (!login.stage1.empty()) resp.auth_response = mysql::NativePasswordToken(login.stage1, scramble);
+  std::string out;
+  uint8_t seq = greeting_pkt->seq + 1;
+  mysql::AppendPacket(&out, &seq, mysql::EncodeHandshakeResponse(resp));
+  if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+  for (int round = 0; round < 3; ++round) {
+    auto reply = co_await conn_.ReadPacket();
+    if (!reply.ok()) co_return reply.status();
+    absl::string_view p = reply->payload;
+    if (p.empty()) co_return absl::InternalError("empty packet during login");
+    if (mysql::IsOkPacket(p)) {
+      scanner_ = mysql::ResponseScanner(caps_, mysql::ResponseKind::kGeneric);
+      co_return absl::OkStatus();
+    }
+    if (mysql::IsErrPacket(p)) co_return ErrToStatus(p, "login", &backend_error_);
+    if (static_cast<uint8_t>(p[0]) != 0xFE) {
+      co_return absl::UnimplementedError("backend asked for an unsupported auth step");
+    }
+    auto sw = mysql::DecodeAuthSwitchRequest(p);
+    if (!sw.ok()) co_return sw.status();
+    if (sw->plugin != "mysql_native_password") {
+      co_return absl::UnimplementedError(
+          absl::StrCat("backend wants auth plugin '", sw->plugin, "'; only mysql_native_password is supported"));
+    }
+    std::string token;
+    if (!login.stage1.empty()) token = mysql::NativePasswordToken(login.stage1, sw->data.substr(0, 20));
+    out.clear();
+    seq = reply->seq + 1;
+    mysql::AppendPacket(&out, &seq, token);
+    if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+  }
+  co_return absl::InternalError("too many authentication rounds");
+}
+
+asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_view payload,
+                                                                  mysql::ResponseKind kind) {
+  std::string out;
+  uint8_t seq = 0;
+  mysql::AppendPacket(&out, &seq, payload);
+  if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+  scanner_.Reset(kind);
+  while (!scanner_.done()) {
+    auto bytes = co_await conn_.Peek();
+    if (!bytes.ok()) co_return bytes.status();
+    auto used = scanner_.Feed(*bytes);
+    if (!used.ok()) co_return used.status();
+    conn_.Consume(*used);
+    if (scanner_.wants_local_infile()) {
+      // The proxy never asks for files; answer with an empty file.
+      out.clear();
+      seq = scanner_.last_seq() + 1;
+      mysql::AppendPacket(&out, &seq, "");
+      if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+      scanner_.ResumeAfterLocalInfile();
+    }
+  }
+  CommandResult r;
+  r.is_error = scanner_.is_error();
+  if (r.is_error) r.error = scanner_.error();
+  r.status_flags = scanner_.final_status_flags();
+  if (kind == mysql::ResponseKind::kStmtPrepare && !r.is_error) r.stmt_id = scanner_.stmt_id();
+  if (!r.is_error) in_transaction = r.status_flags & mysql::kServerStatusInTrans;
+  co_return r;
+}
+
+asio::awaitable<absl::Status> ServerSession::Sync(const StateSnapshot& want) {
+  ReplayPlan plan = PlanReplay(applied, want);
+  if (!plan.init_db.empty()) {
+    std::string cmd(1, static_cast<char>(mysql::Command::kInitDb));
+    cmd += plan.init_db;
+    auto r = co_await Run(cmd, mysql::ResponseKind::kGeneric);
+    if (!r.ok()) co_return r.status();
+    if (r->is_error) {
+      backend_error_ = r->error;
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("replaying database '", plan.init_db, "': ", r->error.message));
+    }
+  }
+  if (!plan.set_statement.empty()) {
+    std::string cmd(1, static_cast<char>(mysql::Command::kQuery));
+    cmd += plan.set_statement;
+    auto r = co_await Run(cmd, mysql::ResponseKind::kGeneric);
+    if (!r.ok()) co_return r.status();
+    if (r->is_error) {
+      backend_error_ = r->error;
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("replaying session state: ", r->error.message));
+    }
+  }
+  std::string keep_db = applied.db;
+  applied = want;
+  if (want.db.empty()) applied.db = keep_db;
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<mysql::InitialHandshake>> ProbeBackend(
+    asio::any_io_executor ex, const config::Backend& backend, absl::Duration timeout) {
+  auto probe = [](asio::any_io_executor ex,
+                  const config::Backend* b) -> asio::awaitable<absl::StatusOr<mysql::InitialHandshake>> {
+    auto sock = co_await ConnectSocket(ex, *b);
+    if (!sock.ok()) co_return sock.status();
+    net::PacketConn conn(std::move(*sock));
+    auto pkt = co_await conn.ReadPacket();
+    if (!pkt.ok()) co_return pkt.status();
+    if (mysql::IsErrPacket(pkt->payload)) co_return ErrToStatus(pkt->payload, "greeting");
+    co_return mysql::DecodeInitialHandshake(pkt->payload);
+  };
+  co_return co_await WithTimeout<mysql::InitialHandshake>(probe(ex, &backend), timeout);
+}
+
+}  // namespace obp::session

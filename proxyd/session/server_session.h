@@ -1,0 +1,117 @@
+// ServerSession: one backend connection owned by a client session (SPEC §1 ss_id).
+//
+// It logs in to the backend as the client's user from the SHA1(password) that the
+// client's own login proved (so no clear password is needed), keeps what state it
+// has been given (database, SET items) to replay only differences, and maps the
+// client session's prepared-statement ids to this backend's ids.
+//
+// Thread rule: owned by its client session; used only on that session's io_context.
+// The fields read by other threads (for SHOW PROXYSESSION) are copied into the
+// client session's published info by the owner, never read here directly.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proxyd/config/config.h"
+#include "proxyd/mysql/handshake.h"
+#include "proxyd/mysql/response_scanner.h"
+#include "proxyd/net/packet_conn.h"
+#include "proxyd/session/session_state.h"
+
+namespace obp::session {
+
+// What a server session needs to log in on behalf of a client.
+struct LoginParams {
+  std::string user;
+  std::string stage1;      // SHA1(password), 20 bytes; empty for an empty password
+  uint32_t caps = 0;       // capabilities negotiated with the client
+  uint8_t charset = 45;    // the client's login character set
+  std::string database;    // selected at login when not empty
+  std::string connect_attrs;
+};
+
+enum class ServerState { kInit, kActive, kIdle };  // MSS_INIT, MSS_ACTIVE, MSS_KA_CLIENT_SLAVE
+
+struct PreparedOnBackend {
+  uint32_t backend_id = 0;
+  bool types_sent = false;  // the backend has seen parameter types for it
+};
+
+// The outcome of a command run by the proxy itself on a server session.
+struct CommandResult {
+  bool is_error = false;
+  mysql::ErrPacket error;
+  uint16_t status_flags = 0;
+  uint32_t stmt_id = 0;  // for COM_STMT_PREPARE
+};
+
+class ServerSession {
+ public:
+  ServerSession(uint32_t ss_id, const config::Backend& backend, asio::any_io_executor ex);
+
+  // Connects and logs in within `timeout`. On failure the status message is the
+  // REASON of SPEC §2's 2003 error.
+  asio::awaitable<absl::Status> Connect(const LoginParams& login, absl::Duration timeout);
+
+  // Runs one command the proxy issues itself (replay, re-prepare, KILL) and drains
+  // its response. Errors returned are transport/protocol errors; a MySQL ERR reply
+  // comes back in CommandResult.
+  asio::awaitable<absl::StatusOr<CommandResult>> Run(absl::string_view payload,
+                                                     mysql::ResponseKind kind);
+  // Brings the backend's session state to `want` (at most two round trips).
+  asio::awaitable<absl::Status> Sync(const StateSnapshot& want);
+
+  net::PacketConn& conn() { return conn_; }
+  uint32_t ss_id() const { return ss_id_; }
+  const config::Backend& backend() const { return *backend_; }
+  uint32_t connection_id() const { return connection_id_; }
+  uint32_t caps() const { return caps_; }
+  const std::string& server_version() const { return server_version_; }
+  std::string server_ip() const;
+  uint16_t server_port() const;
+  mysql::ResponseScanner& scanner() { return scanner_; }
+  // The backend's ERR when Connect or Sync failed because the backend said no.
+  const std::optional<mysql::ErrPacket>& backend_error() const { return backend_error_; }
+
+  ServerState state = ServerState::kInit;
+  bool in_transaction = false;
+  bool killed = false;  // ended by a kill; the owner drops it when it next looks
+  uint64_t transact_count = 0;
+  StateSnapshot applied;
+  absl::flat_hash_map<uint32_t, PreparedOnBackend> stmts;  // by proxy stmt id
+
+ private:
+  asio::awaitable<absl::Status> Login(const LoginParams& login);
+
+  uint32_t ss_id_;
+  const config::Backend* backend_;
+  net::PacketConn conn_;
+  uint32_t connection_id_ = 0;
+  uint32_t caps_ = 0;
+  std::string server_version_;
+  mysql::ResponseScanner scanner_;
+  std::optional<mysql::ErrPacket> backend_error_;
+};
+
+// Capabilities proxyd offers clients. Every one is passed through to server
+// sessions unchanged, so both sides agree on the wire format (EOF/OK, multi
+// results). SSL and compression are not offered; kClientMysql (bit 0) is set, so
+// MariaDB clients don't negotiate MariaDB's extended capabilities with us.
+uint32_t ProxyServerCapabilities();
+
+// Probes a backend's greeting (version, capabilities) without logging in.
+asio::awaitable<absl::StatusOr<mysql::InitialHandshake>> ProbeBackend(
+    asio::any_io_executor ex, const config::Backend& backend, absl::Duration timeout);
+
+}  // namespace obp::session

@@ -1,0 +1,37 @@
+// SessionState: the client-visible session state that proxyd keeps identical on
+// every server session of one client session (SPEC §2): current database, the
+// character set chosen by SET NAMES / SET CHARACTER SET, autocommit, and variables
+// set with SET [SESSION] (and user variables, @x, which ODP users expect to follow
+// the session too). Values are kept as the expression text the client wrote and
+// replayed verbatim, so proxyd never has to evaluate or re-quote them.
+//
+// Thread rule: owned by the client session's thread; not shared.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace obp::session {
+
+struct StateSnapshot {
+  std::string db;
+  std::string names;  // "utf8mb4 COLLATE utf8mb4_bin" or "CHARACTER SET latin1"; empty = login charset
+  bool autocommit = true;
+  std::map<std::string, std::string> vars;  // session vars by name; user vars as "@name"
+
+  bool operator==(const StateSnapshot&) const = default;
+};
+
+// The statements that bring a server session from `have` to `want`: an optional
+// database to select (COM_INIT_DB) and an optional SET statement with every other
+// difference. Empty strings mean nothing to do.
+struct ReplayPlan {
+  std::string init_db;
+  std::string set_statement;
+  bool empty() const { return init_db.empty() && set_statement.empty(); }
+};
+ReplayPlan PlanReplay(const StateSnapshot& have, const StateSnapshot& want);
+
+}  // namespace obp::session

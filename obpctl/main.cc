@@ -23,7 +23,8 @@ node, then cs_id). -o json prints one JSON object:
 where Session, GetAttributesResponse and GetNodeInfoResponse are the proto3
 JSON mapping of obproxy.fleet.v1 (protos/obproxy/fleet/v1/session.proto) with
 the .proto field names and every field present (64-bit ids as strings,
-durations as "12s", times RFC 3339, enums by name, db absent when NULL), and
+durations as "12s", times RFC 3339, enums by name; db is absent when NULL and
+a duration or time is absent when the node did not set it), and
 Error is {"node_id","address","code":"DEADLINE_EXCEEDED","error":"deadline exceeded"}.
 
 Exit codes:

@@ -44,13 +44,7 @@ std::string NodeLabel(const fleet::NodeTarget& node) {
                       : absl::StrCat("node ", node.address);
 }
 
-std::string StatusText(const absl::Status& status) {
-  const std::string code = fleet::CodeText(status.code());
-  // gRPC's own messages often just repeat the code ("Deadline Exceeded").
-  std::string message = absl::AsciiStrToLower(status.message());
-  if (message.empty() || absl::StrReplaceAll(message, {{"_", " "}}) == code) return code;
-  return absl::StrCat(code, ": ", status.message());
-}
+std::string StatusText(const absl::Status& status) { return fleet::StatusText(status); }
 
 std::string ErrorJson(const fleet::NodeTarget& node, const absl::Status& status) {
   return absl::StrCat("{\"node_id\":", node.id, ",\"address\":", JsonString(node.address),

@@ -19,6 +19,7 @@ struct FleetClient::Node {
   std::atomic<uint32_t> id{0};  // 0 until configured or learned
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<pb::SessionService::Stub> stub;
+  std::shared_ptr<CallTracker> tracker;  // the client's, shared by its nodes
 
   NodeTarget target() const { return NodeTarget{id.load(std::memory_order_relaxed), address}; }
   // Records the id a node reports about itself if it was not known.
@@ -69,7 +70,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
 
 UnaryCallSetup SetupFor(const std::shared_ptr<Node>& node, const ClientOptions& o,
                         absl::Time deadline) {
-  return UnaryCallSetup{node->stub.get(), node, deadline, o.token};
+  return UnaryCallSetup{node->stub.get(), node->tracker, deadline, o.token};
 }
 
 // Merges one more page into the accumulated per-node answer.
@@ -129,6 +130,7 @@ absl::StatusOr<std::unique_ptr<FleetClient>> FleetClient::Create(std::vector<Nod
   grpc::ChannelArguments args;
   if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
   std::vector<std::shared_ptr<Node>> nodes;
+  auto tracker = std::make_shared<CallTracker>();
   for (auto& t : targets) {
     if (t.address.empty()) return absl::InvalidArgumentError("empty node address");
     auto node = std::make_shared<Node>();
@@ -136,6 +138,7 @@ absl::StatusOr<std::unique_ptr<FleetClient>> FleetClient::Create(std::vector<Nod
     node->id.store(t.id, std::memory_order_relaxed);
     node->channel = grpc::CreateCustomChannel(t.address, *creds, args);
     node->stub = pb::SessionService::NewStub(node->channel);
+    node->tracker = tracker;
     nodes.push_back(std::move(node));
   }
   return std::unique_ptr<FleetClient>(new FleetClient(
@@ -146,7 +149,11 @@ FleetClient::FleetClient(std::vector<std::shared_ptr<Node>> nodes,
                          std::shared_ptr<const ClientOptions> options)
     : nodes_(std::move(nodes)), options_(std::move(options)) {}
 
-FleetClient::~FleetClient() = default;
+FleetClient::~FleetClient() {
+  // Channels must outlive every call and be released here, not on a gRPC
+  // thread (see CallTracker).
+  if (!nodes_.empty()) nodes_.front()->tracker->CancelAllAndWait();
+}
 
 std::vector<NodeTarget> FleetClient::nodes() const {
   std::vector<NodeTarget> out;

@@ -9,9 +9,11 @@
 // thread, exactly once, after every node asked has answered or timed out;
 // a callback should be short and must not call a *Sync method.
 //
-// Thread rule: a FleetClient is safe for concurrent use. Calls in flight keep
-// what they need alive, so the client may be destroyed while calls are
-// pending (their callbacks still run).
+// Thread rule: a FleetClient is safe for concurrent use. Destroying it
+// cancels the calls in flight and waits until their callbacks have run
+// (with CANCELLED), so destroy it on a thread that is not running one of its
+// callbacks (gRPC must not lose a channel's last reference on its own
+// callback threads).
 #ifndef OBP_COMMON_FLEET_CLIENT_FLEET_CLIENT_H_
 #define OBP_COMMON_FLEET_CLIENT_FLEET_CLIENT_H_
 
@@ -93,6 +95,8 @@ class FleetClient {
   // cert without key (or the reverse), or an unreadable PEM file.
   static absl::StatusOr<std::unique_ptr<FleetClient>> Create(std::vector<NodeTarget> nodes,
                                                              ClientOptions options);
+  // Cancels calls in flight and waits for their callbacks.
+  // REQUIRES: not called from inside one of this client's callbacks.
   ~FleetClient();
   FleetClient(const FleetClient&) = delete;
   FleetClient& operator=(const FleetClient&) = delete;

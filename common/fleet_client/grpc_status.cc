@@ -42,4 +42,12 @@ std::string CodeText(absl::StatusCode code) {
   return absl::StrReplaceAll(name, {{"_", " "}});
 }
 
+std::string StatusText(const absl::Status& status) {
+  const std::string code = CodeText(status.code());
+  // gRPC's own messages often just repeat the code ("Deadline Exceeded").
+  std::string message = absl::StrReplaceAll(absl::AsciiStrToLower(status.message()), {{"_", " "}});
+  if (message.empty() || message == code) return code;
+  return absl::StrCat(code, ": ", status.message());
+}
+
 }  // namespace obp::fleet

@@ -25,6 +25,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // "not found", "unavailable", ...
 std::string CodeText(absl::StatusCode code);
 
+// CodeText, plus ": message" when the message says more than the code
+// ("deadline exceeded", "unavailable: failed to connect to all addresses").
+std::string StatusText(const absl::Status& status);
+
 }  // namespace obp::fleet
 
 #endif  // OBP_COMMON_FLEET_CLIENT_GRPC_STATUS_H_

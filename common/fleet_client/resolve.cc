@@ -82,7 +82,7 @@ absl::StatusOr<ConnIdMatch> ResolveResult::Unique(uint64_t connection_id) const 
     if (absl::IsFailedPrecondition(status)) continue;
     return absl::Status(status.code(),
                         absl::StrCat("cannot tell whether connection id ", connection_id,
-                                     " is unique: ", Describe(node), ": ", status.message()));
+                                     " is unique: ", Describe(node), ": ", StatusText(status)));
   }
   if (matches.size() == 1 && candidates.size() == 1) return matches.front();
   if (!candidates.empty()) {

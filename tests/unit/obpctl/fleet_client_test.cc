@@ -11,6 +11,8 @@
 
 #include <atomic>
 
+#include "absl/time/clock.h"
+
 #include "absl/synchronization/notification.h"
 #include "common/core/ids.h"
 #include "common/fleet_client/grpc_status.h"
@@ -118,18 +120,33 @@ TEST(FleetClient, AsyncCallDoesNotBlockCaller) {
   o.timeout = absl::Seconds(1);
   auto client = Client({Target(*hung, 1)}, o);
   absl::Notification done;
-  std::atomic<bool> ran{false};
   client->ListSessionsAll({}, [&](auto results) {
-    ran = true;
     EXPECT_EQ(results[0].status.code(), absl::StatusCode::kDeadlineExceeded);
     done.Notify();
   });
   // The hung node holds the answer for the full second: the call must
   // have returned long before its callback.
-  EXPECT_FALSE(ran.load());
-  // Dropping the client with the call in flight is allowed.
-  client.reset();
+  EXPECT_FALSE(done.HasBeenNotified());
   done.WaitForNotification();
+}
+
+TEST(FleetClient, DestroyCancelsCallsInFlight) {
+  auto hung = StartFake(1, {}, /*hang=*/true);
+  ClientOptions o;
+  o.timeout = absl::Seconds(30);
+  auto client = Client({Target(*hung, 1)}, o);
+  std::atomic<int> calls{0};
+  absl::StatusCode code = absl::StatusCode::kOk;
+  client->ListSessionsAll({}, [&](auto results) {
+    code = results[0].status.code();
+    ++calls;
+  });
+  client->KillSession(0, {}, [&](auto r) { ++calls; });
+  const absl::Time start = absl::Now();
+  client.reset();  // cancels and waits for both callbacks
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(code, absl::StatusCode::kCancelled);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));  // not the 30 s deadline
 }
 
 TEST(FleetClient, ResolveConnectionIdZeroOneTwoMatches) {

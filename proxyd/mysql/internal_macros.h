@@ -14,8 +14,8 @@
   if (!tmp.ok()) return tmp.status();       \
   lhs = std::move(*tmp)
 
-#define OBP_MYSQL_RETURN_IF_ERROR(expr)    \
-  do {                                     \
-    absl::Status obp_status_ = (expr);     \
+#define OBP_MYSQL_RETURN_IF_ERROR(expr)        \
+  do {                                         \
+    absl::Status obp_status_ = (expr);         \
     if (!obp_status_.ok()) return obp_status_; \
   } while (0)

@@ -108,8 +108,7 @@ bool IsOkPacket(absl::string_view payload) {
   return !payload.empty() && static_cast<uint8_t>(payload[0]) == kOkHeader;
 }
 bool IsEofPacket(absl::string_view payload) {
-  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kEofHeader &&
-         payload.size() < 9;
+  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kEofHeader && payload.size() < 9;
 }
 
 }  // namespace obp::mysql

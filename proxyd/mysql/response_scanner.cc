@@ -10,8 +10,8 @@
 namespace obp::mysql {
 namespace {
 
-constexpr size_t kErrKeep = 1024;               // ERR payload bytes kept
-constexpr size_t kOkKeep = 1 + 9 + 9 + 2 + 2;   // header .. warnings
+constexpr size_t kErrKeep = 1024;              // ERR payload bytes kept
+constexpr size_t kOkKeep = 1 + 9 + 9 + 2 + 2;  // header .. warnings
 constexpr size_t kEofKeep = 5;
 constexpr size_t kPrepareOkKeep = 12;
 constexpr size_t kColumnCountKeep = 9;
@@ -200,9 +200,7 @@ size_t ResponseScanner::Need(uint8_t first) const {
   } else {
     switch (state_) {
       case State::kResultStart:
-        want = first == kOkHeader ? kOkKeep
-               : first == kLocalInfileHeader ? 1
-                                             : kColumnCountKeep;
+        want = first == kOkHeader ? kOkKeep : first == kLocalInfileHeader ? 1 : kColumnCountKeep;
         break;
       case State::kColumnsEof:
       case State::kParamsEof:

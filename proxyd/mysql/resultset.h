@@ -37,8 +37,7 @@ absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload);
 // header 0xFE. `status_flags` goes into the EOF/OK packets.
 // REQUIRES: every row has cols.size() values; cols is not empty.
 void AppendTextResultSet(std::string* out, uint8_t* seq, const std::vector<ColumnDef>& cols,
-                         const std::vector<Row>& rows, uint32_t client_caps,
-                         uint16_t status_flags);
+                         const std::vector<Row>& rows, uint32_t client_caps, uint16_t status_flags);
 void AppendOk(std::string* out, uint8_t* seq, const OkPacket& ok, uint32_t caps);
 void AppendErr(std::string* out, uint8_t* seq, const ErrPacket& err);
 

@@ -14,8 +14,8 @@ constexpr size_t kExecuteFixed = 10;
 
 // Offset of the new-params-bound byte. REQUIRES num_params > 0.
 absl::StatusOr<size_t> BoundFlagOffset(absl::string_view payload, uint16_t num_params) {
-  if (payload.empty() || static_cast<uint8_t>(payload[0]) !=
-                             static_cast<uint8_t>(Command::kStmtExecute)) {
+  if (payload.empty() ||
+      static_cast<uint8_t>(payload[0]) != static_cast<uint8_t>(Command::kStmtExecute)) {
     return absl::InvalidArgumentError("not a COM_STMT_EXECUTE packet");
   }
   size_t offset = kExecuteFixed + (num_params + 7) / 8;

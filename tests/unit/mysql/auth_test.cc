@@ -68,8 +68,8 @@ TEST(AuthTest, RecoverStage1FromRealLogin) {
   std::string other_scramble = real.scramble;
   other_scramble[0] ^= 1;
   EXPECT_FALSE(RecoverStage1(real.token, other_scramble, Stage2FromPassword("capw")).ok());
-  EXPECT_FALSE(RecoverStage1(real.token.substr(0, 19), real.scramble,
-                             Stage2FromPassword("capw")).ok());
+  EXPECT_FALSE(
+      RecoverStage1(real.token.substr(0, 19), real.scramble, Stage2FromPassword("capw")).ok());
 }
 
 TEST(AuthTest, RoundTripWithFreshScramble) {

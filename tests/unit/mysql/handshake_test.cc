@@ -53,8 +53,8 @@ TEST(HandshakeTest, OwnGreetingRoundTrip) {
   hs.server_version = "5.7.0-obproxy";
   hs.connection_id = 0x12345678;
   hs.scramble = "abcdefghijklmnopqrst";
-  hs.capabilities = kClientProtocol41 | kClientSecureConnection | kClientPluginAuth |
-                    kClientMysql | kClientDeprecateEof | kClientConnectWithDb;
+  hs.capabilities = kClientProtocol41 | kClientSecureConnection | kClientPluginAuth | kClientMysql |
+                    kClientDeprecateEof | kClientConnectWithDb;
   hs.status_flags = kServerStatusAutocommit;
   auto back = DecodeInitialHandshake(EncodeInitialHandshake(hs));
   ASSERT_TRUE(back.ok());

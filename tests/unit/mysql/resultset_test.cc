@@ -58,11 +58,12 @@ std::string Rebuild(const std::string& captured, uint32_t caps) {
   auto packets = SplitPackets(captured);
   std::vector<ColumnDef> cols = {*DecodeColumnDef(packets[1].payload),
                                  *DecodeColumnDef(packets[2].payload)};
-  std::vector<Row> rows = {{"1", "alpha"}, {"2", "beta"}, {"3", std::nullopt},
-                           {"4", "delta"}, {"5", "epsilon"}};
+  std::vector<Row> rows = {
+      {"1", "alpha"}, {"2", "beta"}, {"3", std::nullopt}, {"4", "delta"}, {"5", "epsilon"}};
   std::string out;
   uint8_t seq = 1;
-  AppendTextResultSet(&out, &seq, cols, rows, caps, kServerStatusAutocommit | kServerQueryNoIndexUsed);
+  AppendTextResultSet(&out, &seq, cols, rows, caps,
+                      kServerStatusAutocommit | kServerQueryNoIndexUsed);
   return out;
 }
 

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "proxyd/mysql/constants.h"
-#include "proxyd/mysql/resultset.h"
 #include "proxyd/mysql/response_scanner.h"
+#include "proxyd/mysql/resultset.h"
 #include "proxyd/mysql/wire.h"
 #include "tests/unit/mysql/scanner_harness.h"
 #include "tests/unit/mysql/testdata.h"

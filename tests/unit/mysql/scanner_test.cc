@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/packets.h"
 #include "proxyd/mysql/response_scanner.h"
 #include "proxyd/mysql/wire.h"
 #include "tests/unit/mysql/scanner_harness.h"
@@ -202,7 +203,10 @@ const std::string kColDef = testing::SplitPackets(LoadCapture("text_resultset").
 
 TEST(ScannerTest, ErrInsteadOfRowEndsResponse) {
   std::string err = Bin({0xFF, 0x25, 0x07}) + "#70100Query execution was interrupted";
-  std::string stream = Frame({"\x01", kColDef, Bin({0xFE, 0, 0, 2, 0}), "\x01" "1", err});
+  std::string stream = Frame({"\x01", kColDef, Bin({0xFE, 0, 0, 2, 0}),
+                              "\x01"
+                              "1",
+                              err});
   Outcome o = RunChunked(kClientProtocol41, ResponseKind::kGeneric, stream, 1);
   EXPECT_TRUE(o.done);
   EXPECT_EQ(o.consumed, stream.size());
@@ -238,6 +242,43 @@ TEST(ScannerTest, LongErrMessageIsKeptUpToCarry) {
   EXPECT_LT(o.message.size(), msg.size());
 }
 
+// Under DEPRECATE_EOF the row terminator is an OK with header 0xFE that may be far
+// longer than an EOF (info, session state): the length rule is < 0xFFFFFF, not < 9.
+TEST(ScannerTest, LongDeprecateEofTerminator) {
+  const uint32_t caps = kClientProtocol41 | kClientDeprecateEof | kClientSessionTrack;
+  OkPacket ok{0, 0, kAc | kServerStatusInTrans, 1, std::string(40, 'i')};
+  std::string terminator = EncodeOk(ok, caps, 0xFE);
+  ASSERT_GT(terminator.size(), 9u);
+  std::string stream = Frame({"\x01", kColDef,
+                              "\x01"
+                              "1",
+                              terminator});
+  for (size_t chunk : {size_t{1}, stream.size()}) {
+    Outcome o = RunChunked(caps, ResponseKind::kGeneric, stream, chunk);
+    EXPECT_TRUE(o.done);
+    EXPECT_EQ(o.consumed, stream.size());
+    EXPECT_EQ(o.status, kAc | kServerStatusInTrans);
+  }
+  // Without DEPRECATE_EOF the same packet is a row: the response is not over.
+  Outcome classic = RunWhole(kClientProtocol41, ResponseKind::kGeneric,
+                             Frame({"\x01", kColDef, Bin({0xFE, 0, 0, 2, 0}), terminator}));
+  EXPECT_FALSE(classic.done);
+  EXPECT_FALSE(classic.failed);
+}
+
+TEST(ScannerTest, ResetWithOtherCaps) {
+  auto classic = LoadCapture("text_resultset");
+  auto deof = LoadCapture("text_resultset_deof");
+  ResponseScanner s(classic.caps, ResponseKind::kGeneric);
+  ASSERT_TRUE(s.Feed(classic.bytes).ok());
+  EXPECT_TRUE(s.done());
+  s.Reset(ResponseKind::kGeneric, deof.caps);
+  auto n = s.Feed(deof.bytes);
+  ASSERT_TRUE(n.ok());
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(*n, deof.bytes.size());
+}
+
 TEST(ScannerTest, MalformedStreamsFail) {
   const uint32_t caps = kClientProtocol41;
   const struct {
@@ -246,12 +287,14 @@ TEST(ScannerTest, MalformedStreamsFail) {
     std::string stream;
   } cases[] = {
       {"column count cut short", ResponseKind::kGeneric, Frame({Bin({0xFC, 0x01})})},
-      {"8-byte column count in 5 bytes", ResponseKind::kGeneric,
-       Frame({Bin({0xFE, 1, 2, 3, 4})})},
+      {"8-byte column count in 5 bytes", ResponseKind::kGeneric, Frame({Bin({0xFE, 1, 2, 3, 4})})},
       {"empty packet", ResponseKind::kGeneric, Frame({""})},
       {"OK too short", ResponseKind::kGeneric, Frame({Bin({0x00, 0x00})})},
       {"ERR too short", ResponseKind::kGeneric, Frame({Bin({0xFF})})},
-      {"row where EOF is due", ResponseKind::kGeneric, Frame({"\x01", kColDef, "\x01" "1"})},
+      {"row where EOF is due", ResponseKind::kGeneric,
+       Frame({"\x01", kColDef,
+              "\x01"
+              "1"})},
       {"short EOF", ResponseKind::kGeneric, Frame({"\x01", kColDef, Bin({0xFE, 0})})},
       {"prepare answer not OK", ResponseKind::kStmtPrepare, Frame({Bin({5, 1, 0, 0, 0})})},
       {"short PREPARE_OK", ResponseKind::kStmtPrepare, Frame({Bin({0, 1, 0, 0})})},

@@ -55,8 +55,16 @@ TEST(WireTest, ShortReadLeavesPositionUnchanged) {
 }
 
 TEST(WireTest, LenEncBoundaries) {
-  const uint64_t values[] = {0,        1,         0xFA,       0xFB,      0xFC,
-                             0xFFFF,   0x10000,   0xFFFFFF,   0x1000000, 0xFFFFFFFFull,
+  const uint64_t values[] = {0,
+                             1,
+                             0xFA,
+                             0xFB,
+                             0xFC,
+                             0xFFFF,
+                             0x10000,
+                             0xFFFFFF,
+                             0x1000000,
+                             0xFFFFFFFFull,
                              std::numeric_limits<uint64_t>::max()};
   const size_t sizes[] = {1, 1, 1, 3, 3, 3, 4, 4, 9, 9, 9};
   for (size_t i = 0; i < std::size(values); ++i) {
@@ -110,8 +118,9 @@ TEST(WireTest, Strings) {
   std::string no_nul = "abc";
   Reader r2(no_nul);
   EXPECT_FALSE(r2.ReadNulString().ok());
-  std::string short_str = "\x05"
-                          "abc";
+  std::string short_str =
+      "\x05"
+      "abc";
   Reader r3(short_str);
   EXPECT_FALSE(r3.ReadLenEncString().ok());
   EXPECT_EQ(r3.remaining(), 4u);

@@ -318,7 +318,11 @@ def main():
     ap.add_argument("--user", default="cap")
     ap.add_argument("--password", default="capw")
     ap.add_argument("--db", default="capdb")
+    ap.add_argument("--out", help="output directory (default: ../testdata)")
     args = ap.parse_args()
+    if args.out:
+        global OUT_DIR
+        OUT_DIR = args.out
     proc = tmp = None
     try:
         if args.start_server:

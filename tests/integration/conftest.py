@@ -20,10 +20,6 @@ def proxyd_bin() -> str:
     return sandbox.env_path("PROXYD_BIN")
 
 
-def sanitize() -> bool:
-    return os.environ.get("OBP_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
-
-
 def default_users() -> list:
     return [
         {"tenant": "sys", "name": "app", "password": PASSWORDS["app"]},

@@ -105,6 +105,9 @@ def profile_perf(args, target, out_dir):
 
 
 def profile_callgrind(args, proxy, target, out_dir):
+    # Zero the counters so start-up (dynamic linking, config) is not in the profile.
+    subprocess.run(["callgrind_control", "-z", str(target.proxy_pid)],
+                   capture_output=True, timeout=30)
     run_load(args, target)
     proxy.stop()  # callgrind writes its output when the program exits
     out = os.path.join(out_dir, "callgrind.out")

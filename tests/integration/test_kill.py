@@ -171,8 +171,18 @@ def test_kill_self_is_interrupted_and_closes(form, opener, primary):
     cid = conn_id(me)
     expect_error(lambda: kill(me, form, me.thread_id()), 1317, "70100", INTERRUPTED)
     assert_dead(me)
-    assert wait_until(lambda: me.thread_id() not in listed(admin), 2.0)
+    assert wait_until(lambda: me.thread_id() not in listed(admin), PROMPT_S)
     assert wait_until(lambda: cid not in backend_threads(primary), 2.0)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_kill_self_by_connection_id(form, opener):
+    admin = opener("admin")
+    me = opener("app")
+    cid = conn_id(me)
+    expect_error(lambda: kill(me, form, cid), 1317, "70100", INTERRUPTED)
+    assert_dead(me)
+    assert wait_until(lambda: me.thread_id() not in listed(admin), PROMPT_S)
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -186,7 +196,8 @@ def test_admin_kills_anyone(form, opener, primary, replica1):
     kill(admin, form, app_t2.thread_id())
     assert_dead(alice)
     assert_dead(app_t2)
-    assert not {alice.thread_id(), app_t2.thread_id()} & listed(admin)
+    assert wait_until(lambda: not {alice.thread_id(), app_t2.thread_id()} & listed(admin),
+                      PROMPT_S)
     assert wait_until(lambda: alice_cid not in backend_threads(primary), PROMPT_S)
     assert wait_until(lambda: t2_cid not in backend_threads(replica1), PROMPT_S)
     assert_alive(admin)
@@ -223,7 +234,7 @@ def test_same_user_other_session(form, opener, primary):
     cid = conn_id(victim)
     kill(killer, form, victim.thread_id())
     assert_dead(victim)
-    assert victim.thread_id() not in listed(admin)
+    assert wait_until(lambda: victim.thread_id() not in listed(admin), PROMPT_S)
     assert wait_until(lambda: cid not in backend_threads(primary), PROMPT_S)
     assert_alive(killer)
 
@@ -240,7 +251,7 @@ def test_kill_by_connection_id(form, opener, primary):
     kill(admin, form, cid)
     assert_dead(victim)
     assert_alive(bystander)
-    assert victim.thread_id() not in listed(admin)
+    assert wait_until(lambda: victim.thread_id() not in listed(admin), PROMPT_S)
     assert wait_until(lambda: cid not in backend_threads(primary), PROMPT_S)
 
 
@@ -319,7 +330,7 @@ def test_kill_stops_running_statement(form, opener, primary):
     assert job.join(PROMPT_S), "the victim's client got nothing within 1 s of the kill"
     assert isinstance(job.error, DEAD_ERRORS), (job.rows, job.error)
     assert job.done_at - killed_at < PROMPT_S
-    assert victim.thread_id() not in listed(admin)
+    assert wait_until(lambda: victim.thread_id() not in listed(admin), PROMPT_S)
 
 
 @pytest.fixture
@@ -411,6 +422,22 @@ def test_kill_server_session_in_transaction(opener, primary, sstx):
     assert primary.sql(f"SELECT COUNT(*) FROM {sstx} WHERE id = 1") == [(0,)]
     query(victim, f"INSERT INTO {sstx} VALUES (2)")
     assert primary.sql(f"SELECT COUNT(*) FROM {sstx} WHERE id = 2") == [(1,)]
+
+
+def test_kill_server_session_keeps_autocommit_off(opener, primary, sstx):
+    admin = opener("admin")
+    victim = opener("app", autocommit=False)
+    query(victim, f"INSERT INTO {sstx} VALUES (1)")  # opens a transaction implicitly
+    ss = ss_of(admin, victim.thread_id())
+    query(admin, f"KILL PROXYSESSION {victim.thread_id()} {ss}")
+    e = expect_error(lambda: query(victim, "SELECT 1"), 1317, "70100")
+    assert f"server session {ss} was killed and its transaction rolled back" in e.args[1]
+    # Still autocommit=0, as the client set it: a new insert waits for COMMIT.
+    assert query(victim, "SELECT @@autocommit") == ((0,),)
+    query(victim, f"INSERT INTO {sstx} VALUES (3)")
+    assert primary.sql(f"SELECT id FROM {sstx} ORDER BY id") == []
+    query(victim, "COMMIT")
+    assert primary.sql(f"SELECT id FROM {sstx} ORDER BY id") == [(3,)]
 
 
 def test_kill_server_session_in_flight(opener, primary):

@@ -459,6 +459,33 @@ def test_kill_server_session_in_flight(opener, primary):
     assert conn_id(victim) != old_cid
 
 
+def test_kill_server_session_in_flight_in_transaction(opener, primary, sstx):
+    admin = opener("admin")
+    victim = opener("app")
+    query(victim, "BEGIN")
+    query(victim, f"INSERT INTO {sstx} VALUES (1)")
+    old_cid = conn_id(victim)
+    ss = ss_of(admin, victim.thread_id())
+    job = Background(victim, "SELECT SLEEP(30)")
+    wait_running(primary, old_cid, "SLEEP(30)")
+    query(admin, f"KILL PROXYSESSION {victim.thread_id()} {ss}")
+    assert job.join(PROMPT_S + 1), "the statement in flight was not ended"
+    assert isinstance(job.error, pymysql.err.MySQLError), (job.rows, job.error)
+    assert job.error.args[0] == 1317, job.error.args
+    # The client is told, once, that its transaction is gone: on the interrupted
+    # statement or on the next one.
+    told = f"server session {ss} was killed and its transaction rolled back"
+    messages = [job.error.args[1]]
+    try:
+        query(victim, "SELECT 1")
+    except pymysql.err.MySQLError as e:
+        assert e.args[0] == 1317, e.args
+        messages.append(e.args[1])
+    assert sum(told in m for m in messages) == 1, messages
+    assert_alive(victim)
+    assert primary.sql(f"SELECT COUNT(*) FROM {sstx}") == [(0,)]
+
+
 def test_kill_server_session_unknown_ss(opener):
     admin = opener("admin")
     victim = opener("app")

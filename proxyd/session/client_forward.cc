@@ -125,7 +125,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
 
 void ClientSession::AfterResponse(ServerSession* ss) {
   const mysql::ResponseScanner& scanner = ss->scanner();
-  if (scanner.is_error()) return;  // an ERR carries no status flags
+  if (scanner.is_error() || !scanner.has_status()) return;  // e.g. ERR, PREPARE, STATISTICS
   uint16_t flags = scanner.final_status_flags();
   bool in_trans = flags & mysql::kServerStatusInTrans;
   if (ss->in_transaction && !in_trans) {

@@ -13,6 +13,20 @@
 namespace obp::session {
 namespace {
 
+// True if the client's connect attributes name `key` with `value`.
+bool HasAttr(absl::string_view attrs, absl::string_view key, absl::string_view value) {
+  mysql::Reader r(attrs);
+  if (!r.ReadLenEnc().ok()) return false;  // the block's total length
+  while (!r.empty()) {
+    auto k = r.ReadLenEncString();
+    if (!k.ok()) return false;
+    auto v = r.ReadLenEncString();
+    if (!v.ok()) return false;
+    if (*k == key && *v == value) return true;
+  }
+  return false;
+}
+
 struct LoginName {
   std::string user, tenant, cluster;
 };
@@ -69,6 +83,7 @@ asio::awaitable<absl::Status> ClientSession::Login() {
   caps_ = resp->capabilities & ProxyServerCapabilities();
   charset_ = resp->charset;
   connect_attrs_ = resp->connect_attrs;
+  remap_client_range_errors_ = HasAttr(connect_attrs_, "_client_name", "libmariadb");
   std::string token = resp->auth_response;
   if ((caps_ & mysql::kClientPluginAuth) && !resp->auth_plugin_name.empty() &&
       resp->auth_plugin_name != "mysql_native_password") {
@@ -105,7 +120,13 @@ asio::awaitable<absl::Status> ClientSession::Login() {
     // on the backend itself.
     auto ss = co_await Acquire(0);
     if (!ss.ok()) {
-      co_await SendError(seq, 2003, "HY000", ss.status().message());
+      if (last_backend_error_) {
+        // e.g. 1049 Unknown database: what the backend itself would have said.
+        co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
+                           last_backend_error_->message);
+      } else {
+        co_await SendError(seq, 2003, "HY000", ss.status().message());
+      }
       co_return ss.status();
     }
   }

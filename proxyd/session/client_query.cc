@@ -36,6 +36,12 @@ uint16_t ClientSession::StatusFlags() const {
 asio::awaitable<absl::Status> ClientSession::SendError(uint8_t seq, uint16_t code,
                                                        absl::string_view state,
                                                        absl::string_view message) {
+  if (remap_client_range_errors_) {
+    // SPEC §2's 2003 (backend unavailable) and 2013 (lost connection) become
+    // MariaDB's own codes for an unreachable / failing remote data source.
+    if (code == 2003) code = 1429;
+    if (code == 2013) code = 1430;
+  }
   std::string out;
   mysql::AppendErr(&out, &seq, mysql::ErrPacket{code, std::string(state), std::string(message)});
   co_return co_await client_.Write(out);

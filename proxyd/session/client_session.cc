@@ -151,6 +151,9 @@ LoginParams ClientSession::ControlLogin() const {
 }
 
 asio::awaitable<void> ClientSession::Terminate(std::string reason) {
+  // The session's own coroutine may finish (and drop its reference) while this
+  // one still waits on a backend KILL.
+  auto self = shared_from_this();
   if (closing_) co_return;
   closing_ = true;
   spdlog::info("cs_id {}: killed ({})", cs_id_, reason);
@@ -172,6 +175,7 @@ asio::awaitable<void> ClientSession::Terminate(std::string reason) {
 }
 
 asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_id) {
+  auto self = shared_from_this();
   for (size_t i = 0; i < servers_.size(); ++i) {
     ServerSession* ss = servers_[i].get();
     if (!ss || ss->ss_id() != ss_id) continue;
@@ -201,6 +205,7 @@ asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_
 }
 
 asio::awaitable<absl::Status> ClientSession::InterruptQuery() {
+  auto self = shared_from_this();
   if (!busy_ || current_ < 0 || !servers_[current_]) co_return absl::OkStatus();
   ServerSession* ss = servers_[current_].get();
   if (ss->state != ServerState::kActive) co_return absl::OkStatus();

@@ -140,6 +140,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   uint32_t caps_ = 0;
   uint8_t charset_ = 45;
   std::string connect_attrs_;
+  // libmariadb >= 3.3 (the mariadb CLI) turns a server-sent error code in the
+  // client range 2000..2999 into "2027 Received malformed packet", losing the
+  // message; such clients get the server-range equivalent instead (see SendError).
+  bool remap_client_range_errors_ = false;
 
   StateSnapshot state_;
   std::vector<std::unique_ptr<ServerSession>> servers_;  // by backend index

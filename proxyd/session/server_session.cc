@@ -207,7 +207,9 @@ asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_v
   if (r.is_error) r.error = scanner_.error();
   r.status_flags = scanner_.final_status_flags();
   if (kind == mysql::ResponseKind::kStmtPrepare && !r.is_error) r.stmt_id = scanner_.stmt_id();
-  if (!r.is_error) in_transaction = r.status_flags & mysql::kServerStatusInTrans;
+  if (!r.is_error && scanner_.has_status()) {
+    in_transaction = r.status_flags & mysql::kServerStatusInTrans;
+  }
   co_return r;
 }
 

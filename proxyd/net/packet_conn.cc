@@ -1,6 +1,11 @@
 #include "absl/strings/string_view.h"
 #include "proxyd/net/packet_conn.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
@@ -88,6 +93,16 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
   if (ec) co_return SocketError(ec, "write");
   bytes_written_ += n;
   co_return absl::OkStatus();
+}
+
+bool PacketConn::PeerGoneOrChatty() {
+  if (!socket_.is_open()) return true;
+  if (end_ > begin_ + pending_consume_) return true;
+  char byte;
+  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return true;
+  if (n == 0) return true;
+  return !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
 }
 
 void PacketConn::Close() {

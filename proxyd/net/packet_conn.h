@@ -48,6 +48,11 @@ class PacketConn {
 
   asio::awaitable<absl::Status> Write(absl::string_view bytes);
 
+  // True if the peer closed the connection or sent bytes nobody asked for, checked
+  // without blocking. Used before reusing an idle backend connection: MariaDB
+  // closes a killed or timed-out idle connection without a word.
+  bool PeerGoneOrChatty();
+
   asio::ip::tcp::socket& socket() { return socket_; }
   bool is_open() const { return socket_.is_open(); }
   // Closes the socket; pending reads and writes complete with an error.

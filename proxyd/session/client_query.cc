@@ -254,7 +254,16 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
     return absl::UnavailableError(absl::StrCat("Backend '", backend.name, "' (", backend.address,
                                                ") unavailable: ", why.message()));
   };
-  if (servers_[index] && !servers_[index]->conn().is_open()) DropServerSession(index);
+  if (servers_[index] && servers_[index]->conn().PeerGoneOrChatty()) {
+    bool had_transaction = servers_[index]->in_transaction;
+    DropServerSession(index);
+    if (had_transaction) {
+      // Its backend rolled the transaction back; the client must hear it.
+      co_return absl::UnavailableError(absl::StrCat(
+          "Backend '", backend.name, "' (", backend.address,
+          ") closed the connection holding this session's transaction; it was rolled back"));
+    }
+  }
   if (!servers_[index]) {
     auto ss = std::make_unique<ServerSession>(
         ctx_->next_ss_id.fetch_add(1, std::memory_order_relaxed), backend, executor_);

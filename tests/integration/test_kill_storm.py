@@ -90,7 +90,7 @@ class Client(threading.Thread):
             except OSError as e:
                 self.unexpected.append((self.user, repr(e)))
                 self.drop()
-        self.drop()
+        self.drop(lost=False)
 
     def step(self, n):
         op = self.rng.randrange(4)
@@ -108,14 +108,15 @@ class Client(threading.Thread):
         else:
             query(self.conn, HINT_REPLICA + "SELECT CONNECTION_ID()")
 
-    def drop(self):
+    def drop(self, lost=True):
+        """Closes the connection; lost=True counts it as ended by a kill."""
         if self.conn is not None:
             try:
                 self.conn.close()
             except Exception:  # noqa: BLE001 - a killed socket may fail to close cleanly
                 pass
             self.conn = None
-            self.reconnects += 1
+            self.reconnects += lost
 
 
 def kill_one(admin, rng, me):
@@ -163,7 +164,9 @@ def warm_up(proxy, admin, primary):
     query(admin, f"KILL {victim.thread_id()}")
     assert done.wait(5)
     victim.close()
-    query(pconnect(proxy, "app@t2"), "SELECT 1")  # opens (and closes) one on replica1
+    other = pconnect(proxy, "app@t2")
+    query(other, "SELECT 1")  # opens (and closes) one on replica1
+    other.close()
 
 
 def test_kill_storm(proxy, backends, primary, storm_tables):
@@ -207,7 +210,7 @@ def test_kill_storm(proxy, backends, primary, storm_tables):
     assert sum(kills.values()) >= 50, kills
     assert len(kills) == len(KILL_FORMS), kills
     assert sum(c.done for c in clients) >= 500, [c.done for c in clients]
-    assert sum(c.reconnects for c in clients) > CLIENTS, "kills ended no sessions"
+    assert sum(c.reconnects for c in clients) >= 10, "kills ended (almost) no sessions"
 
     # Aftermath: only the admin is left, on the node and on the backends.
     assert query(admin, "SELECT 1") == ((1,),)

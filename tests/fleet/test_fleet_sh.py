@@ -23,7 +23,8 @@ N = 3
 def _bases():
     """SQL and gRPC port bases with base+1..base+N free (bounded tries)."""
     for _ in range(50):
-        sql, grpc = random.randrange(20000, 30000), random.randrange(30000, 40000)
+        # Below the ephemeral range (32768..), so no client socket takes one meanwhile.
+        sql, grpc = random.randrange(20000, 25000), random.randrange(25000, 30000)
         ports = [b + i for b in (sql, grpc) for i in range(1, N + 1)]
         if not any(sandbox.port_open(p) for p in ports):
             return sql, grpc
@@ -57,6 +58,15 @@ def script_env():
 def run(env, *args, timeout=90):
     return subprocess.run(["bash", SCRIPT, *map(str, args)], env=env, capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def gone(pid):
+    """The process has exited (a zombie waiting for its reaper counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def demo(env, i):
@@ -93,7 +103,7 @@ def test_start_status_ctl_kill_stop(script_env):
     r = run(env, "stop")
     assert r.returncode == 0, r.stderr
     for pid in pids:
-        assert wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 5), pid
+        assert wait_until(lambda: gone(pid), 5), pid
     assert not sandbox.port_open(int(env["FLEET_SQL_BASE"]) + 1)
 
 

@@ -4,6 +4,10 @@ opens its own sessions (fixture `opener`) and checks what an operator and the ki
 see.
 """
 
+import threading
+import time
+
+import pymysql
 import pytest
 
 from conftest import (HINT_REPLICA, assert_dead, collide, conn_id, listed_ids, query,
@@ -159,3 +163,39 @@ def test_kill_by_user_yes_ends_that_users_sessions_on_every_node(opener, obpctl)
 def test_kill_usage_errors(obpctl, args):
     r = obpctl.run("kill", *args)
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+
+
+def test_kill_query_on_idle_session_has_nothing_to_stop(opener, obpctl):
+    # KILL_OUTCOME_NOTHING_RUNNING: an idle session's query kill sends nothing anywhere.
+    victim = opener(3, "app")
+    cid = conn_id(victim)
+    out = obpctl.ok("kill", "--cs-id", victim.thread_id(), "--query")
+    assert out.strip() == (f"node 3 ({obpctl.fleet.grpc[3]}): nothing running on the query of "
+                           f"cs_id {victim.thread_id()}"), out
+    assert conn_id(victim) == cid
+
+
+def test_kill_query_stops_statement_keeps_session(opener, obpctl, backends):
+    victim = opener(3, "app", read_timeout=40)
+    cid = conn_id(victim)
+    box = []
+    t = threading.Thread(target=lambda: box.append(_run(victim, "SELECT SLEEP(30)")), daemon=True)
+    t.start()
+    primary = backends["primary"]
+    assert wait_until(lambda: any(r["ID"] == cid and "SLEEP(30)" in (r["INFO"] or "")
+                                  for r in primary.processlist()), 5)
+    sent = time.monotonic()
+    out = obpctl.ok("kill", "--cs-id", victim.thread_id(), "--query")
+    assert f"killed the query of cs_id {victim.thread_id()}" in out, out
+    t.join(3)
+    assert not t.is_alive(), "SELECT SLEEP(30) still running 3 s after obpctl kill --query"
+    assert time.monotonic() - sent < 3
+    assert box[0] in (((1,),), 1317), box  # MariaDB: the row (1,) or error 1317
+    assert conn_id(victim) == cid  # same session, same backend connection
+
+
+def _run(conn, sql):
+    try:
+        return query(conn, sql)
+    except pymysql.err.MySQLError as e:
+        return e.args[0]

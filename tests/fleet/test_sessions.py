@@ -191,6 +191,18 @@ def test_nodes_json(pop, fleet, obpctl):
         assert [b["name"] for b in info["backends"]] == ["primary", "replica1"]
 
 
+def test_nodes_json_backend_state(pop, obpctl):
+    # Every session of LAYOUT holds one server session on primary; nobody used replica1.
+    doc = obpctl.json("nodes")
+    for n in doc["nodes"]:
+        primary, replica1 = n["info"]["backends"]
+        want = sum(1 for s in pop.sessions if s["node"] == n["node_id"]) + (
+            1 if n["node_id"] == SLEEP_NODE else 0)
+        assert primary["state"] == "BACKEND_UP", primary
+        assert primary["active"] == want, (n["node_id"], primary)
+        assert replica1["state"] == "BACKEND_UNKNOWN" and replica1["active"] == 0, replica1
+
+
 def _show_fields(text):
     """The FIELD/VALUE table and the SERVER SESSIONS table of `sessions show`."""
     head, rest = text.split("\nSERVER SESSIONS\n", 1)

@@ -200,6 +200,7 @@ def test_kill_storm(proxy, backends, primary, storm_tables):
         c.join(STORM_S + 30)
     hung = [c.index for c in clients if c.is_alive()]
     assert not hung, f"clients still running long after the storm: {hung}"
+    assert proxy.proc.poll() is None, f"proxyd died during the storm:\n{proxy.log()[-8000:]}"
 
     print(f"kills {kills}; statements {sum(c.done for c in clients)}; "
           f"reconnects {sum(c.reconnects for c in clients)}; "

@@ -6,7 +6,7 @@ add_library(proxyd_core STATIC
   session/registry.cc session/client_session.cc session/client_login.cc
   session/client_query.cc session/client_forward.cc session/client_stmt.cc
   admin/admin_handler.cc admin/session_rows.cc
-  kill/kill_service.cc kill/audit_log.cc
+  kill/kill_service.cc kill/audit_log.cc kill/peer_forwarder.cc
   rpc/rpc_server.cc rpc/credentials.cc rpc/session_service.cc
   server.cc)
 target_compile_definitions(proxyd_core PUBLIC ASIO_NO_DEPRECATED PROXYD_VERSION="${PROJECT_VERSION}")

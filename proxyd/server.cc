@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
 #include "proxyd/kill/kill_service.h"
+#include "proxyd/kill/peer_forwarder.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
 #include "proxyd/rpc/rpc_server.h"
@@ -74,6 +75,9 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   ProbeServerVersion(config, &ctx);
   kill::KillService kills(&ctx);
   ctx.kills = &kills;
+  auto peers = kill::PeerForwarder::Create(config);
+  if (!peers.ok()) return peers.status();
+  kills.SetPeers(*std::move(peers));
 
   auto ep = Endpoint(config.listen);
   if (!ep.ok()) return ep.status();

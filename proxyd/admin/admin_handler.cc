@@ -44,6 +44,7 @@ asio::awaitable<absl::Status> AdminHandler::Execute(const sql::AdminStatement& s
       req.ss_id = stmt.ss_id;
       req.mode = stmt.kind == Kind::kKillQuery ? kill::Mode::kQuery : kill::Mode::kConnection;
       req.reason = "SQL KILL";
+      req.allow_forward = true;
       co_return co_await Kill(std::move(req));
     }
   }
@@ -58,6 +59,7 @@ asio::awaitable<absl::Status> AdminHandler::ProcessKill(absl::string_view payloa
            static_cast<uint8_t>(payload[3]) << 16 |
            static_cast<uint64_t>(static_cast<uint8_t>(payload[4])) << 24;
   req.reason = "COM_PROCESS_KILL";
+  req.allow_forward = true;
   co_return co_await Kill(std::move(req));
 }
 

@@ -11,11 +11,14 @@
 #include "absl/time/clock.h"
 #include "common/core/ids.h"
 #include "proxyd/kill/audit_log.h"
+#include "proxyd/kill/peer_forwarder.h"
 #include "proxyd/session/client_session.h"
 
 namespace obp::kill {
 
 KillService::KillService(session::ProxyContext* ctx) : ctx_(ctx) {}
+KillService::~KillService() = default;
+void KillService::SetPeers(std::unique_ptr<PeerForwarder> peers) { peers_ = std::move(peers); }
 
 bool KillService::Visible(const Caller& caller, const session::SessionInfo& target) {
   if (caller.admin) return true;
@@ -52,54 +55,80 @@ absl::StatusOr<std::shared_ptr<session::ClientSession>> KillService::Resolve(
   return matches[0].first;
 }
 
+absl::StatusOr<KillResult> KillService::Check(const Caller& caller,
+                                              const KillRequest& request) const {
+  auto target = Resolve(caller, request);
+  if (!target.ok()) return target.status();
+  session::SessionInfo info = (*target)->Info();
+  KillResult r;
+  r.node_id = ctx_->config->node_id;
+  r.cs_id = info.cs_id;
+  r.dry_run = request.dry_run;
+  r.self = caller.cs_id != 0 && caller.cs_id == info.cs_id;
+  if (!r.self && !caller.admin) {
+    if (info.tenant != caller.tenant) {
+      return absl::NotFoundError(absl::StrCat("Unknown thread id: ", request.id));
+    }
+    if (info.user != caller.user) {
+      return absl::PermissionDeniedError(absl::StrCat("You are not owner of thread ", request.id));
+    }
+  }
+  bool found_ss = !request.ss_id.has_value();
+  for (const auto& ss : info.servers) {
+    if (request.ss_id && ss.ss_id != *request.ss_id) continue;
+    found_ss = true;
+    r.connection_ids.push_back(ss.connection_id);
+    if (request.ss_id) r.ss_id = ss.ss_id;
+  }
+  if (!found_ss) return absl::NotFoundError(absl::StrCat("Unknown thread id: ", *request.ss_id));
+  return r;
+}
+
+asio::awaitable<absl::Status> KillService::Act(const KillRequest& request,
+                                               const KillResult& checked) {
+  auto target = ctx_->registry->Find(checked.cs_id);
+  if (!target) co_return absl::OkStatus();  // it ended by itself meanwhile
+  if (request.mode == Mode::kQuery) {
+    if (checked.self) co_return absl::OkStatus();
+    co_return co_await asio::co_spawn(target->executor(), target->InterruptQuery(),
+                                      asio::use_awaitable);
+  }
+  if (request.ss_id) {
+    co_return co_await asio::co_spawn(target->executor(),
+                                      target->TerminateServerSession(*request.ss_id),
+                                      asio::use_awaitable);
+  }
+  // The caller's own session is ended by the caller after it replies 1317.
+  if (!checked.self) {
+    co_await asio::co_spawn(target->executor(), target->Terminate(request.reason),
+                            asio::use_awaitable);
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> KillService::Forward(const Caller& caller,
+                                                                 const KillRequest& request) {
+  uint32_t self = ctx_->config->node_id;
+  if (request.id_kind != KillRequest::IdKind::kConnectionId && IsValidCsIdShape(request.id) &&
+      NodeIdOfCsId(request.id) != self && peers_->HasNode(NodeIdOfCsId(request.id))) {
+    auto r = co_await peers_->KillOnNode(NodeIdOfCsId(request.id), caller, request);
+    if (!absl::IsNotFound(r.status())) co_return r;
+  }
+  if (request.id_kind == KillRequest::IdKind::kCsId) {
+    co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", request.id));
+  }
+  co_return co_await peers_->KillByConnectionId(caller, request);
+}
+
 asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, KillRequest request) {
-  absl::StatusOr<KillResult> result = [&]() -> absl::StatusOr<KillResult> {
-    auto target = Resolve(caller, request);
-    if (!target.ok()) return target.status();
-    session::SessionInfo info = (*target)->Info();
-    KillResult r;
-    r.node_id = ctx_->config->node_id;
-    r.cs_id = info.cs_id;
-    r.dry_run = request.dry_run;
-    r.self = caller.cs_id != 0 && caller.cs_id == info.cs_id;
-    if (!r.self && !caller.admin) {
-      if (info.tenant != caller.tenant) {
-        return absl::NotFoundError(absl::StrCat("Unknown thread id: ", request.id));
-      }
-      if (info.user != caller.user) {
-        return absl::PermissionDeniedError(absl::StrCat("You are not owner of thread ", request.id));
-      }
-    }
-    bool found_ss = !request.ss_id.has_value();
-    for (const auto& ss : info.servers) {
-      if (request.ss_id && ss.ss_id != *request.ss_id) continue;
-      found_ss = true;
-      r.connection_ids.push_back(ss.connection_id);
-      if (request.ss_id) r.ss_id = ss.ss_id;
-    }
-    if (!found_ss) return absl::NotFoundError(absl::StrCat("Unknown thread id: ", *request.ss_id));
-    return r;
-  }();
+  absl::StatusOr<KillResult> result = Check(caller, request);
   if (result.ok() && !request.dry_run) {
-    auto target = ctx_->registry->Find(result->cs_id);
-    if (target) {
-      absl::Status acted = absl::OkStatus();
-      if (request.mode == Mode::kQuery) {
-        if (!result->self) {
-          acted = co_await asio::co_spawn(target->executor(), target->InterruptQuery(),
-                                          asio::use_awaitable);
-        }
-      } else if (request.ss_id) {
-        acted = co_await asio::co_spawn(target->executor(),
-                                        target->TerminateServerSession(*request.ss_id),
-                                        asio::use_awaitable);
-      } else if (!result->self) {
-        // The caller's own session is ended by the caller after it replies 1317.
-        co_await asio::co_spawn(target->executor(), target->Terminate(request.reason),
-                                asio::use_awaitable);
-      }
-      if (!acted.ok()) result = acted;
-    }
+    absl::Status acted = co_await Act(request, *result);
+    if (!acted.ok()) result = acted;
+  } else if (absl::IsNotFound(result.status()) && request.allow_forward && peers_) {
+    auto forwarded = co_await Forward(caller, request);
+    // The local "unknown" stands unless a peer knew better.
+    if (!absl::IsNotFound(forwarded.status())) result = std::move(forwarded);
   }
   Audit(caller, request, result);
   co_return result;

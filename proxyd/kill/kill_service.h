@@ -25,6 +25,8 @@ namespace obp::session { class ClientSession; struct SessionInfo; }
 
 namespace obp::kill {
 
+class PeerForwarder;
+
 // Who asks. From SQL: the session's user; from gRPC: a token name (admin rights) or
 // a peer node forwarding a SQL caller's identity.
 struct Caller {
@@ -45,6 +47,7 @@ struct KillRequest {
   Mode mode = Mode::kConnection;
   std::string reason;
   bool dry_run = false;
+  bool allow_forward = false;  // SQL kills may be forwarded to peers; gRPC ones never
 };
 
 struct KillResult {
@@ -54,6 +57,7 @@ struct KillResult {
   std::vector<uint32_t> connection_ids;  // backend threads affected
   bool self = false;                     // the caller killed its own session
   bool dry_run = false;
+  bool allow_forward = false;  // SQL kills may be forwarded to peers; gRPC ones never
 };
 
 // Statuses returned: NotFound (1094 Unknown thread id), PermissionDenied (1095 not
@@ -62,6 +66,8 @@ struct KillResult {
 class KillService {
  public:
   explicit KillService(session::ProxyContext* ctx);
+  ~KillService();
+  void SetPeers(std::unique_ptr<PeerForwarder> peers);
   asio::awaitable<absl::StatusOr<KillResult>> Kill(Caller caller, KillRequest request);
   // Resolves an id to a visible session of this node, with the SPEC's rules.
   absl::StatusOr<std::shared_ptr<session::ClientSession>> Resolve(const Caller& caller,
@@ -74,6 +80,12 @@ class KillService {
  private:
   void Audit(const Caller& caller, const KillRequest& request,
              const absl::StatusOr<KillResult>& result);
+  absl::StatusOr<KillResult> Check(const Caller& caller, const KillRequest& request) const;
+  asio::awaitable<absl::StatusOr<KillResult>> Forward(const Caller& caller,
+                                                      const KillRequest& request);
+  asio::awaitable<absl::Status> Act(const KillRequest& request, const KillResult& checked);
+
+  std::unique_ptr<PeerForwarder> peers_;
 
   session::ProxyContext* ctx_;
   std::string rpc_address_;

@@ -132,7 +132,7 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
   absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
-  if (!s.ok() || ss->scanner().is_error() || ss->killed) co_return s;
+  if (!s.ok() || !Owns(ss) || ss->scanner().is_error() || ss->killed) co_return s;
   // The statement succeeded: remember what it changed.
   if (kind == sql::StmtKind::kUse) {
     auto db = sql::ParseUse(body);
@@ -177,7 +177,7 @@ asio::awaitable<absl::Status> ClientSession::HandleInitDb(const net::Packet& fir
   ServerSession* ss = co_await Route(std::nullopt);
   if (ss == nullptr) co_return absl::OkStatus();
   absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
-  if (s.ok() && !ss->scanner().is_error() && !ss->killed) {
+  if (s.ok() && Owns(ss) && !ss->scanner().is_error() && !ss->killed) {
     state_.db = ss->applied.db = std::string(first.payload.substr(1));
   }
   co_return s;

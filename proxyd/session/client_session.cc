@@ -161,16 +161,26 @@ asio::awaitable<void> ClientSession::Terminate(std::string reason) {
     absl::MutexLock lock(&info_mu_);
     info_.state = ClientState::kHalfClosed;
   }
-  // The client socket goes first so nothing more reaches the backends.
+  // Everything is marked and closed before the first co_await: from then on the
+  // session's own coroutine may drop server sessions, so only copies are used.
+  std::vector<std::pair<const config::Backend*, uint32_t>> busy;
   client_.Close();
   for (auto& ss : servers_) {
     if (!ss) continue;
+    ss->killed = true;
     if (ss->state == ServerState::kActive || ss->in_transaction) {
-      absl::Status s = co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
-                                              /*query_only=*/false, ctx_->config->connect_timeout_ms);
-      if (!s.ok()) spdlog::warn("cs_id {}: backend kill of {} failed: {}", cs_id_, ss->connection_id(), std::string(s.message()));
+      busy.emplace_back(&ss->backend(), ss->connection_id());
     }
     ss->conn().Close();
+  }
+  LoginParams login = ControlLogin();
+  for (const auto& [backend, connection_id] : busy) {
+    absl::Status s = co_await KillOnBackend(*backend, login, connection_id,
+                                            /*query_only=*/false, ctx_->config->connect_timeout_ms);
+    if (!s.ok()) {
+      spdlog::warn("cs_id {}: backend kill of {} failed: {}", cs_id_, connection_id,
+                   std::string(s.message()));
+    }
   }
 }
 
@@ -181,24 +191,27 @@ asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_
     if (!ss || ss->ss_id() != ss_id) continue;
     bool busy = ss->state == ServerState::kActive;
     bool in_trans = ss->in_transaction;
-    if (busy || in_trans) {
-      absl::Status s = co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
-                                              false, ctx_->config->connect_timeout_ms);
-      if (!s.ok()) spdlog::warn("cs_id {}: backend kill failed: {}", cs_id_, std::string(s.message()));
-    }
-    if (in_trans && !busy) {
+    const config::Backend* backend = &ss->backend();
+    uint32_t connection_id = ss->connection_id();
+    if (in_trans) {
       pending_error_ = mysql::ErrPacket{
           1317, "70100",
           absl::StrCat("Query execution was interrupted: server session ", ss_id,
                        " was killed and its transaction rolled back")};
     }
+    ss->killed = true;
     if (busy) {
-      // The forwarding coroutine sees the socket close and reports 1317 itself.
+      // The forwarding coroutine sees the socket close, replies 1317 and drops it.
       ss->conn().Close();
     } else {
       DropServerSession(static_cast<int>(i));
     }
     Publish();
+    if (busy || in_trans) {
+      absl::Status s = co_await KillOnBackend(*backend, ControlLogin(), connection_id, false,
+                                              ctx_->config->connect_timeout_ms);
+      if (!s.ok()) spdlog::warn("cs_id {}: backend kill failed: {}", cs_id_, std::string(s.message()));
+    }
     co_return absl::OkStatus();
   }
   co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", ss_id));
@@ -211,6 +224,13 @@ asio::awaitable<absl::Status> ClientSession::InterruptQuery() {
   if (ss->state != ServerState::kActive) co_return absl::OkStatus();
   co_return co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
                                    /*query_only=*/true, ctx_->config->connect_timeout_ms);
+}
+
+bool ClientSession::Owns(const ServerSession* ss) const {
+  for (const auto& mine : servers_) {
+    if (mine.get() == ss) return true;
+  }
+  return false;
 }
 
 void ClientSession::DropServerSession(int backend_index) {

@@ -103,6 +103,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
                                                bool reset = true);
   void AfterResponse(ServerSession* ss);
   void DropServerSession(int backend_index);
+  // True while `ss` is still one of this session's server sessions (Forward may
+  // have dropped it: killed, or its backend went away).
+  bool Owns(const ServerSession* ss) const;
 
   // Prepared statements (client_stmt.cc)
   asio::awaitable<absl::Status> HandleStmtPrepare(const net::Packet& first);

@@ -288,7 +288,7 @@ class Proxyd:
 
     def start(self, wait: bool = True, args: Iterable[str] = ()) -> "Proxyd":
         env = dict(os.environ)
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:print_stacktrace=1")
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:print_stacktrace=1:alloc_dealloc_mismatch=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([self.binary, "--config", self.config_path, *args],

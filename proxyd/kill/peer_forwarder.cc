@@ -1,0 +1,133 @@
+#include "proxyd/kill/peer_forwarder.h"
+
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/core/fleet.h"
+
+namespace obp::kill {
+namespace {
+namespace pb = obproxy::fleet::v1;
+
+// Awaits a FleetClient callback: `start(cb)` begins the call; the coroutine
+// resumes on its own executor with what `cb` received.
+template <class T, class Start>
+asio::awaitable<T> AwaitCallback(Start start) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
+      [start](auto handler) mutable {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start([shared](T result) {
+          auto ex = asio::get_associated_executor(*shared);
+          asio::post(ex, [shared, r = std::move(result)]() mutable { (*shared)(std::move(r)); });
+        });
+      },
+      asio::use_awaitable);
+}
+
+bool IsUnreachable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsCancelled(s) ||
+         absl::IsUnauthenticated(s);
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PeerForwarder>> PeerForwarder::Create(
+    const config::ProxyConfig& config) {
+  if (config.fleet_file.empty()) return nullptr;
+  auto nodes = LoadFleetFile(config.fleet_file);
+  if (!nodes.ok()) return nodes.status();
+  std::vector<fleet::NodeTarget> peers;
+  for (const auto& n : *nodes) {
+    if (n.id != config.node_id) peers.push_back(fleet::NodeTarget{n.id, n.grpc});
+  }
+  if (peers.empty()) return nullptr;
+  fleet::ClientOptions opts;
+  opts.timeout = absl::Seconds(2);
+  auto client = fleet::FleetClient::Create(std::move(peers), opts);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<PeerForwarder>(new PeerForwarder(config.node_id, *std::move(client)));
+}
+
+bool PeerForwarder::HasNode(uint32_t node_id) const {
+  return client_->FindNode(node_id).has_value();
+}
+
+absl::Status PeerForwarder::Unreachable(size_t index, const absl::Status& why) const {
+  fleet::NodeTarget node = client_->nodes()[index];
+  return absl::UnavailableError(
+      absl::StrCat("Node ", node.id, " (", node.address, ") unreachable: ", why.message()));
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, const Caller& caller,
+                                                                const KillRequest& kill,
+                                                                pb::KillSessionRequest request) {
+  if (kill.ss_id) request.set_ss_id(*kill.ss_id);
+  request.set_mode(kill.mode == Mode::kQuery ? pb::KILL_MODE_QUERY : pb::KILL_MODE_CONNECTION);
+  request.set_reason(kill.reason);
+  request.set_dry_run(kill.dry_run);
+  pb::Caller* who = request.mutable_on_behalf_of();
+  who->set_user(caller.user);
+  who->set_tenant(caller.tenant);
+  who->set_admin(caller.admin);
+  who->set_from_node(self_);
+  who->set_cs_id(caller.cs_id);
+  who->set_client_host(caller.actor);
+  auto* client = client_.get();
+  auto r = co_await AwaitCallback<absl::StatusOr<pb::KillSessionResponse>>(
+      [client, index, request](auto cb) { client->KillSession(index, request, cb); });
+  if (!r.ok()) {
+    if (IsUnreachable(r.status())) co_return Unreachable(index, r.status());
+    co_return r.status();  // NOT_FOUND / PERMISSION_DENIED / ... with the peer's message
+  }
+  KillResult out;
+  out.node_id = r->node_id();
+  out.cs_id = r->cs_id();
+  if (r->has_ss_id()) out.ss_id = static_cast<uint32_t>(r->ss_id());
+  for (const auto& ss : r->server_sessions()) {
+    out.connection_ids.push_back(static_cast<uint32_t>(ss.connection_id()));
+  }
+  out.dry_run = kill.dry_run;
+  co_return out;
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillOnNode(uint32_t node_id,
+                                                                      const Caller& caller,
+                                                                      const KillRequest& kill) {
+  auto index = client_->FindNode(node_id);
+  if (!index) co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", kill.id));
+  pb::KillSessionRequest request;
+  request.mutable_ref()->set_cs_id(static_cast<uint32_t>(kill.id));
+  co_return co_await Send(*index, caller, kill, std::move(request));
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillByConnectionId(
+    const Caller& caller, const KillRequest& kill) {
+  auto* client = client_.get();
+  uint64_t id = kill.id;
+  std::string backend = kill.backend;
+  fleet::ResolveResult resolved = co_await AwaitCallback<fleet::ResolveResult>(
+      [client, id, backend](auto cb) { client->ResolveConnectionId(id, backend, cb); });
+  auto match = resolved.Unique(id);
+  if (!match.ok()) {
+    if (absl::IsNotFound(match.status())) {
+      co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
+    }
+    if (IsUnreachable(match.status())) {
+      for (size_t i = 0; i < client->nodes().size(); ++i) {
+        for (const auto& [node, status] : resolved.errors) {
+          if (node.address == client->nodes()[i].address) co_return Unreachable(i, status);
+        }
+      }
+    }
+    co_return match.status();
+  }
+  auto index = client->FindNode(match->node.id);
+  if (!index) co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
+  pb::KillSessionRequest request;
+  request.mutable_ref()->set_connection_id(id);
+  request.mutable_ref()->set_backend(match->backend);
+  co_return co_await Send(*index, caller, kill, std::move(request));
+}
+
+}  // namespace obp::kill

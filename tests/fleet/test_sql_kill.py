@@ -9,11 +9,23 @@ import time
 import pymysql
 import pytest
 
-from conftest import (DEAD_ERRORS, HINT_REPLICA, assert_dead, collide, conn_id, listed_ids,
-                      query, wait_until)
+from conftest import (DEAD_ERRORS, HINT_REPLICA, Fleet, assert_dead, collide, conn_id,
+                      listed_ids, query, wait_until)
 
 GONE_S = 2.0
 PROMPT_S = 1.0  # SPEC: a kill takes effect on the backend within 1 s
+
+
+@pytest.fixture
+def fleet(backends):
+    """A fresh fleet per test (backends are shared): a node that one kill crashes or wedges
+    shows up in that test's teardown and does not take the later tests down with it."""
+    f = Fleet(backends)
+    try:
+        f.start()
+        yield f
+    finally:
+        f.close()
 
 
 def sql_error(fn):

@@ -15,15 +15,16 @@ namespace pb = obproxy::fleet::v1;
 // resumes on its own executor with what `cb` received.
 template <class T, class Start>
 asio::awaitable<T> AwaitCallback(Start start) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
-      [start](auto handler) mutable {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start([shared](T result) {
-          auto ex = asio::get_associated_executor(*shared);
-          asio::post(ex, [shared, r = std::move(result)]() mutable { (*shared)(std::move(r)); });
-        });
-      },
-      asio::use_awaitable);
+  auto initiate = [start](auto handler) mutable {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    start([shared](T result) {
+      auto ex = asio::get_associated_executor(*shared);
+      asio::post(ex, [shared, r = std::move(result)]() mutable { (*shared)(std::move(r)); });
+    });
+  };
+  T result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
+      std::move(initiate), asio::use_awaitable);
+  co_return result;
 }
 
 bool IsUnreachable(const absl::Status& s) {
@@ -73,9 +74,11 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, co
   who->set_from_node(self_);
   who->set_cs_id(caller.cs_id);
   who->set_client_host(caller.actor);
+  // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
   auto* client = client_.get();
-  auto r = co_await AwaitCallback<absl::StatusOr<pb::KillSessionResponse>>(
-      [client, index, request](auto cb) { client->KillSession(index, request, cb); });
+  auto shared = std::make_shared<pb::KillSessionRequest>(std::move(request));
+  auto start = [client, index, shared](auto cb) { client->KillSession(index, *shared, cb); };
+  auto r = co_await AwaitCallback<absl::StatusOr<pb::KillSessionResponse>>(std::move(start));
   if (!r.ok()) {
     if (IsUnreachable(r.status())) co_return Unreachable(index, r.status());
     co_return r.status();  // NOT_FOUND / PERMISSION_DENIED / ... with the peer's message
@@ -106,8 +109,8 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillByConnectionId(
   auto* client = client_.get();
   uint64_t id = kill.id;
   std::string backend = kill.backend;
-  fleet::ResolveResult resolved = co_await AwaitCallback<fleet::ResolveResult>(
-      [client, id, backend](auto cb) { client->ResolveConnectionId(id, backend, cb); });
+  auto start = [client, id, backend](auto cb) { client->ResolveConnectionId(id, backend, cb); };
+  fleet::ResolveResult resolved = co_await AwaitCallback<fleet::ResolveResult>(std::move(start));
   auto match = resolved.Unique(id);
   if (!match.ok()) {
     if (absl::IsNotFound(match.status())) {

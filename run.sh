@@ -111,7 +111,7 @@ grpc = "127.0.0.1:$GRPC_PORT"
 sql = "127.0.0.1:$PROXY_PORT"
 TOML
 log "starting proxyd on 127.0.0.1:$PROXY_PORT (gRPC $GRPC_PORT)"
-setsid "$ROOT/build/proxyd" --config "$SB/proxyd.toml" </dev/null >"$SB/proxyd.log" 2>&1 &
+setsid "$ROOT/build/proxyd/proxyd" --config "$SB/proxyd.toml" </dev/null >"$SB/proxyd.log" 2>&1 &
 echo $! >"$SB/proxyd.pid"
 if ! wait_for proxyd 30 port_busy $PROXY_PORT; then tail -n 30 "$SB/proxyd.log"; stop_all; exit 1; fi
 
@@ -120,6 +120,6 @@ cat <<MSG
 Ready. Connect through proxyd:
   mariadb -h 127.0.0.1 -P $PROXY_PORT -u demo -pdemo_pw
 MariaDB itself listens on 127.0.0.1:$DB_PORT; proxyd's log is .sandbox/proxyd.log.
-$( [[ -x build/obpctl ]] && echo "Sessions via gRPC:  build/obpctl --fleet .sandbox/fleet.toml sessions list" )
+$( [[ -x build/obpctl/obpctl ]] && echo "Sessions via gRPC:  build/obpctl/obpctl --fleet .sandbox/fleet.toml sessions list" )
 Stop both with:  ./run.sh stop
 MSG

@@ -77,10 +77,16 @@ absl::StatusOr<KillResult> KillService::Check(const Caller& caller,
   for (const auto& ss : info.servers) {
     if (request.ss_id && ss.ss_id != *request.ss_id) continue;
     found_ss = true;
-    r.connection_ids.push_back(ss.connection_id);
     if (request.ss_id) r.ss_id = ss.ss_id;
+    bool busy = ss.state == session::ServerState::kActive;
+    // KILL QUERY touches only the statement in flight.
+    if (request.mode == Mode::kQuery && !busy) continue;
+    r.connection_ids.push_back(ss.connection_id);
+    r.server_sessions.push_back(
+        KilledServerSession{ss.ss_id, ss.backend, ss.connection_id, busy || ss.in_transaction});
   }
   if (!found_ss) return absl::NotFoundError(absl::StrCat("Unknown thread id: ", *request.ss_id));
+  r.nothing_running = request.mode == Mode::kQuery && r.server_sessions.empty();
   return r;
 }
 

@@ -50,11 +50,20 @@ struct KillRequest {
   bool allow_forward = false;  // SQL kills may be forwarded to peers; gRPC ones never
 };
 
+struct KilledServerSession {
+  uint32_t ss_id = 0;
+  std::string backend;
+  uint32_t connection_id = 0;
+  bool backend_kill = false;  // ended on its backend with KILL, not just closed
+};
+
 struct KillResult {
   uint32_t node_id = 0;
   uint32_t cs_id = 0;
   uint32_t ss_id = 0;
   std::vector<uint32_t> connection_ids;  // backend threads affected
+  std::vector<KilledServerSession> server_sessions;
+  bool nothing_running = false;          // KILL QUERY of an idle session
   bool self = false;                     // the caller killed its own session
   bool dry_run = false;
   bool allow_forward = false;  // SQL kills may be forwarded to peers; gRPC ones never

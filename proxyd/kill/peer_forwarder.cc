@@ -89,7 +89,11 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, co
   if (r->has_ss_id()) out.ss_id = static_cast<uint32_t>(r->ss_id());
   for (const auto& ss : r->server_sessions()) {
     out.connection_ids.push_back(static_cast<uint32_t>(ss.connection_id()));
+    out.server_sessions.push_back(KilledServerSession{static_cast<uint32_t>(ss.ss_id()), ss.backend(),
+                                                      static_cast<uint32_t>(ss.connection_id()),
+                                                      ss.backend_kill()});
   }
+  out.nothing_running = r->outcome() == pb::KILL_OUTCOME_NOTHING_RUNNING;
   out.dry_run = kill.dry_run;
   co_return out;
 }

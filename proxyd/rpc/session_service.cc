@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -80,7 +82,12 @@ bool Matches(const pb::SessionFilter& f, const session::SessionInfo& i) {
   if (!f.db().empty() && (!i.db || *i.db != f.db())) return false;
   if (!f.client_host().empty()) {
     std::string host = absl::StrCat(i.host_ip, ":", i.host_port);
-    if (host != f.client_host() && i.host_ip != f.client_host()) return false;
+    const std::string& want = f.client_host();
+    if (want.back() == '*') {
+      if (!absl::StartsWith(host, absl::string_view(want).substr(0, want.size() - 1))) return false;
+    } else if (host != want && i.host_ip != want) {
+      return false;
+    }
   }
   if (f.state() != pb::CLIENT_SESSION_STATE_UNSPECIFIED &&
       static_cast<int>(f.state()) != static_cast<int>(i.state) + 1) {
@@ -201,15 +208,24 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
                    response->set_node_id(node_id);
                    response->set_cs_id(r->cs_id);
                    if (req.ss_id) response->set_ss_id(*req.ss_id);
-                   for (uint32_t c : r->connection_ids) {
-                     response->add_server_sessions()->set_connection_id(c);
+                   for (const auto& ss : r->server_sessions) {
+                     pb::KilledServerSession* k = response->add_server_sessions();
+                     k->set_ss_id(ss.ss_id);
+                     k->set_backend(ss.backend);
+                     k->set_connection_id(ss.connection_id);
+                     k->set_backend_kill(ss.backend_kill);
                    }
                    response->set_mode(req.mode == kill::Mode::kQuery ? pb::KILL_MODE_QUERY
                                                                      : pb::KILL_MODE_CONNECTION);
-                   response->set_outcome(r->dry_run ? pb::KILL_OUTCOME_WOULD_KILL
-                                                    : pb::KILL_OUTCOME_KILLED);
-                   response->set_message(absl::StrCat(r->dry_run ? "would kill" : "killed",
-                                                      " cs_id ", r->cs_id, " on node ", node_id));
+                   pb::KillOutcome outcome = r->dry_run          ? pb::KILL_OUTCOME_WOULD_KILL
+                                             : r->nothing_running ? pb::KILL_OUTCOME_NOTHING_RUNNING
+                                                                  : pb::KILL_OUTCOME_KILLED;
+                   response->set_outcome(outcome);
+                   response->set_message(absl::StrCat(
+                       outcome == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
+                       : r->dry_run                                 ? "would kill"
+                                                                    : "killed",
+                       " cs_id ", r->cs_id, " on node ", node_id));
                    reactor->Finish(grpc::Status::OK);
                  });
   return reactor;
@@ -227,13 +243,24 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
   response->set_grpc_address(ctx_->kills->rpc_address());
   response->set_session_count(static_cast<uint32_t>(ctx_->registry->size()));
   response->set_pid(ctx_->pid);
+  absl::flat_hash_map<std::string, uint32_t> active;  // "tenant/backend" -> server sessions
+  for (auto& s : ctx_->registry->All()) {
+    session::SessionInfo info = s->Info();
+    for (const auto& ss : info.servers) ++active[absl::StrCat(info.tenant, "/", ss.backend)];
+  }
   for (const auto& t : c.tenants) {
     for (const auto& b : t.backends) {
       pb::Backend* pbb = response->add_backends();
       pbb->set_tenant(t.name);
       pbb->set_name(b.name);
       pbb->set_address(b.address);
-      pbb->set_state(pb::BACKEND_UNKNOWN);
+      uint32_t n = active[absl::StrCat(t.name, "/", b.name)];
+      pbb->set_active(n);
+      session::BackendHealth health = ctx_->Health(t.name, b.name);
+      pbb->set_state(health.state == session::BackendHealth::kUp     ? pb::BACKEND_UP
+                     : health.state == session::BackendHealth::kDown ? pb::BACKEND_DOWN
+                                                                     : pb::BACKEND_UNKNOWN);
+      pbb->set_last_error(health.last_error);
     }
   }
   return Finish(context, grpc::Status::OK);

@@ -270,6 +270,8 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
     LoginParams login{user_->name, stage1_, caps_, charset_, state_.db, connect_attrs_};
     absl::Status s =
         co_await ss->Connect(login, absl::Milliseconds(ctx_->config->connect_timeout_ms));
+    // A backend that answered (even "access denied") is up.
+    ctx_->RecordConnect(tenant_->name, backend.name, ss->backend_error() ? absl::OkStatus() : s);
     if (!s.ok()) {
       last_backend_error_ = ss->backend_error();
       co_return unavailable(s);

@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/core/ids.h"
 #include "proxyd/config/config.h"
@@ -18,6 +22,12 @@ namespace obp::net { class IoPool; }
 namespace obp::kill { class KillService; }
 
 namespace obp::session {
+
+// What the node last learned about a backend from connecting to it.
+struct BackendHealth {
+  enum State { kUnknown, kUp, kDown } state = kUnknown;
+  std::string last_error;
+};
 
 struct ProxyContext {
   const config::ProxyConfig* config = nullptr;
@@ -31,6 +41,21 @@ struct ProxyContext {
   absl::Time started_at;
   std::atomic<uint32_t> next_ss_id{1};
   std::atomic<bool> stopping{false};
+
+  // Recorded when a server session connects (not per packet).
+  void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {
+    absl::MutexLock lock(&health_mu);
+    BackendHealth& h = health[tenant + "/" + backend];
+    h.state = s.ok() ? BackendHealth::kUp : BackendHealth::kDown;
+    h.last_error = s.ok() ? "" : std::string(s.message());
+  }
+  BackendHealth Health(const std::string& tenant, const std::string& backend) const {
+    absl::MutexLock lock(&health_mu);
+    auto it = health.find(tenant + "/" + backend);
+    return it == health.end() ? BackendHealth{} : it->second;
+  }
+  mutable absl::Mutex health_mu;
+  absl::flat_hash_map<std::string, BackendHealth> health ABSL_GUARDED_BY(health_mu);
 };
 
 }  // namespace obp::session

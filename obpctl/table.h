@@ -6,6 +6,8 @@
 
 #include <ostream>
 #include <string>
+
+#include "common/core/json.h"
 #include <string_view>
 #include <vector>
 
@@ -34,7 +36,7 @@ class Table {
 std::string HumanDuration(absl::Duration d);
 
 // A JSON string literal (quoted, escaped) for `s`.
-std::string JsonString(std::string_view s);
+using ::obp::JsonString;  // common/core/json.h
 
 // The proto3 JSON mapping of `m` with the .proto field names, every field
 // printed (zero values included), on one line. 64-bit integers are strings,

@@ -1,6 +1,8 @@
 #include "absl/strings/string_view.h"
 #include "proxyd/kill/audit_log.h"
 
+#include "common/core/json.h"
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -9,38 +11,17 @@
 #include "absl/time/clock.h"
 
 namespace obp::kill {
-namespace {
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-}  // namespace
 
 std::string AuditJson(const AuditRecord& r) {
   std::string out = absl::StrCat(
-      "{\"time\":", JsonString(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())),
-      ",\"node\":", r.node_id, ",\"actor\":", JsonString(r.actor), ",\"id\":", r.id,
+      "{\"time\":", ::obp::JsonString(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())),
+      ",\"node\":", r.node_id, ",\"actor\":", ::obp::JsonString(r.actor), ",\"id\":", r.id,
       ",\"cs_id\":", r.cs_id);
   if (r.ss_id) absl::StrAppend(&out, ",\"ss_id\":", *r.ss_id);
   absl::StrAppend(&out, ",\"connection_ids\":[", absl::StrJoin(r.connection_ids, ","), "]",
-                  ",\"mode\":", JsonString(r.mode), ",\"reason\":", JsonString(r.reason),
+                  ",\"mode\":", ::obp::JsonString(r.mode), ",\"reason\":", ::obp::JsonString(r.reason),
                   ",\"dry_run\":", r.dry_run ? "true" : "false",
-                  ",\"result\":", JsonString(r.result), "}");
+                  ",\"result\":", ::obp::JsonString(r.result), "}");
   return out;
 }
 

@@ -84,12 +84,6 @@ ServerSession::ServerSession(uint32_t ss_id, const config::Backend& backend,
       conn_(tcp::socket(ex)),
       scanner_(0, mysql::ResponseKind::kGeneric) {}
 
-std::string ServerSession::server_ip() const {
-  std::error_code ec;
-  auto ep = const_cast<net::PacketConn&>(conn_).socket().remote_endpoint(ec);
-  return ec ? backend_->hp.host : ep.address().to_string();
-}
-
 uint16_t ServerSession::server_port() const { return backend_->hp.port; }
 
 asio::awaitable<absl::Status> ServerSession::Connect(const LoginParams& login,
@@ -100,6 +94,9 @@ asio::awaitable<absl::Status> ServerSession::Connect(const LoginParams& login,
     auto sock = co_await ConnectSocket(ex, *self->backend_);
     if (!sock.ok()) co_return sock.status();
     self->conn_.socket() = std::move(*sock);
+    std::error_code ec;
+    auto ep = self->conn_.socket().remote_endpoint(ec);
+    self->server_ip_ = ec ? self->backend_->hp.host : ep.address().to_string();
     absl::Status s = co_await self->Login(login);
     if (!s.ok()) co_return s;
     co_return true;

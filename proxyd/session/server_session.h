@@ -78,7 +78,7 @@ class ServerSession {
   uint32_t connection_id() const { return connection_id_; }
   uint32_t caps() const { return caps_; }
   const std::string& server_version() const { return server_version_; }
-  std::string server_ip() const;
+  const std::string& server_ip() const { return server_ip_; }  // resolved at connect
   uint16_t server_port() const;
   mysql::ResponseScanner& scanner() { return scanner_; }
   // The backend's ERR when Connect or Sync failed because the backend said no.
@@ -100,6 +100,7 @@ class ServerSession {
   uint32_t connection_id_ = 0;
   uint32_t caps_ = 0;
   std::string server_version_;
+  std::string server_ip_;
   mysql::ResponseScanner scanner_;
   std::optional<mysql::ErrPacket> backend_error_;
 };

@@ -25,7 +25,7 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
                                                      ResponseKind kind) {
   busy_ = true;
   ss->state = ServerState::kActive;
-  Publish();
+  PublishServerState(ss);
   absl::Status s = co_await ss->conn().Write(raw);
   bool multi = first && first->payload.size() == mysql::kMaxPacketPayload;
   // A command larger than one packet: the rest follows from the client as is.

@@ -116,6 +116,14 @@ void ClientSession::Publish() {
   info_ = std::move(fresh);
 }
 
+void ClientSession::PublishServerState(const ServerSession* ss) {
+  absl::MutexLock lock(&info_mu_);
+  for (auto& si : info_.servers) {
+    si.in_use = si.ss_id == ss->ss_id();
+    if (si.in_use) si.state = ss->state;
+  }
+}
+
 void ClientSession::SetCommand(absl::string_view command, absl::string_view statement) {
   absl::Time now = absl::Now();
   bool active = command != "Sleep";

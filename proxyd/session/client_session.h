@@ -124,6 +124,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   // Publishing for other threads (client_session.cc)
   void Publish();
+  // Cheap per-statement update of one server session's published state.
+  void PublishServerState(const ServerSession* ss);
   void SetCommand(absl::string_view command, absl::string_view statement);
 
   ProxyContext* ctx_;

@@ -86,7 +86,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     auto& io = pool.context(i);
     listeners.push_back(std::make_unique<net::Listener>(io, [&ctx, &io, i](asio::ip::tcp::socket s) {
       auto session = std::make_shared<session::ClientSession>(&ctx, std::move(s), i);
-      asio::co_spawn(io, session->Run(), asio::detached);
+      asio::co_spawn(io, session::RunSession(std::move(session)), asio::detached);
     }));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
   }
@@ -113,7 +113,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
   }
   for (auto& s : registry.All()) {
-    asio::co_spawn(s->executor(), s->Terminate("proxyd stopping"), asio::detached);
+    asio::co_spawn(s->executor(), session::TerminateSession(s, "proxyd stopping"), asio::detached);
   }
   for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

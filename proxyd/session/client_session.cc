@@ -47,6 +47,14 @@ ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket, in
 
 ClientSession::~ClientSession() = default;
 
+asio::awaitable<void> RunSession(std::shared_ptr<ClientSession> session) {
+  co_await session->Run();
+}
+
+asio::awaitable<void> TerminateSession(std::shared_ptr<ClientSession> session, std::string reason) {
+  co_await session->Terminate(std::move(reason));
+}
+
 asio::awaitable<void> ClientSession::Run() {
   auto self = shared_from_this();
   auto id = ctx_->registry->Register(self);

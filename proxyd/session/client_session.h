@@ -167,4 +167,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   SessionInfo info_ ABSL_GUARDED_BY(info_mu_);
 };
 
+// Coroutines that own a reference for their whole run: co_spawn these, never a
+// member coroutine on a session that only the caller's local pointer keeps alive.
+asio::awaitable<void> RunSession(std::shared_ptr<ClientSession> session);
+asio::awaitable<void> TerminateSession(std::shared_ptr<ClientSession> session, std::string reason);
+
 }  // namespace obp::session

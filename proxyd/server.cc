@@ -60,6 +60,10 @@ void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext
 }  // namespace
 
 absl::Status RunServer(const config::ProxyConfig& config) {
+  // Signals are caught before the port opens: a SIGTERM right after the node
+  // becomes reachable must still stop it cleanly.
+  asio::io_context main_io;
+  asio::signal_set signals(main_io, SIGTERM, SIGINT);
   int threads = config.threads > 0 ? config.threads
                                    : std::max(1u, std::thread::hardware_concurrency());
   net::IoPool pool(threads);
@@ -101,8 +105,6 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   spdlog::info("proxyd node {} ready: sql {} grpc {} threads {}", config.node_id, config.listen,
                (*rpc)->address(), threads);
 
-  asio::io_context main_io;
-  asio::signal_set signals(main_io, SIGTERM, SIGINT);
   signals.async_wait([](const std::error_code&, int sig) {
     spdlog::info("signal {}: stopping", sig);
   });

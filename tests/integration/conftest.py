@@ -8,6 +8,7 @@ tenant t2 = [replica1]; app, alice, bob in sys, admin (admin = true) in sys, app
 import os
 import sys
 
+import pymysql
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -128,3 +129,42 @@ def query(conn, sql, args=None):
     with conn.cursor() as cur:
         cur.execute(sql, args)
         return cur.fetchall()
+
+
+# Shared by the admin-SQL and kill tests.
+def _with_sqlstate(raise_fn):
+    """pymysql drops the SQLSTATE of an error packet; keep it on the exception as .sqlstate."""
+    if getattr(raise_fn, "keeps_sqlstate", False):
+        return raise_fn
+
+    def wrapped(data):
+        try:
+            raise_fn(data)
+        except pymysql.err.MySQLError as e:
+            e.sqlstate = data[4:9].decode() if data[3:4] == b"#" else None
+            raise
+    wrapped.keeps_sqlstate = True
+    return wrapped
+
+
+pymysql.err.raise_mysql_exception = _with_sqlstate(pymysql.err.raise_mysql_exception)
+
+
+@pytest.fixture
+def node(proxy_factory):
+    """A proxyd of its own for one test; stopped and checked for sanitizer reports after it."""
+    p = proxy_factory.start()
+    yield p
+    p.stop()
+    p.assert_sanitizer_clean()
+
+
+@pytest.fixture
+def closing():
+    conns = []
+    yield conns
+    for c in conns:
+        try:
+            c.close()
+        except Exception:  # noqa: BLE001 - killed connections may fail to close cleanly
+            pass

@@ -23,24 +23,6 @@ SS_ATTRS = ["ss_id", "backend", "server_ip", "server_port", "server_sessid", "st
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 
 
-def _with_sqlstate(raise_fn):
-    """pymysql drops the SQLSTATE of an error packet; keep it on the exception as .sqlstate."""
-    if getattr(raise_fn, "keeps_sqlstate", False):
-        return raise_fn
-
-    def wrapped(data):
-        try:
-            raise_fn(data)
-        except pymysql.err.MySQLError as e:
-            e.sqlstate = data[4:9].decode() if data[3:4] == b"#" else None
-            raise
-    wrapped.keeps_sqlstate = True
-    return wrapped
-
-
-pymysql.err.raise_mysql_exception = _with_sqlstate(pymysql.err.raise_mysql_exception)
-
-
 def expect_error(conn, sql, code, sqlstate=None, message=None):
     """Runs sql, which must fail with `code`; returns the exception."""
     with pytest.raises(pymysql.err.MySQLError) as info:
@@ -84,27 +66,6 @@ def client_addr(conn):
 
 def conn_id(conn, hint=""):
     return query(conn, hint + "SELECT CONNECTION_ID()")[0][0]
-
-
-@pytest.fixture
-def node(proxy_factory):
-    """A proxyd of its own for one test; stopped and checked for sanitizer reports after it."""
-    p = proxy_factory.start()
-    yield p
-    p.stop()
-    p.assert_sanitizer_clean()
-
-
-@pytest.fixture
-def closing():
-    """Collects connections a test opens and closes them at its end."""
-    conns = []
-    yield conns
-    for c in conns:
-        try:
-            c.close()
-        except Exception:
-            pass
 
 
 def open_(closing, proxy, user="app", **kw):

@@ -20,24 +20,6 @@ DEAD_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError)
 PROMPT_S = 1.0  # the SPEC's bound for a kill to take effect on the backend
 
 
-def _with_sqlstate(raise_fn):
-    """pymysql drops the SQLSTATE of an error packet; keep it on the exception as .sqlstate."""
-    if getattr(raise_fn, "keeps_sqlstate", False):
-        return raise_fn
-
-    def wrapped(data):
-        try:
-            raise_fn(data)
-        except pymysql.err.MySQLError as e:
-            e.sqlstate = data[4:9].decode() if data[3:4] == b"#" else None
-            raise
-    wrapped.keeps_sqlstate = True
-    return wrapped
-
-
-pymysql.err.raise_mysql_exception = _with_sqlstate(pymysql.err.raise_mysql_exception)
-
-
 def expect_error(fn, code, sqlstate=None, message=None):
     """Calls fn, which must fail with MySQL error `code`; returns the exception."""
     with pytest.raises(pymysql.err.MySQLError) as info:
@@ -130,26 +112,6 @@ class Background:
     def join(self, timeout):
         self.thread.join(timeout)
         return not self.thread.is_alive()
-
-
-@pytest.fixture
-def node(proxy_factory):
-    """A proxyd of its own for one test; stopped and checked for sanitizer reports after it."""
-    p = proxy_factory.start()
-    yield p
-    p.stop()
-    p.assert_sanitizer_clean()
-
-
-@pytest.fixture
-def closing():
-    conns = []
-    yield conns
-    for c in conns:
-        try:
-            c.close()
-        except Exception:  # noqa: BLE001 - killed connections may fail to close cleanly
-            pass
 
 
 @pytest.fixture

@@ -55,9 +55,7 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
     }
     co_return s;
   }
-  if (s.ok()) {
-    AfterResponse(ss);
-  } else if (s.code() == absl::StatusCode::kUnavailable) {
+  if (s.code() == absl::StatusCode::kUnavailable) {
     // The backend went away before answering: the client hears why, the session
     // stays usable, and the next statement opens a fresh server session.
     std::string name = ss->backend().name;
@@ -94,6 +92,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
       client_.Close();
       co_return absl::CancelledError("malformed backend response");
     }
+    if (scanner.done()) FinishStatement(ss);
     absl::Status w = co_await client_.Write(bytes->substr(0, *used));
     ss->conn().Consume(*used);
     forwarded += *used;
@@ -121,6 +120,19 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
     }
   }
   co_return absl::OkStatus();
+}
+
+void ClientSession::FinishStatement(ServerSession* ss) {
+  busy_ = false;
+  ss->state = ServerState::kIdle;
+  if (!ss->killed) {
+    AfterResponse(ss);
+    if (!ss->scanner().is_error()) ApplyEffect(ss);
+  }
+  effect_ = {};
+  finished_ = true;
+  SetCommand("Sleep", "");
+  Publish();
 }
 
 void ClientSession::AfterResponse(ServerSession* ss) {

@@ -61,9 +61,13 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     auto pkt = co_await client_.ReadPacket();
     if (!pkt.ok()) co_return ClientGone(pkt.status());
     if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
+    finished_ = false;
     absl::Status s = co_await Dispatch(*pkt);
-    SetCommand("Sleep", "");
-    Publish();
+    effect_ = {};
+    if (!finished_) {  // not forwarded, or cut short: FinishStatement didn't run
+      SetCommand("Sleep", "");
+      Publish();
+    }
     if (!s.ok()) co_return s;
   }
   co_return absl::OkStatus();
@@ -129,58 +133,73 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
     if (!admin.ok()) co_return co_await SendError(1, 1064, "42000", admin.status().message());
     if (admin->has_value()) co_return co_await admin::AdminHandler(this).Execute(**admin);
   }
+  // USE and SET change the session once the backend accepts them; the change is
+  // applied (and published) before the client sees the reply, so SHOW
+  // PROXYSESSION on another connection never lags behind what the client saw.
+  if (kind == sql::StmtKind::kUse) {
+    effect_ = {StatementEffect::kUse, std::string(body)};
+  } else if (kind == sql::StmtKind::kSet) {
+    effect_ = {StatementEffect::kSet, std::string(body)};
+  }
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
-  absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
-  if (!s.ok() || !Owns(ss) || ss->scanner().is_error() || ss->killed) co_return s;
-  // The statement succeeded: remember what it changed.
-  if (kind == sql::StmtKind::kUse) {
-    auto db = sql::ParseUse(body);
-    if (db.ok()) state_.db = ss->applied.db = *db;
-  } else if (kind == sql::StmtKind::kSet) {
-    auto items = sql::ParseSet(body);
-    if (items.ok()) {
-      for (const sql::SetItem& item : *items) {
-        using Scope = sql::SetItem::Scope;
-        switch (item.scope) {
-          case Scope::kSession:
-            if (item.name == "autocommit") break;  // tracked from status flags
-            state_.vars[item.name] = item.value;
-            break;
-          case Scope::kUserVar:
-            state_.vars["@" + item.name] = item.value;
-            break;
-          case Scope::kNames:
-            state_.names = item.collation.empty()
-                               ? item.value
-                               : absl::StrCat(item.value, " COLLATE ", item.collation);
-            break;
-          case Scope::kCharset:
-            state_.names = absl::StrCat("CHARACTER SET ", item.value);
-            break;
-          default:
-            break;
-        }
-      }
-      std::string keep_db = ss->applied.db;
-      bool keep_ac = ss->applied.autocommit;
-      ss->applied = state_;
-      ss->applied.db = keep_db;
-      ss->applied.autocommit = keep_ac;
+  co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
+}
+
+void ClientSession::ApplyEffect(ServerSession* ss) {
+  StatementEffect effect = std::move(effect_);
+  effect_ = {};
+  switch (effect.kind) {
+    case StatementEffect::kNone:
+      return;
+    case StatementEffect::kInitDb:
+      state_.db = ss->applied.db = effect.text;
+      return;
+    case StatementEffect::kUse: {
+      auto db = sql::ParseUse(effect.text);
+      if (db.ok()) state_.db = ss->applied.db = *db;
+      return;
+    }
+    case StatementEffect::kSet:
+      break;
+  }
+  auto items = sql::ParseSet(effect.text);
+  if (!items.ok()) return;
+  for (const sql::SetItem& item : *items) {
+    using Scope = sql::SetItem::Scope;
+    switch (item.scope) {
+      case Scope::kSession:
+        if (item.name == "autocommit") break;  // tracked from status flags
+        state_.vars[item.name] = item.value;
+        break;
+      case Scope::kUserVar:
+        state_.vars["@" + item.name] = item.value;
+        break;
+      case Scope::kNames:
+        state_.names = item.collation.empty()
+                           ? item.value
+                           : absl::StrCat(item.value, " COLLATE ", item.collation);
+        break;
+      case Scope::kCharset:
+        state_.names = absl::StrCat("CHARACTER SET ", item.value);
+        break;
+      default:
+        break;
     }
   }
-  co_return absl::OkStatus();
+  std::string keep_db = ss->applied.db;
+  bool keep_ac = ss->applied.autocommit;
+  ss->applied = state_;
+  ss->applied.db = keep_db;
+  ss->applied.autocommit = keep_ac;
 }
 
 asio::awaitable<absl::Status> ClientSession::HandleInitDb(const net::Packet& first) {
   SetCommand("Init DB", first.payload.substr(1));
+  effect_ = {StatementEffect::kInitDb, std::string(first.payload.substr(1))};
   ServerSession* ss = co_await Route(std::nullopt);
   if (ss == nullptr) co_return absl::OkStatus();
-  absl::Status s = co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
-  if (s.ok() && Owns(ss) && !ss->scanner().is_error() && !ss->killed) {
-    state_.db = ss->applied.db = std::string(first.payload.substr(1));
-  }
-  co_return s;
+  co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
 }
 
 asio::awaitable<absl::Status> ClientSession::HandleResetConnection() {

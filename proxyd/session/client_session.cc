@@ -86,7 +86,40 @@ asio::awaitable<void> ClientSession::Run() {
   ctx_->registry->Unregister(cs_id_);
 }
 
+bool ClientSession::PublishedIsCurrent() const {
+  if (info_.cs_id != cs_id_ || info_.total_trans != total_trans_ || !(info_.vars == state_)) {
+    return false;
+  }
+  if (info_.user != (user_ ? absl::string_view(user_->name) : absl::string_view())) return false;
+  size_t n = 0;
+  for (const auto& ss : servers_) {
+    if (!ss) continue;
+    if (n >= info_.servers.size()) return false;
+    const ServerSessionInfo& si = info_.servers[n++];
+    if (si.ss_id != ss->ss_id() || si.transact_count != ss->transact_count ||
+        si.in_transaction != ss->in_transaction) {
+      return false;
+    }
+  }
+  return n == info_.servers.size();
+}
+
 void ClientSession::Publish() {
+  {
+    // Most commands change nothing but the server sessions' states: update those
+    // in place rather than rebuilding (and allocating) the whole copy.
+    absl::MutexLock lock(&info_mu_);
+    if (PublishedIsCurrent()) {
+      size_t n = 0;
+      for (const auto& ss : servers_) {
+        if (!ss) continue;
+        ServerSessionInfo& si = info_.servers[n++];
+        si.state = ss->state;
+        si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
+      }
+      return;
+    }
+  }
   SessionInfo fresh;
   fresh.proxy_sessid = proxy_sessid_;
   fresh.cs_id = cs_id_;

@@ -37,6 +37,12 @@ namespace obp::admin { class AdminHandler; }
 
 namespace obp::session {
 
+// What a statement in flight changes in the session if the backend accepts it.
+struct StatementEffect {
+  enum Kind { kNone, kUse, kSet, kInitDb } kind = kNone;
+  std::string text;  // the statement body (USE, SET) or the database (COM_INIT_DB)
+};
+
 struct PreparedStatement {
   std::string sql;
   int backend = 0;          // index in the tenant's backends where it was prepared
@@ -101,7 +107,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
                                                absl::string_view sql);
   asio::awaitable<absl::Status> StreamResponse(ServerSession* ss, mysql::ResponseKind kind,
                                                bool reset = true);
+  // Bookkeeping once `ss` has sent its whole reply, run before the reply's last
+  // bytes go to the client: transaction flags, the statement's effect, and the
+  // published info.
+  void FinishStatement(ServerSession* ss);
   void AfterResponse(ServerSession* ss);
+  void ApplyEffect(ServerSession* ss);
   void DropServerSession(int backend_index);
   // True while `ss` is still one of this session's server sessions (Forward may
   // have dropped it: killed, or its backend went away).
@@ -124,6 +135,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   // Publishing for other threads (client_session.cc)
   void Publish();
+  // Whether info_ already holds everything Publish would rebuild.
+  bool PublishedIsCurrent() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(info_mu_);
   // Cheap per-statement update of one server session's published state.
   void PublishServerState(const ServerSession* ss);
   void SetCommand(absl::string_view command, absl::string_view statement);
@@ -160,6 +173,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<mysql::ErrPacket> pending_error_;  // reported on the next statement
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
+  StatementEffect effect_;  // of the statement in flight
+  bool finished_ = false;   // FinishStatement ran for the current command
   bool closing_ = false;
   std::string last_statement_;
 

@@ -63,14 +63,16 @@ struct ProxyConfig {
   std::string default_tenant = "sys";
   std::string listen = "127.0.0.1:2883";
   std::string grpc_listen = "127.0.0.1:2884";
-  // Optional. A relative path in the file is taken relative to the config file's
-  // directory (and stored resolved); one given by --fleet-file relative to the cwd.
+  // Optional. Here and for every path below, a relative path in the file is taken
+  // relative to the config file's directory (and stored resolved); one given by a
+  // flag, relative to the cwd.
   std::string fleet_file;
   int threads = 0;                 // data-plane io threads; 0 = number of cores
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   std::string log_file;            // empty = stderr
   std::string audit_log;           // empty = no audit file; "-" = stderr
   std::string tokens_file;         // optional bearer tokens file (SPEC §6)
+  std::string peer_token_file;     // operator token this node presents to peers
   std::string server_version;      // empty = probe the first backend at start
   int max_connections = 10000;
   int connect_timeout_ms = 3000;       // backend connect + login

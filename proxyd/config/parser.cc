@@ -102,9 +102,11 @@ absl::Status ConfigParser::Scalars() {
     }
     if (absl::Status s = SetScalar(*sk, text, c_); !s.ok()) return ScalarError(k, s.message());
   }
-  // A relative fleet_file in the file means "next to this config file".
-  if (!c_.fleet_file.empty() && std::filesystem::path(c_.fleet_file).is_relative()) {
-    c_.fleet_file = (std::filesystem::path(source_).parent_path() / c_.fleet_file).string();
+  // A relative path in the file means "next to this config file".
+  for (std::string* path : {&c_.fleet_file, &c_.tokens_file, &c_.peer_token_file, &c_.audit_log}) {
+    if (!path->empty() && *path != "-" && std::filesystem::path(*path).is_relative()) {
+      *path = (std::filesystem::path(source_).parent_path() / *path).string();
+    }
   }
   return absl::OkStatus();
 }

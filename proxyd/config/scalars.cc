@@ -89,6 +89,11 @@ std::vector<ScalarKey> BuildTable() {
          c.tokens_file = std::string(v);
          return absl::OkStatus();
        }},
+      {"peer_token_file", Kind::kString, 0, 0, "file holding the operator token sent to peers",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.peer_token_file = std::string(v);
+         return absl::OkStatus();
+       }},
       {"server_version", Kind::kString, 0, 0, "version in the greeting; empty = probe backend",
        [](ProxyConfig& c, absl::string_view v) {
          c.server_version = std::string(v);

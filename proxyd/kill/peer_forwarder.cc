@@ -3,9 +3,12 @@
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/core/fleet.h"
+#include "common/core/toml_util.h"
 
 namespace obp::kill {
 namespace {
@@ -28,13 +31,51 @@ asio::awaitable<T> AwaitCallback(Start start) {
 }
 
 bool IsUnreachable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsCancelled(s) ||
-         absl::IsUnauthenticated(s);
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsCancelled(s);
+}
+
+// The operator token this node shows its peers (SPEC §6), from peer_token_file.
+absl::StatusOr<std::string> ReadPeerToken(const std::string& path) {
+  auto text = ReadTextFile(path, "peer_token_file");
+  if (!text.ok()) return text.status();
+  std::string token(absl::StripAsciiWhitespace(*text));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": peer_token_file: empty"));
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": peer_token_file: one token, printable characters without spaces"));
+    }
+  }
+  return token;
+}
+
+// Client side of the fleet's gRPC security: the token, and the node's own
+// [grpc_tls] files (its CA to verify peers, its certificate for peers that
+// require one).
+absl::StatusOr<fleet::ClientOptions> PeerClientOptions(const config::ProxyConfig& config) {
+  fleet::ClientOptions opts;
+  opts.timeout = absl::Seconds(2);
+  if (!config.peer_token_file.empty()) {
+    auto token = ReadPeerToken(config.peer_token_file);
+    if (!token.ok()) return token.status();
+    opts.token = *std::move(token);
+  }
+  const config::TlsConfig& tls = config.grpc_tls;
+  if (tls.enabled()) {
+    opts.tls = true;
+    opts.ca_file = tls.ca_file;
+    opts.cert_file = tls.cert_file;
+    opts.key_file = tls.key_file;
+  }
+  return opts;
 }
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PeerForwarder>> PeerForwarder::Create(
     const config::ProxyConfig& config) {
+  // Checked even without peers, so a bad peer_token_file is found at the first start.
+  auto opts = PeerClientOptions(config);
+  if (!opts.ok()) return opts.status();
   if (config.fleet_file.empty()) return nullptr;
   auto nodes = LoadFleetFile(config.fleet_file);
   if (!nodes.ok()) return nodes.status();
@@ -43,21 +84,34 @@ absl::StatusOr<std::unique_ptr<PeerForwarder>> PeerForwarder::Create(
     if (n.id != config.node_id) peers.push_back(fleet::NodeTarget{n.id, n.grpc});
   }
   if (peers.empty()) return nullptr;
-  fleet::ClientOptions opts;
-  opts.timeout = absl::Seconds(2);
-  auto client = fleet::FleetClient::Create(std::move(peers), opts);
+  const bool has_token = !opts->token.empty();
+  if (!has_token && !config.tokens_file.empty()) {
+    spdlog::warn("tokens_file is set but peer_token_file is not: cross-node KILL to peers "
+                 "that require tokens will be refused");
+  }
+  auto client = fleet::FleetClient::Create(std::move(peers), *std::move(opts));
   if (!client.ok()) return client.status();
-  return std::unique_ptr<PeerForwarder>(new PeerForwarder(config.node_id, *std::move(client)));
+  return std::unique_ptr<PeerForwarder>(
+      new PeerForwarder(config.node_id, has_token, *std::move(client)));
 }
 
 bool PeerForwarder::HasNode(uint32_t node_id) const {
   return client_->FindNode(node_id).has_value();
 }
 
-absl::Status PeerForwarder::Unreachable(size_t index, const absl::Status& why) const {
+absl::Status PeerForwarder::PeerFailure(size_t index, const absl::Status& why) const {
   fleet::NodeTarget node = client_->nodes()[index];
-  return absl::UnavailableError(
-      absl::StrCat("Node ", node.id, " (", node.address, ") unreachable: ", why.message()));
+  if (IsUnreachable(why)) {
+    return absl::UnavailableError(
+        absl::StrCat("Node ", node.id, " (", node.address, ") unreachable: ", why.message()));
+  }
+  if (absl::IsUnauthenticated(why)) {
+    // The peer wants a token we lack (or do not know): a refusal, not an outage.
+    return absl::PermissionDeniedError(absl::StrCat(
+        "Node ", node.id, " (", node.address, ") refused the forwarded kill: ", why.message(),
+        has_token_ ? "" : " (this node has no peer_token_file)"));
+  }
+  return why;  // NOT_FOUND / PERMISSION_DENIED / ... with the peer's message
 }
 
 asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, const Caller& caller,
@@ -79,10 +133,7 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, co
   auto shared = std::make_shared<pb::KillSessionRequest>(std::move(request));
   auto start = [client, index, shared](auto cb) { client->KillSession(index, *shared, cb); };
   auto r = co_await AwaitCallback<absl::StatusOr<pb::KillSessionResponse>>(std::move(start));
-  if (!r.ok()) {
-    if (IsUnreachable(r.status())) co_return Unreachable(index, r.status());
-    co_return r.status();  // NOT_FOUND / PERMISSION_DENIED / ... with the peer's message
-  }
+  if (!r.ok()) co_return PeerFailure(index, r.status());
   KillResult out;
   out.node_id = r->node_id();
   out.cs_id = r->cs_id();
@@ -120,10 +171,10 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillByConnectionId(
     if (absl::IsNotFound(match.status())) {
       co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
     }
-    if (IsUnreachable(match.status())) {
+    if (IsUnreachable(match.status()) || absl::IsUnauthenticated(match.status())) {
       for (size_t i = 0; i < client->nodes().size(); ++i) {
         for (const auto& [node, status] : resolved.errors) {
-          if (node.address == client->nodes()[i].address) co_return Unreachable(i, status);
+          if (node.address == client->nodes()[i].address) co_return PeerFailure(i, status);
         }
       }
     }

@@ -4,10 +4,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
 #include "proxyd/rpc/session_service.h"
+#include "proxyd/rpc/tokens.h"
 
 namespace obp::rpc {
 namespace {
@@ -28,15 +30,39 @@ class GrpcRpcServer final : public RpcServer {
   std::string address_;
 };
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// The tokens file, if configured (null when not: the service is open).
+absl::StatusOr<std::shared_ptr<const TokenTable>> LoadConfiguredTokens(
+    const config::ProxyConfig& c, const HostPort& listen) {
+  if (c.tokens_file.empty()) {
+    if (!IsLoopback(listen.host)) {
+      spdlog::warn("gRPC listens on {} without tokens_file: anyone who reaches it can list "
+                   "and kill sessions", c.grpc_listen);
+    }
+    return nullptr;
+  }
+  auto tokens = LoadTokens(c.tokens_file);
+  if (!tokens.ok()) return tokens.status();
+  spdlog::info("gRPC: {} bearer token(s) from {}", tokens->size(), c.tokens_file);
+  return std::make_shared<const TokenTable>(*std::move(tokens));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx) {
   const std::string& listen = ctx->config->grpc_listen;
   auto hp = ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
+  auto tokens = LoadConfiguredTokens(*ctx->config, *hp);
+  if (!tokens.ok()) return tokens.status();
+  // Health and reflection stay open without a token: probes and tools need them,
+  // and they reveal no session.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto service = std::make_unique<SessionServiceImpl>(ctx);
+  auto service = std::make_unique<SessionServiceImpl>(ctx, *std::move(tokens));
   grpc::ServerBuilder builder;
   int bound_port = 0;
   auto creds = MakeServerCredentials(ctx->config->grpc_tls);

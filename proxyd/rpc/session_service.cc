@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/fleet_client/grpc_status.h"
 #include "proxyd/admin/admin_handler.h"
+#include "proxyd/kill/audit_log.h"
 #include "proxyd/kill/kill_service.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/session/client_session.h"
@@ -106,6 +107,27 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const grp
   return reactor;
 }
 
+// A kill refused before it reached the KillService (no valid token, or a viewer's)
+// is audited here, in the same shape KillService::Audit writes. One line is one
+// append of one buffer, so it does not interleave with the KillService's lines.
+void AuditRefusedKill(const session::ProxyContext& ctx, const std::string& actor,
+                      const kill::KillRequest& req, const absl::Status& why) {
+  kill::AuditRecord rec;
+  rec.node_id = ctx.config->node_id;
+  rec.actor = actor;
+  rec.id = req.id;
+  rec.ss_id = req.ss_id;
+  rec.mode = req.mode == kill::Mode::kQuery ? "QUERY" : "CONNECTION";
+  rec.reason = req.reason;
+  rec.dry_run = req.dry_run;
+  rec.result = std::string(why.message());
+  static absl::Mutex* mu = new absl::Mutex;
+  absl::MutexLock lock(mu);
+  kill::WriteAuditLine(ctx.config->audit_log, rec);
+}
+
+std::string TokenActor(const Identity& who) { return absl::StrCat("token:", who.name); }
+
 kill::KillRequest RequestFromRef(const pb::SessionRef& ref) {
   kill::KillRequest req;
   req.backend = ref.backend();
@@ -120,9 +142,42 @@ kill::KillRequest RequestFromRef(const pb::SessionRef& ref) {
 }
 }  // namespace
 
+absl::StatusOr<std::optional<Identity>> SessionServiceImpl::Authenticate(
+    const grpc::CallbackServerContext& context) const {
+  if (!tokens_) return std::nullopt;
+  const auto& md = context.client_metadata();
+  auto [first, last] = md.equal_range("authorization");
+  if (first == last) {
+    return absl::UnauthenticatedError(
+        "missing bearer token: this node requires 'authorization: Bearer <token>' "
+        "(obpctl --token, --token-file or OBPCTL_TOKEN)");
+  }
+  if (std::next(first) != last) {
+    return absl::UnauthenticatedError("more than one authorization header");
+  }
+  auto token = BearerToken(absl::string_view(first->second.data(), first->second.size()));
+  if (!token) {
+    return absl::UnauthenticatedError("malformed authorization: expected 'Bearer <token>'");
+  }
+  std::optional<Identity> who = tokens_->Lookup(*token);
+  if (!who) return absl::UnauthenticatedError("invalid bearer token: not in this node's tokens file");
+  return who;
+}
+
+absl::Status SessionServiceImpl::RequireOperator(const std::optional<Identity>& who,
+                                                 absl::string_view rpc) {
+  if (!who || who->role == Role::kOperator) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("token '", who->name, "' has role ",
+                                                  RoleName(who->role), ": ", rpc,
+                                                  " needs an operator token"));
+}
+
 grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerContext* context,
                                                            const pb::ListSessionsRequest* request,
                                                            pb::ListSessionsResponse* response) {
+  if (auto who = Authenticate(*context); !who.ok()) {
+    return Finish(context, fleet::ToGrpcStatus(who.status()));
+  }
   int page_size = request->page_size() <= 0 ? kDefaultPageSize
                                             : std::min(request->page_size(), kMaxPageSize);
   uint32_t after = 0;
@@ -150,6 +205,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
 grpc::ServerUnaryReactor* SessionServiceImpl::GetAttributes(grpc::CallbackServerContext* context,
                                                             const pb::GetAttributesRequest* request,
                                                             pb::GetAttributesResponse* response) {
+  if (auto who = Authenticate(*context); !who.ok()) {
+    return Finish(context, fleet::ToGrpcStatus(who.status()));
+  }
   if (request->ref().target_case() == pb::SessionRef::TARGET_NOT_SET) {
     return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ref: cs_id or connection_id is required"));
   }
@@ -182,18 +240,30 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
   req.mode = request->mode() == pb::KILL_MODE_QUERY ? kill::Mode::kQuery : kill::Mode::kConnection;
   req.reason = request->reason();
   req.dry_run = request->dry_run();
+  auto token = Authenticate(*context);
+  absl::Status allowed = token.ok() ? RequireOperator(*token, "KillSession") : token.status();
+  if (!allowed.ok()) {
+    // Refused kills are audited too (SPEC §6), with whoever the caller proved to be.
+    AuditRefusedKill(*ctx_,
+                     token.ok() && *token ? TokenActor(**token)
+                                          : absl::StrCat("grpc ", context->peer(), " (no valid token)"),
+                     req, allowed);
+    return Finish(context, fleet::ToGrpcStatus(allowed));
+  }
   kill::Caller caller;
   const pb::Caller& who = request->on_behalf_of();
   if (!who.user().empty()) {
-    // A peer node forwarding a SQL KILL: the original caller's rights apply.
+    // A peer node forwarding a SQL KILL: the original caller's rights apply; the
+    // token (an operator's, checked above) only says the peer may ask.
     caller.user = who.user();
     caller.tenant = who.tenant();
     caller.admin = who.admin();
     caller.actor = absl::StrCat(who.user(), "@", who.tenant(), " from ", who.client_host(),
                                 " via node ", who.from_node());
+    if (*token) absl::StrAppend(&caller.actor, " (", TokenActor(**token), ")");
   } else {
     caller.admin = true;
-    caller.actor = absl::StrCat("grpc ", context->peer());
+    caller.actor = *token ? TokenActor(**token) : absl::StrCat("grpc ", context->peer());
   }
   auto* reactor = context->DefaultReactor();
   uint32_t node_id = ctx_->config->node_id;
@@ -234,6 +304,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerContext* context,
                                                           const pb::GetNodeInfoRequest*,
                                                           pb::GetNodeInfoResponse* response) {
+  if (auto who = Authenticate(*context); !who.ok()) {
+    return Finish(context, fleet::ToGrpcStatus(who.status()));
+  }
   const config::ProxyConfig& c = *ctx_->config;
   response->set_node_id(c.node_id);
   response->set_cluster(c.cluster);

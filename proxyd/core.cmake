@@ -6,7 +6,7 @@ target_link_libraries(obp_rpc_tokens PUBLIC obp_common absl::status absl::status
 add_library(proxyd_core STATIC
   net/io_pool.cc net/packet_conn.cc net/listener.cc
   session/session_state.cc session/server_session.cc session/control_connection.cc
-  session/registry.cc session/client_session.cc session/client_login.cc
+  session/registry.cc session/backend_pool.cc session/client_session.cc session/client_login.cc
   session/client_query.cc session/client_forward.cc session/client_stmt.cc
   admin/admin_handler.cc admin/session_rows.cc
   kill/kill_service.cc kill/audit_log.cc kill/peer_forwarder.cc

@@ -76,6 +76,12 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   ctx.sessids = &sessids;
   ctx.pid = static_cast<int>(::getpid());
   ctx.started_at = absl::Now();
+  for (int i = 0; i < pool.size(); ++i) {
+    // Each thread keeps its share of the per-backend idle limit.
+    int share = (config.pool_max_idle_per_backend + pool.size() - 1) / pool.size();
+    ctx.pools.push_back(std::make_unique<session::BackendPool>(
+        share, absl::Seconds(config.pool_idle_timeout_s)));
+  }
   ProbeServerVersion(config, &ctx);
   kill::KillService kills(&ctx);
   ctx.kills = &kills;

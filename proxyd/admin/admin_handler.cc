@@ -128,8 +128,12 @@ absl::StatusOr<session::SessionInfo> AdminHandler::Target(const sql::AdminStatem
 asio::awaitable<absl::Status> AdminHandler::ShowAttribute(const sql::AdminStatement& stmt) {
   auto info = Target(stmt);
   if (!info.ok()) co_return co_await SendStatusError(info.status());
+  std::vector<mysql::Row> all = AttributeRows(*info, s_->ctx_->config->node_id, s_->ctx_->pid);
+  if (const config::Tenant* t = s_->ctx_->config->FindTenant(info->tenant)) {
+    for (auto& row : PoolRows(*s_->ctx_, *t)) all.push_back(std::move(row));
+  }
   std::vector<mysql::Row> rows;
-  for (auto& row : AttributeRows(*info, s_->ctx_->config->node_id, s_->ctx_->pid)) {
+  for (auto& row : all) {
     if (stmt.like && !sql::LikeMatch(*stmt.like, *row[0])) continue;
     rows.push_back(std::move(row));
   }

@@ -46,5 +46,7 @@ std::vector<mysql::ColumnDef> SessionListColumns();
 mysql::Row SessionListRow(const session::SessionInfo& info, int pid);
 std::vector<mysql::Row> AttributeRows(const session::SessionInfo& info, uint32_t node_id, int pid);
 std::vector<mysql::Row> VariableRows(const session::SessionInfo& info, bool all);
+// The node's idle pooled connections to each backend of `tenant` (info "pool [NAME]").
+std::vector<mysql::Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant& tenant);
 
 }  // namespace obp::admin

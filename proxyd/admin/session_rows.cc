@@ -95,6 +95,15 @@ std::vector<Row> AttributeRows(const session::SessionInfo& i, uint32_t node_id, 
     rows.push_back(Attr("state", session::ServerStateName(ss.state), info));
     rows.push_back(Attr("transact_count", Num(ss.transact_count), info));
     rows.push_back(Attr("in_transaction", ss.in_transaction ? "1" : "0", info));
+    rows.push_back(Attr("from_pool", ss.from_pool ? "1" : "0", info));
+  }
+  return rows;
+}
+
+std::vector<Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant& tenant) {
+  std::vector<Row> rows;
+  for (const config::Backend& b : tenant.backends) {
+    rows.push_back(Attr("pool_idle", Num(ctx.PooledIdle(&b)), absl::StrCat("pool [", b.name, "]")));
   }
   return rows;
 }

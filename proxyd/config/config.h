@@ -77,6 +77,7 @@ struct ProxyConfig {
   int max_connections = 10000;
   int connect_timeout_ms = 3000;       // backend connect + login
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
+  int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed
   TlsConfig grpc_tls;                  // [grpc_tls]
   std::vector<Tenant> tenants;         // at least one; default_tenant is among them
   std::vector<User> users;

@@ -114,6 +114,11 @@ std::vector<ScalarKey> BuildTable() {
          c.pool_max_idle_per_backend = ToInt(v);
          return absl::OkStatus();
        }},
+      {"pool_idle_timeout_s", Kind::kInt, 1, 86400, "close pooled connections idle this long",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.pool_idle_timeout_s = ToInt(v);
+         return absl::OkStatus();
+       }},
   };
 }
 

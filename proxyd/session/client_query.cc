@@ -205,17 +205,10 @@ asio::awaitable<absl::Status> ClientSession::HandleInitDb(const net::Packet& fir
 asio::awaitable<absl::Status> ClientSession::HandleResetConnection() {
   SetCommand("Reset connection", "");
   // Every server session is reset too, so none keeps state the client dropped.
-  std::string cmd(1, static_cast<char>(Command::kResetConnection));
   for (size_t i = 0; i < servers_.size(); ++i) {
     if (!servers_[i]) continue;
-    auto r = co_await servers_[i]->Run(cmd, ResponseKind::kGeneric);
-    if (!r.ok() || r->is_error) {
-      DropServerSession(static_cast<int>(i));
-      continue;
-    }
-    servers_[i]->applied = StateSnapshot{servers_[i]->applied.db};
-    servers_[i]->stmts.clear();
-    servers_[i]->in_transaction = false;
+    absl::Status s = co_await servers_[i]->Reset();
+    if (!s.ok()) DropServerSession(static_cast<int>(i));
   }
   std::string db = state_.db;
   state_ = StateSnapshot{db};
@@ -281,6 +274,15 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
       co_return absl::UnavailableError(absl::StrCat(
           "Backend '", backend.name, "' (", backend.address,
           ") closed the connection holding this session's transaction; it was rolled back"));
+    }
+  }
+  if (!servers_[index]) {
+    std::unique_ptr<ServerSession> pooled =
+        ctx_->pools[thread_index_]->Take(PoolKeyFor(index), state_.db);
+    if (pooled) {
+      pooled->from_pool = true;
+      servers_[index] = std::move(pooled);
+      Publish();
     }
   }
   if (!servers_[index]) {

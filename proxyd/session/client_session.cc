@@ -74,10 +74,15 @@ asio::awaitable<void> ClientSession::Run() {
     if (s.ok()) s = co_await CommandLoop();
   }
   if (!s.ok() && !closing_) spdlog::debug("cs_id {}: session ends: {}", cs_id_, std::string(s.message()));
+  bool killed = closing_;  // Terminate ran: nothing of this session is reused
   closing_ = true;
   client_.Close();
-  for (auto& ss : servers_) {
-    if (ss) ss->conn().Close();
+  if (killed) {
+    for (auto& ss : servers_) {
+      if (ss) ss->conn().Close();
+    }
+  } else {
+    co_await ReleaseServerSessions();
   }
   {
     absl::MutexLock lock(&info_mu_);
@@ -146,6 +151,7 @@ void ClientSession::Publish() {
     si.transact_count = ss->transact_count;
     si.in_transaction = ss->in_transaction;
     si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
+    si.from_pool = ss->from_pool;
     fresh.servers.push_back(std::move(si));
   }
   absl::MutexLock lock(&info_mu_);
@@ -280,6 +286,42 @@ bool ClientSession::Owns(const ServerSession* ss) const {
     if (mine.get() == ss) return true;
   }
   return false;
+}
+
+PoolKey ClientSession::PoolKeyFor(int backend_index) const {
+  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_, charset_};
+}
+
+asio::awaitable<void> ClientSession::ReleaseServerSessions() {
+  BackendPool& pool = *ctx_->pools[thread_index_];
+  std::vector<std::pair<int, std::unique_ptr<ServerSession>>> reusable;
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    std::unique_ptr<ServerSession>& ss = servers_[i];
+    if (!ss) continue;
+    bool clean = ss->state == ServerState::kIdle && !ss->in_transaction && !ss->killed &&
+                 ss->conn().is_open() && !ss->conn().has_buffered() &&
+                 !ss->conn().PeerGoneOrChatty();
+    if (clean && pool.enabled() && !ctx_->stopping) {
+      reusable.emplace_back(static_cast<int>(i), std::move(ss));
+    } else {
+      DropServerSession(static_cast<int>(i));
+    }
+  }
+  pinned_ = current_ = -1;
+  // From here a kill of this session finds no server session: the ones being
+  // reset belong to the pool, and the client is already gone.
+  Publish();
+  for (auto& [index, ss] : reusable) {
+    absl::Status s = co_await ss->Reset();
+    if (!s.ok()) {
+      spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id_, ss->ss_id(), std::string(s.message()));
+      ss->conn().Close();
+      continue;
+    }
+    ss->state = ServerState::kIdle;
+    ss->transact_count = 0;
+    pool.Put(PoolKeyFor(index), std::move(ss));
+  }
 }
 
 void ClientSession::DropServerSession(int backend_index) {

@@ -114,6 +114,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void AfterResponse(ServerSession* ss);
   void ApplyEffect(ServerSession* ss);
   void DropServerSession(int backend_index);
+  // At the end of a session that was not killed: server sessions that are idle,
+  // outside a transaction and clean are reset and handed to the node's pool; the
+  // others are closed.
+  asio::awaitable<void> ReleaseServerSessions();
+  PoolKey PoolKeyFor(int backend_index) const;
   // True while `ss` is still one of this session's server sessions (Forward may
   // have dropped it: killed, or its backend went away).
   bool Owns(const ServerSession* ss) const;

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/core/ids.h"
 #include "proxyd/config/config.h"
+#include "proxyd/session/backend_pool.h"
 #include "proxyd/session/registry.h"
 
 namespace obp::net { class IoPool; }
@@ -40,6 +43,15 @@ struct ProxyContext {
   int pid = 0;
   absl::Time started_at;
   std::atomic<uint32_t> next_ss_id{1};
+  // One per io thread, indexed like IoPool's contexts.
+  std::vector<std::unique_ptr<BackendPool>> pools;
+
+  // Any thread: idle pooled connections to `backend` over every io thread.
+  int PooledIdle(const config::Backend* backend) const {
+    int n = 0;
+    for (const auto& p : pools) n += p->IdleCount(backend);
+    return n;
+  }
   std::atomic<bool> stopping{false};
 
   // Recorded when a server session connects (not per packet).

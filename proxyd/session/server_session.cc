@@ -177,6 +177,19 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
   co_return absl::InternalError("too many authentication rounds");
 }
 
+asio::awaitable<absl::Status> ServerSession::Reset() {
+  std::string cmd(1, static_cast<char>(mysql::Command::kResetConnection));
+  auto r = co_await Run(cmd, mysql::ResponseKind::kGeneric);
+  if (!r.ok()) co_return r.status();
+  if (r->is_error) co_return absl::FailedPreconditionError(r->error.message);
+  std::string db = applied.db;
+  applied = StateSnapshot{};
+  applied.db = std::move(db);
+  stmts.clear();
+  in_transaction = false;
+  co_return absl::OkStatus();
+}
+
 asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_view payload,
                                                                   mysql::ResponseKind kind) {
   std::string out;

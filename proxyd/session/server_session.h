@@ -69,6 +69,11 @@ class ServerSession {
   // comes back in CommandResult.
   asio::awaitable<absl::StatusOr<CommandResult>> Run(absl::string_view payload,
                                                      mysql::ResponseKind kind);
+  // COM_RESET_CONNECTION: the backend rolls back, drops prepared statements, user
+  // variables and SET changes and restores the login character set, keeping the
+  // database; `applied`, `stmts` and `in_transaction` follow. An ERR reply is an
+  // error here too: the caller drops the connection either way.
+  asio::awaitable<absl::Status> Reset();
   // Brings the backend's session state to `want` (at most two round trips).
   asio::awaitable<absl::Status> Sync(const StateSnapshot& want);
 
@@ -87,6 +92,7 @@ class ServerSession {
   ServerState state = ServerState::kInit;
   bool in_transaction = false;
   bool killed = false;  // ended by a kill; the owner drops it when it next looks
+  bool from_pool = false;  // reused from the node's pool rather than opened for this client
   uint64_t transact_count = 0;
   StateSnapshot applied;
   absl::flat_hash_map<uint32_t, PreparedOnBackend> stmts;  // by proxy stmt id

@@ -28,6 +28,7 @@ struct ServerSessionInfo {
   uint64_t transact_count = 0;
   bool in_transaction = false;
   bool in_use = false;  // the "curr used ss"
+  bool from_pool = false;
 };
 
 struct SessionInfo {

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sandbox  # noqa: E402
+from thread_ids import collide, conn_id  # noqa: E402,F401  (re-exported to the tests)
 
 PASSWORDS = {u: f"{u}_pw" for u in ("app", "alice", "bob", "admin", "carol")}
 NODE_IDS = (1, 2, 3)
@@ -239,10 +240,6 @@ def query(conn, sql, args=None):
         return cur.fetchall()
 
 
-def conn_id(conn, hint: str = "") -> int:
-    return int(query(conn, hint + "SELECT CONNECTION_ID()")[0][0])
-
-
 def node_of(cs_id: int) -> int:
     return (cs_id >> 18) & 0x1FFF
 
@@ -268,30 +265,6 @@ def assert_dead(conn):
 def listed_ids(admin_conn) -> set[int]:
     """cs_ids SHOW PROXYSESSION lists on the node of admin_conn."""
     return {int(r[1]) for r in query(admin_conn, "SHOW PROXYSESSION")}
-
-
-def advance_thread_ids(db: sandbox.MariaDB, n: int) -> None:
-    """Uses up n thread ids of a backend (connect + close over its socket)."""
-    for _ in range(n):
-        db.root().close()
-
-
-def collide(open_primary, open_replica, primary, replica1, attempts: int = 10):
-    """One session whose primary server session and one whose replica1 server session have
-    the same backend connection id. open_* return a connected session; bounded tries."""
-    for _ in range(attempts):
-        a = open_primary()
-        ca = conn_id(a)
-        b = open_replica()
-        cb = conn_id(b, HINT_REPLICA)
-        if ca == cb:
-            return a, b, ca
-        gap = abs(ca - cb)
-        assert gap < 5000, (ca, cb)
-        advance_thread_ids(replica1 if cb < ca else primary, gap)
-        a.close()
-        b.close()
-    pytest.fail("no connection id collision between primary and replica1 after bounded tries")
 
 
 @pytest.fixture(scope="module")

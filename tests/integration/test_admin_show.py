@@ -19,7 +19,9 @@ CS_COMMON = ["proxy_sessid", "cs_id", "node_id", "cluster", "tenant", "user", "h
 CS_STAT = ["created_time", "last_active_time", "current_command", "current_statement",
            "statement_time_ms", "bytes_from_client", "bytes_to_client"]
 SS_ATTRS = ["ss_id", "backend", "server_ip", "server_port", "server_sessid", "state",
-            "transact_count", "in_transaction"]
+            "transact_count", "in_transaction", "from_pool"]
+# After the server sessions: the node's idle pooled connections per backend of the tenant.
+POOL_ROWS = [("pool_idle", "pool [primary]"), ("pool_idle", "pool [replica1]")]
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 
 
@@ -234,7 +236,8 @@ def test_attribute_columns_and_order(node, closing):
     got = [(r["attribute_name"], r["info"]) for r in rows]
     head = [(n, "cs common") for n in CS_COMMON] + [(n, "cs stat") for n in CS_STAT]
     assert got[:len(head)] == head
-    tail = got[len(head):]
+    assert got[-len(POOL_ROWS):] == POOL_ROWS
+    tail = got[len(head):-len(POOL_ROWS)]
     assert len(tail) == 2 * len(SS_ATTRS), tail
     groups = [tail[:len(SS_ATTRS)], tail[len(SS_ATTRS):]]
     infos = set()

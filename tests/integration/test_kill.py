@@ -12,6 +12,7 @@ import pymysql
 import pytest
 
 from conftest import dconnect, pconnect, query
+from thread_ids import collide
 
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 FORMS = ["KILL PROXYSESSION {}", "KILL {}", "KILL CONNECTION {}", "COM_PROCESS_KILL"]
@@ -226,34 +227,10 @@ def test_kill_unknown_id(form, opener):
     assert_alive(admin)
 
 
-def _advance(db, n):
-    """Uses up n thread ids on db (each new connection takes the next one)."""
-    for _ in range(n):
-        db.root().close()
-
-
-def collide(opener, primary, replica1, attempts=8):
-    """Two sessions of one node, one on primary and one on replica1, whose backend threads
-    have the same connection id. Pushes the backend that is behind forward; bounded."""
-    for _ in range(attempts):
-        a = opener("app")
-        ca = conn_id(a)
-        b = opener("app")
-        cb = conn_id(b, HINT_REPLICA)
-        if ca == cb:
-            return a, b, ca
-        gap = abs(ca - cb)
-        assert gap < 2000, (ca, cb)
-        _advance(replica1 if cb < ca else primary, gap)
-        a.close()
-        b.close()
-    pytest.fail("no connection id collision between primary and replica1 after bounded tries")
-
-
 @pytest.mark.parametrize("form", FORMS)
 def test_ambiguous_connection_id(form, opener, primary, replica1):
     admin = opener("admin")
-    a, b, cid = collide(opener, primary, replica1)
+    a, b, cid = collide(lambda: opener("app"), lambda: opener("app"), primary, replica1)
     e = expect_error(lambda: kill(admin, form, cid), 1105, "HY000")
     msg = e.args[1]
     assert msg.startswith(f"Ambiguous connection id {cid}: matches cs_id "), msg
@@ -267,7 +244,7 @@ def test_ambiguous_connection_id(form, opener, primary, replica1):
 
 def test_ambiguous_connection_id_in_show_and_kill_query(opener, primary, replica1):
     admin = opener("admin")
-    a, b, cid = collide(opener, primary, replica1)
+    a, b, cid = collide(lambda: opener("app"), lambda: opener("app"), primary, replica1)
     for sql in (f"SHOW PROXYSESSION ATTRIBUTE {cid}", f"KILL QUERY {cid}",
                 f"KILL PROXYSESSION {cid} 1"):
         e = expect_error(lambda: query(admin, sql), 1105, "HY000")

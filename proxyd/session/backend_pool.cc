@@ -1,0 +1,103 @@
+#include "proxyd/session/backend_pool.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace obp::session {
+
+BackendPool::~BackendPool() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [key, entries] : idle_) {
+    for (Entry& e : entries) e.ss->conn().Close();
+  }
+}
+
+std::string BackendPool::KeyString(const PoolKey& key) {
+  // The backend's address in memory is stable for the process (config is
+  // immutable), so it names the backend without copying tenant/backend names.
+  return absl::StrCat(reinterpret_cast<uintptr_t>(key.backend), "/", key.caps, "/", key.charset,
+                      "/", key.user);
+}
+
+std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::string_view db) {
+  if (!enabled()) return nullptr;
+  std::string k = KeyString(key);
+  std::unique_ptr<ServerSession> found;
+  std::deque<Entry> gone;  // closed outside the lock
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = idle_.find(k);
+    if (it == idle_.end()) return nullptr;
+    std::deque<Entry>& entries = it->second;
+    ExpireLocked(entries, key.backend, &gone);
+    for (size_t i = entries.size(); i-- > 0;) {
+      ServerSession* ss = entries[i].ss.get();
+      bool dead = !ss->conn().is_open() || ss->conn().PeerGoneOrChatty();
+      bool fits = ss->applied.db == db || !db.empty();
+      if (!dead && !fits) continue;
+      Entry e = std::move(entries[i]);
+      entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
+      --counts_[key.backend];
+      if (dead) {
+        gone.push_back(std::move(e));
+        continue;
+      }
+      found = std::move(e.ss);
+      ++reused_;
+      break;
+    }
+    if (entries.empty()) idle_.erase(it);
+  }
+  for (Entry& e : gone) e.ss->conn().Close();
+  return found;
+}
+
+bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss) {
+  if (!enabled()) {
+    ss->conn().Close();
+    return false;
+  }
+  std::string k = KeyString(key);
+  std::deque<Entry> gone;  // closed outside the lock
+  bool kept = false;
+  {
+    absl::MutexLock lock(&mu_);
+    std::deque<Entry>& entries = idle_[k];
+    ExpireLocked(entries, key.backend, &gone);
+    int& count = counts_[key.backend];
+    if (count < max_idle_) {
+      ++count;
+      entries.push_back(Entry{std::move(ss), absl::Now()});
+      kept = true;
+    } else if (entries.empty()) {
+      idle_.erase(k);
+    }
+  }
+  for (Entry& e : gone) e.ss->conn().Close();
+  if (!kept) ss->conn().Close();
+  return kept;
+}
+
+void BackendPool::ExpireLocked(std::deque<Entry>& entries, const config::Backend* backend,
+                               std::deque<Entry>* out) {
+  absl::Time cutoff = absl::Now() - idle_timeout_;
+  while (!entries.empty() && entries.front().since < cutoff) {
+    out->push_back(std::move(entries.front()));
+    entries.pop_front();
+    --counts_[backend];
+  }
+}
+
+int BackendPool::IdleCount(const config::Backend* backend) const {
+  absl::MutexLock lock(&mu_);
+  auto it = counts_.find(backend);
+  return it == counts_.end() ? 0 : it->second;
+}
+
+uint64_t BackendPool::reused() const {
+  absl::MutexLock lock(&mu_);
+  return reused_;
+}
+
+}  // namespace obp::session

@@ -1,0 +1,233 @@
+"""The backend connection pool (issue 5): a client session's clean server sessions are
+reset and reused by the next login of the same user and tenant; a kill, an open
+transaction or a busy statement never lets one back in; limits and idle timeout hold.
+Everything is observed as a user would: CONNECTION_ID(), session variables, the
+backend's processlist, SHOW PROXYSESSION ATTRIBUTE."""
+
+import threading
+import time
+
+import pymysql
+import pytest
+
+from conftest import pconnect, query
+
+SETTLE_S = 5.0
+
+
+def wait_until(pred, timeout=SETTLE_S, step=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def conn_id(conn):
+    return query(conn, "SELECT CONNECTION_ID()")[0][0]
+
+
+def backend_threads(db, user="app"):
+    return {r["ID"] for r in db.processlist() if r["USER"] == user}
+
+
+def attributes(conn):
+    with conn.cursor() as cur:
+        cur.execute("SHOW PROXYSESSION ATTRIBUTE")
+        return [(r[0], r[1], r[2]) for r in cur.fetchall()]
+
+
+def pool_idle(conn, backend="primary"):
+    rows = [v for n, v, i in attributes(conn) if n == "pool_idle" and i == f"pool [{backend}]"]
+    assert len(rows) == 1, attributes(conn)
+    return int(rows[0])
+
+
+def from_pool(conn):
+    """from_pool of the session's server session in use."""
+    rows = [v for n, v, i in attributes(conn) if n == "from_pool" and i == "curr used ss"]
+    assert len(rows) == 1, attributes(conn)
+    return rows[0] == "1"
+
+
+@pytest.fixture
+def pool_node(proxy_factory):
+    """One io thread, so every session shares one pool and the limits are exact."""
+    p = proxy_factory.start(extra={"threads": 1, "pool_max_idle_per_backend": 2})
+    yield p
+    p.stop()
+    p.assert_sanitizer_clean()
+
+
+@pytest.fixture
+def watcher(pool_node):
+    c = pconnect(pool_node, "admin")
+    yield c
+    c.close()
+
+
+def quit_and_pool(conn, watcher, expect_idle):
+    conn.close()
+    assert wait_until(lambda: pool_idle(watcher) == expect_idle), attributes(watcher)
+
+
+def test_pool_off_quit_ends_backend_thread(proxy_factory, primary):
+    node = proxy_factory.start(extra={"pool_max_idle_per_backend": 0})
+    conn = pconnect(node)
+    cid = conn_id(conn)
+    conn.close()
+    assert wait_until(lambda: cid not in backend_threads(primary)), \
+        f"backend thread {cid} still there {SETTLE_S} s after the client quit"
+
+
+def test_next_login_reuses_reset_connection(pool_node, watcher, primary):
+    first = pconnect(pool_node, database="testdb")
+    cid = conn_id(first)
+    assert not from_pool(first)
+    query(first, "SET @x = 5, SESSION sql_mode = 'ANSI', NAMES latin1")
+    query(first, "CREATE TEMPORARY TABLE tmp_pool (a INT)")
+    query(first, "PREPARE st FROM 'SELECT 1'")
+    quit_and_pool(first, watcher, 1)
+    assert cid in backend_threads(primary)  # kept open, idle, in the pool
+
+    second = pconnect(pool_node, database="testdb")
+    try:
+        assert conn_id(second) == cid
+        assert from_pool(second)
+        assert pool_idle(watcher) == 0
+        # Nothing of the first session leaks into the second.
+        assert query(second, "SELECT @x, @@sql_mode = @@GLOBAL.sql_mode, DATABASE()") == \
+            ((None, 1, "testdb"),)
+        assert query(second, "SELECT @@character_set_client")[0][0] == "utf8mb4"
+        with pytest.raises(pymysql.err.ProgrammingError):
+            query(second, "SELECT * FROM tmp_pool")
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(second, "EXECUTE st")
+        assert e.value.args[0] == 1243  # unknown prepared statement
+    finally:
+        second.close()
+
+
+def test_reuse_follows_the_new_login(pool_node, watcher, primary):
+    first = pconnect(pool_node, database="testdb")
+    cid = conn_id(first)
+    quit_and_pool(first, watcher, 1)
+    # No database at login: a pooled connection in testdb is not handed out (a
+    # backend can't leave a database), so this one is fresh.
+    plain = pconnect(pool_node)
+    try:
+        assert query(plain, "SELECT DATABASE()") == ((None,),)
+        assert conn_id(plain) != cid
+    finally:
+        quit_and_pool(plain, watcher, 2)
+    # Another database: a pooled one is reused, then switched.
+    other = pconnect(pool_node, database="mysql")
+    try:
+        assert query(other, "SELECT DATABASE()") == (("mysql",),)
+        assert from_pool(other)
+        assert pool_idle(watcher) == 1
+    finally:
+        other.close()
+
+
+def test_other_user_never_gets_it(pool_node, watcher, primary):
+    first = pconnect(pool_node, "app")
+    cid = conn_id(first)
+    quit_and_pool(first, watcher, 1)
+    alice = pconnect(pool_node, "alice")
+    try:
+        assert conn_id(alice) != cid
+        assert not from_pool(alice)
+        assert query(alice, "SELECT CURRENT_USER()")[0][0].startswith("alice@")
+    finally:
+        alice.close()
+    assert pool_idle(watcher) >= 1
+
+
+def test_idle_limit_per_backend(pool_node, watcher, primary):
+    conns = [pconnect(pool_node) for _ in range(4)]
+    cids = [conn_id(c) for c in conns]
+    for c in conns:
+        c.close()
+    assert wait_until(lambda: len(backend_threads(primary) & set(cids)) == 2), \
+        (cids, backend_threads(primary))
+    assert pool_idle(watcher) == 2
+
+
+def test_idle_timeout_closes_pooled(proxy_factory, primary):
+    node = proxy_factory.start(extra={"threads": 1, "pool_idle_timeout_s": 1})
+    first = pconnect(node)
+    cid = conn_id(first)
+    first.close()
+    time.sleep(1.5)
+    second = pconnect(node)
+    try:
+        assert conn_id(second) != cid
+        assert wait_until(lambda: cid not in backend_threads(primary))
+    finally:
+        second.close()
+
+
+class Background(threading.Thread):
+    def __init__(self, conn, sql):
+        super().__init__(daemon=True)
+        self.conn, self.sql, self.error = conn, sql, None
+        self.start()
+
+    def run(self):
+        try:
+            query(self.conn, self.sql)
+        except Exception as e:  # the kill is expected to end it
+            self.error = e
+
+
+def test_kill_of_busy_session_is_not_pooled(pool_node, watcher, primary):
+    victim = pconnect(pool_node, read_timeout=30)
+    cid = conn_id(victim)
+    job = Background(victim, "SELECT SLEEP(30)")
+    assert wait_until(lambda: any(r["ID"] == cid and r["INFO"] == "SELECT SLEEP(30)"
+                                  for r in primary.processlist()))
+    query(watcher, f"KILL {victim.thread_id()}")
+    job.join(5)
+    assert not job.is_alive()
+    assert wait_until(lambda: cid not in backend_threads(primary), 1.0)
+    assert pool_idle(watcher) == 0
+    fresh = pconnect(pool_node)
+    try:
+        assert conn_id(fresh) != cid
+        assert not from_pool(fresh)
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("how", ["kill", "quit"])
+def test_session_in_transaction_is_not_pooled(how, pool_node, watcher, primary):
+    primary.sql("CREATE TABLE IF NOT EXISTS testdb.pool_lock (id INT PRIMARY KEY, v INT)")
+    primary.sql("REPLACE INTO testdb.pool_lock VALUES (1, 10)")
+    victim = pconnect(pool_node)
+    cid = conn_id(victim)
+    query(victim, "BEGIN")
+    query(victim, "UPDATE testdb.pool_lock SET v = 11 WHERE id = 1")
+    if how == "kill":
+        query(watcher, f"KILL {victim.thread_id()}")
+    else:
+        victim.close()  # COM_QUIT with the transaction open
+    assert wait_until(lambda: cid not in backend_threads(primary)), "thread kept after " + how
+    assert pool_idle(watcher) == 0
+    # The transaction was rolled back and its lock is free.
+    assert primary.sql("SELECT v FROM testdb.pool_lock WHERE id = 1") == [(10,)]
+    other = pconnect(pool_node, "bob")
+    try:
+        query(other, "SET SESSION innodb_lock_wait_timeout = 2")
+        query(other, "UPDATE testdb.pool_lock SET v = 12 WHERE id = 1")
+    finally:
+        other.close()
+
+
+def test_kill_of_idle_session_is_not_pooled(pool_node, watcher, primary):
+    victim = pconnect(pool_node)
+    cid = conn_id(victim)
+    query(watcher, f"KILL {victim.thread_id()}")
+    assert wait_until(lambda: cid not in backend_threads(primary))
+    assert pool_idle(watcher) == 0

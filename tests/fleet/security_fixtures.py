@@ -139,8 +139,11 @@ class SecureFleet:
 
     def ctl(self, *args, token: str | None = None, tls=(), node: int | None = None,
             timeout: float = OBPCTL_TIMEOUT_S) -> subprocess.CompletedProcess:
-        """The real obpctl: `obpctl (--fleet F | --node ADDR) [--token T] [TLS flags] ARGS`."""
+        """The real obpctl: `obpctl (--fleet F | --node ADDR) [--token T] [TLS flags] ARGS`.
+        The per-node deadline is 10 s: these tests are about refusals, not slowness, and
+        the machine may be busy."""
         where = ["--node", self.grpc[node]] if node else ["--fleet", self.fleet_file]
+        where += ["--timeout", "10s"]
         cmd = [sandbox.env_path("OBPCTL_BIN"), *where, *(["--token", token] if token else []),
                *tls, *map(str, args)]
         env = {k: v for k, v in os.environ.items() if k not in ("OBPCTL_FLEET", "OBPCTL_TOKEN")}

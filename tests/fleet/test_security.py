@@ -145,7 +145,36 @@ def test_sql_kill_crosses_nodes_with_peer_token(secured):
     assert len(on_peer) == 1 and on_peer[0]["result"] == "ok", on_peer
     assert on_peer[0]["actor"].startswith("admin@sys"), on_peer
     assert on_peer[0]["actor"].endswith("via node 1 (token:fleet-peer)"), on_peer
-    admin1.close()
+    # A backend connection id is asked of every peer (GetAttributes) with the token too.
+    victim2 = secured.connect(2, "app")
+    cid = conn_id(victim2)
+    assert query(admin1, f"KILL {cid}") == ()
+    assert_dead(victim2)
+    # The SQL caller's own rights still decide on the peer: alice may not kill app's session.
+    victim3 = secured.connect(2, "app")
+    alice1 = secured.connect(1, "alice")
+    code, msg = sql_error(lambda: query(alice1, f"KILL {victim3.thread_id()}"))
+    assert (code, msg) == (1095, f"You are not owner of thread {victim3.thread_id()}")
+    assert query(victim3, "SELECT 1") == ((1,),)
+    for c in (admin1, alice1, victim3):
+        c.close()
+
+
+def test_peer_token_must_be_an_operator(make_fleet, tokens_file, tmp_path):
+    viewer_token = tmp_path / "viewer.token"
+    viewer_token.write_text(secret("ops-view") + "\n")
+    f = make_fleet({1: {"tokens_file": tokens_file, "peer_token_file": str(viewer_token)},
+                    2: {"tokens_file": tokens_file}})
+    victim = f.connect(2, "app")
+    admin1 = f.connect(1, "admin")
+    code, msg = sql_error(lambda: query(admin1, f"KILL {victim.thread_id()}"))
+    assert (code, msg) == (1095, "token 'ops-view' has role viewer: KillSession needs an "
+                                 "operator token"), (code, msg)
+    assert query(victim, "SELECT 1") == ((1,),)
+    refused = [a for a in f.audit_lines(2) if a["id"] == victim.thread_id()]
+    assert len(refused) == 1 and refused[0]["actor"] == "token:ops-view", refused
+    for c in (victim, admin1):
+        c.close()
 
 
 def test_sql_kill_to_protected_peer_is_refused_without_peer_token(make_fleet, tokens_file):

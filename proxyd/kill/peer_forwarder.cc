@@ -39,7 +39,9 @@ absl::StatusOr<std::string> ReadPeerToken(const std::string& path) {
   auto text = ReadTextFile(path, "peer_token_file");
   if (!text.ok()) return text.status();
   std::string token(absl::StripAsciiWhitespace(*text));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": peer_token_file: empty"));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": peer_token_file: empty"));
+  }
   for (char c : token) {
     if (c <= ' ' || c > '~') {
       return absl::InvalidArgumentError(absl::StrCat(

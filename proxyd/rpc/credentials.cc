@@ -36,8 +36,8 @@ absl::Status CheckKeyPair(const config::TlsConfig& tls, const std::string& cert_
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
       PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   if (!key) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        tls.key_file, ": grpc_tls.key_file: not an unencrypted PEM private key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(tls.key_file, ": grpc_tls.key_file: not an unencrypted PEM private key"));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat("grpc_tls: key_file ", tls.key_file,

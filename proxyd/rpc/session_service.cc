@@ -160,7 +160,9 @@ absl::StatusOr<std::optional<Identity>> SessionServiceImpl::Authenticate(
     return absl::UnauthenticatedError("malformed authorization: expected 'Bearer <token>'");
   }
   std::optional<Identity> who = tokens_->Lookup(*token);
-  if (!who) return absl::UnauthenticatedError("invalid bearer token: not in this node's tokens file");
+  if (!who) {
+    return absl::UnauthenticatedError("invalid bearer token: not in this node's tokens file");
+  }
   return who;
 }
 
@@ -244,10 +246,10 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
   absl::Status allowed = token.ok() ? RequireOperator(*token, "KillSession") : token.status();
   if (!allowed.ok()) {
     // Refused kills are audited too (SPEC §6), with whoever the caller proved to be.
-    AuditRefusedKill(*ctx_,
-                     token.ok() && *token ? TokenActor(**token)
-                                          : absl::StrCat("grpc ", context->peer(), " (no valid token)"),
-                     req, allowed);
+    std::string actor = token.ok() && *token
+                            ? TokenActor(**token)
+                            : absl::StrCat("grpc ", context->peer(), " (no valid token)");
+    AuditRefusedKill(*ctx_, actor, req, allowed);
     return Finish(context, fleet::ToGrpcStatus(allowed));
   }
   kill::Caller caller;

@@ -15,7 +15,9 @@ namespace {
 constexpr size_t kMinTokenLength = 16;
 
 // toml++ keys are std::string_view; this Abseil has its own string_view.
-absl::string_view Str(const toml::key& k) { return absl::string_view(k.str().data(), k.str().size()); }
+absl::string_view Str(const toml::key& k) {
+  return absl::string_view(k.str().data(), k.str().size());
+}
 
 TokenTable::Digest Sha256(absl::string_view data) {
   TokenTable::Digest out{};
@@ -131,9 +133,7 @@ class EntryReader {
 
 }  // namespace
 
-absl::string_view RoleName(Role role) {
-  return role == Role::kOperator ? "operator" : "viewer";
-}
+absl::string_view RoleName(Role role) { return role == Role::kOperator ? "operator" : "viewer"; }
 
 std::optional<Identity> TokenTable::Lookup(absl::string_view token) const {
   const Digest d = Sha256(token);

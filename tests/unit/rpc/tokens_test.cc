@@ -19,8 +19,7 @@ constexpr char kOperatorSecret[] = "oper-0123456789abcdef";
 
 std::string TwoTokens() {
   return std::string("[[token]]\nname = \"ops-view\"\nrole = \"viewer\"\ntoken = \"") +
-         kViewerSecret +
-         "\"\n\n[[token]]\nname = \"ops-alice\"\nrole = \"operator\"\ntoken = \"" +
+         kViewerSecret + "\"\n\n[[token]]\nname = \"ops-alice\"\nrole = \"operator\"\ntoken = \"" +
          kOperatorSecret + "\"\n";
 }
 
@@ -51,16 +50,16 @@ TEST(Tokens, UnknownPrefixAndEmptyTokensAreNotFound) {
   auto t = ParseTokens(TwoTokens(), "tokens.toml");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_FALSE(t->Lookup("").has_value());
-  EXPECT_FALSE(t->Lookup("oper-0123456789abcde").has_value());   // one short
-  EXPECT_FALSE(t->Lookup("oper-0123456789abcdeff").has_value()); // one long
-  EXPECT_FALSE(t->Lookup("OPER-0123456789ABCDEF").has_value());  // case matters
+  EXPECT_FALSE(t->Lookup("oper-0123456789abcde").has_value());    // one short
+  EXPECT_FALSE(t->Lookup("oper-0123456789abcdeff").has_value());  // one long
+  EXPECT_FALSE(t->Lookup("OPER-0123456789ABCDEF").has_value());   // case matters
 }
 
 TEST(Tokens, Sha256FormMatchesTheSecretWithoutHoldingIt) {
   const std::string hex = Sha256Hex(kOperatorSecret);
-  auto t = ParseTokens("[[token]]\nname = \"ci\"\nrole = \"operator\"\ntoken_sha256 = \"" + hex +
-                           "\"\n",
-                       "tokens.toml");
+  auto t =
+      ParseTokens("[[token]]\nname = \"ci\"\nrole = \"operator\"\ntoken_sha256 = \"" + hex + "\"\n",
+                  "tokens.toml");
   ASSERT_TRUE(t.ok()) << t.status();
   auto o = t->Lookup(kOperatorSecret);
   ASSERT_TRUE(o.has_value());
@@ -75,15 +74,17 @@ TEST(Tokens, Sha256HexIsStandardSha256) {
 TEST(Tokens, UpperCaseDigestIsAccepted) {
   std::string hex = Sha256Hex(kViewerSecret);
   for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto t = ParseTokens("[[token]]\nname = \"v\"\nrole = \"viewer\"\ntoken_sha256 = \"" + hex + "\"\n",
-                       "tokens.toml");
+  auto t =
+      ParseTokens("[[token]]\nname = \"v\"\nrole = \"viewer\"\ntoken_sha256 = \"" + hex + "\"\n",
+                  "tokens.toml");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->Lookup(kViewerSecret).has_value());
 }
 
 TEST(TokensErrors, UnknownRoleNamesFileLineEntryAndRole) {
-  std::string text = TwoTokens() +
-                     "\n[[token]]\nname = \"root\"\nrole = \"admin\"\ntoken = \"adm-0123456789abcdef\"\n";
+  std::string text =
+      TwoTokens() +
+      "\n[[token]]\nname = \"root\"\nrole = \"admin\"\ntoken = \"adm-0123456789abcdef\"\n";
   EXPECT_EQ(ErrorOf(text),
             "tokens.toml:13:8: token[2].role: unknown role \"admin\" (viewer or operator)");
 }
@@ -104,8 +105,9 @@ TEST(TokensErrors, DuplicateTokenGivenOnceAsDigestIsRefused) {
 }
 
 TEST(TokensErrors, DuplicateNameIsRefused) {
-  std::string text = TwoTokens() +
-                     "\n[[token]]\nname = \"ops-view\"\nrole = \"viewer\"\ntoken = \"x-0123456789abcdefg\"\n";
+  std::string text =
+      TwoTokens() +
+      "\n[[token]]\nname = \"ops-view\"\nrole = \"viewer\"\ntoken = \"x-0123456789abcdefg\"\n";
   EXPECT_THAT(ErrorOf(text),
               HasSubstr("token[2].name: duplicate name \"ops-view\" (also token[0])"));
 }
@@ -121,22 +123,25 @@ TEST(TokensErrors, MissingFieldsAreNamed) {
 
 TEST(TokensErrors, BothSecretAndDigestAreRefused) {
   EXPECT_THAT(ErrorOf("[[token]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"abcdefghijklmnopq\"\n"
-                      "token_sha256 = \"" + Sha256Hex("abcdefghijklmnopq") + "\"\n"),
+                      "token_sha256 = \"" +
+                      Sha256Hex("abcdefghijklmnopq") + "\"\n"),
               HasSubstr("token[0]: give exactly one of token and token_sha256"));
 }
 
 TEST(TokensErrors, WeakOrUnsendableTokensAreRefused) {
   EXPECT_THAT(ErrorOf("[[token]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"short\"\n"),
               HasSubstr("tokens.toml:4:9: token[0].token: a token is at least 16 printable"));
-  EXPECT_THAT(ErrorOf("[[token]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"has a space inside it\"\n"),
-              HasSubstr("token[0].token: a token is at least 16"));
+  EXPECT_THAT(
+      ErrorOf("[[token]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"has a space inside it\"\n"),
+      HasSubstr("token[0].token: a token is at least 16"));
 }
 
 TEST(TokensErrors, BadDigestAndBadNameAndWrongTypes) {
   EXPECT_THAT(ErrorOf("[[token]]\nname = \"a\"\nrole = \"viewer\"\ntoken_sha256 = \"abc\"\n"),
               HasSubstr("token[0].token_sha256: expected 64 hex digits"));
-  EXPECT_THAT(ErrorOf("[[token]]\nname = \"a b\"\nrole = \"viewer\"\ntoken = \"abcdefghijklmnopq\"\n"),
-              HasSubstr("token[0].name: \"a b\" is not a name"));
+  EXPECT_THAT(
+      ErrorOf("[[token]]\nname = \"a b\"\nrole = \"viewer\"\ntoken = \"abcdefghijklmnopq\"\n"),
+      HasSubstr("token[0].name: \"a b\" is not a name"));
   EXPECT_THAT(ErrorOf("[[token]]\nname = 7\nrole = \"viewer\"\ntoken = \"abcdefghijklmnopq\"\n"),
               HasSubstr("token[0].name: expected a string, got an integer"));
 }
@@ -162,23 +167,24 @@ TEST(LoadTokens, MissingFileNamesThePath) {
   auto t = LoadTokens("/nonexistent/obp-tokens.toml");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(t.status().message()), StartsWith("/nonexistent/obp-tokens.toml: cannot read"));
+  EXPECT_THAT(std::string(t.status().message()),
+              StartsWith("/nonexistent/obp-tokens.toml: cannot read"));
 }
 
 TEST(LoadTokens, ReadsAFileAndErrorsNameIt) {
   std::string path = ::testing::TempDir() + "/obp_tokens_test.toml";
-  {
-    std::ofstream(path) << TwoTokens();
-  }
+  { std::ofstream(path) << TwoTokens(); }
   auto t = LoadTokens(path);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->Lookup(kViewerSecret).has_value());
   {
-    std::ofstream(path) << "[[token]]\nname = \"a\"\nrole = \"boss\"\ntoken = \"abcdefghijklmnopq\"\n";
+    std::ofstream(path)
+        << "[[token]]\nname = \"a\"\nrole = \"boss\"\ntoken = \"abcdefghijklmnopq\"\n";
   }
   auto bad = LoadTokens(path);
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(std::string(bad.status().message()), StartsWith(path + ":3:8: token[0].role: unknown role"));
+  EXPECT_THAT(std::string(bad.status().message()),
+              StartsWith(path + ":3:8: token[0].role: unknown role"));
   std::remove(path.c_str());
 }
 

@@ -176,9 +176,11 @@ void ClientSession::SetCommand(absl::string_view command, absl::string_view stat
   bool active = command != "Sleep";
   absl::MutexLock lock(&info_mu_);
   info_.state = active ? ClientState::kActiveReader : ClientState::kKeepAlive;
-  info_.current_command = std::string(command);
+  // assign() reuses the strings' capacity: no allocation per statement.
+  info_.current_command.assign(command.data(), command.size());
   if (active) {
-    info_.current_statement = std::string(statement.substr(0, 1024));
+    absl::string_view head = statement.substr(0, 1024);
+    info_.current_statement.assign(head.data(), head.size());
     info_.statement_start = now;
   }
   info_.last_active = now;

@@ -1,5 +1,6 @@
 // obpctl nodes: one row per node with its id, address, state (ok or the
-// error), session count, version and uptime.
+// error), session count, server sessions open and idle in the pool (summed over
+// backends; --output json has them per backend), version and uptime.
 #include <algorithm>
 #include <tuple>
 
@@ -25,15 +26,22 @@ std::string Uptime(const fleet::pb::GetNodeInfoResponse& info) {
 }
 
 void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
-  Table table({"NODE", "ADDRESS", "STATE", "SESSIONS", "VERSION", "UPTIME"});
+  Table table({"NODE", "ADDRESS", "STATE", "SESSIONS", "SS", "POOLED", "VERSION",
+               "UPTIME"});
   for (const auto& r : results) {
     const std::string id = r.node.id != 0 ? absl::StrCat(r.node.id) : "?";
     if (!r.status.ok()) {
-      table.AddRow({id, r.node.address, StatusText(r.status), "-", "-", "-"});
+      table.AddRow({id, r.node.address, StatusText(r.status), "-", "-", "-", "-", "-"});
       continue;
     }
+    uint64_t active = 0, pooled = 0;
+    for (const auto& b : r.response.backends()) {
+      active += b.active();
+      pooled += b.pooled_idle();
+    }
     table.AddRow({id, r.node.address, "ok", absl::StrCat(r.response.session_count()),
-                  r.response.version(), Uptime(r.response)});
+                  absl::StrCat(active), absl::StrCat(pooled), r.response.version(),
+                  Uptime(r.response)});
   }
   io.out << table.Render();
 }

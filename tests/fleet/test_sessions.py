@@ -248,3 +248,27 @@ def test_show_unknown_ids_are_not_found(pop, obpctl):
     assert r.returncode == 1, (r.stdout, r.stderr)
     r = obpctl.run("sessions", "show", "--cs-id", (9 << 18) | 1)  # node 9 is not in the fleet
     assert r.returncode == 1 and "node 9" in r.stderr, (r.stdout, r.stderr)
+
+
+def pooled(obpctl, node):
+    table = {int(r["NODE"]): r for r in parse_table(obpctl.ok("nodes"))}
+    doc = {n["node_id"]: n for n in obpctl.json("nodes")["nodes"]}
+    primary = doc[node]["info"]["backends"][0]
+    assert primary["name"] == "primary"
+    per_backend = sum(b.get("pooled_idle", 0) for b in doc[node]["info"]["backends"])
+    assert int(table[node]["POOLED"]) == per_backend
+    return primary.get("pooled_idle", 0)
+
+
+def test_nodes_show_pooled_server_sessions(pop, fleet, obpctl):
+    before = pooled(obpctl, 2)
+    c = fleet.connect(2)
+    query(c, "SELECT 1")
+    c.close()  # its server session is reset and kept in node 2's pool
+    assert wait_until(lambda: pooled(obpctl, 2) == before + 1, 5), pooled(obpctl, 2)
+    again = fleet.connect(2)
+    try:
+        query(again, "SELECT 1")  # takes it back
+        assert pooled(obpctl, 2) == before
+    finally:
+        again.close()

@@ -29,36 +29,46 @@ absl::Status SocketError(const std::error_code& ec, absl::string_view what) {
 }
 
 PacketConn::PacketConn(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
-  buf_.resize(kInitialBuffer);
+  Reallocate(kInitialBuffer);
+}
+
+void PacketConn::Reallocate(size_t cap) {
+  std::unique_ptr<char[]> fresh(new char[cap]);  // not value-initialised on purpose
+  size_t unread = end_ - begin_;
+  if (unread > 0) std::memcpy(fresh.get(), buf_.get() + begin_, unread);
+  buf_ = std::move(fresh);
+  cap_ = cap;
+  begin_ = 0;
+  end_ = unread;
 }
 
 void PacketConn::Consume(size_t n) {
   begin_ += n;
   if (begin_ == end_) {
     begin_ = end_ = 0;
-    if (buf_.size() > kShrinkAbove) {
-      buf_.resize(kInitialBuffer);
-      buf_.shrink_to_fit();
-    }
+    if (cap_ > kShrinkAbove) Reallocate(kInitialBuffer);
   }
 }
 
 void PacketConn::Compact() {
   if (begin_ == 0) return;
-  std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+  std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
   end_ -= begin_;
   begin_ = 0;
 }
 
 asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
   if (end_ - begin_ >= want) co_return absl::OkStatus();
-  if (buf_.size() - begin_ < want) {
-    Compact();
-    if (buf_.size() < want) buf_.resize(std::max(want, buf_.size() * 2));
+  if (cap_ - begin_ < want) {
+    if (cap_ < want) {
+      Reallocate(std::max(want, cap_ * 2));
+    } else {
+      Compact();
+    }
   }
   while (end_ - begin_ < want) {
     auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(buf_.data() + end_, buf_.size() - end_), kNoThrow);
+        asio::buffer(buf_.get() + end_, cap_ - end_), kNoThrow);
     if (ec) co_return SocketError(ec, "read");
     end_ += n;
     bytes_read_ += n;
@@ -71,20 +81,20 @@ asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket() {
   pending_consume_ = 0;
   if (absl::Status s = co_await Fill(4); !s.ok()) co_return s;
   mysql::PacketHeader h =
-      mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.data() + begin_));
+      mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.get() + begin_));
   size_t total = 4 + size_t{h.length};
   if (total > kMaxPacket) co_return absl::InternalError("packet too large");
   if (absl::Status s = co_await Fill(total); !s.ok()) co_return s;
   pending_consume_ = total;
-  co_return Packet{h.seq, absl::string_view(buf_.data() + begin_ + 4, h.length),
-                  absl::string_view(buf_.data() + begin_, total)};
+  co_return Packet{h.seq, absl::string_view(buf_.get() + begin_ + 4, h.length),
+                  absl::string_view(buf_.get() + begin_, total)};
 }
 
 asio::awaitable<absl::StatusOr<absl::string_view>> PacketConn::Peek() {
   Consume(pending_consume_);
   pending_consume_ = 0;
   if (absl::Status s = co_await Fill(1); !s.ok()) co_return s;
-  co_return absl::string_view(buf_.data() + begin_, end_ - begin_);
+  co_return absl::string_view(buf_.get() + begin_, end_ - begin_);
 }
 
 asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {

@@ -85,10 +85,12 @@ class KillService {
   static bool Visible(const Caller& caller, const session::SessionInfo& target);
   void SetRpcAddress(std::string address) { rpc_address_ = std::move(address); }
   const std::string& rpc_address() const { return rpc_address_; }
-
- private:
+  // Any thread: one audit line (SPEC §6). Kill() writes its own; callers that refuse
+  // a kill before it gets here (the gRPC token check) write theirs through this.
   void Audit(const Caller& caller, const KillRequest& request,
              const absl::StatusOr<KillResult>& result);
+
+ private:
   absl::StatusOr<KillResult> Check(const Caller& caller, const KillRequest& request) const;
   asio::awaitable<absl::StatusOr<KillResult>> Forward(const Caller& caller,
                                                       const KillRequest& request);

@@ -11,7 +11,6 @@
 #include "absl/time/clock.h"
 #include "common/fleet_client/grpc_status.h"
 #include "proxyd/admin/admin_handler.h"
-#include "proxyd/kill/audit_log.h"
 #include "proxyd/kill/kill_service.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/session/client_session.h"
@@ -105,25 +104,6 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const grp
   auto* reactor = context->DefaultReactor();
   reactor->Finish(s);
   return reactor;
-}
-
-// A kill refused before it reached the KillService (no valid token, or a viewer's)
-// is audited here, in the same shape KillService::Audit writes. One line is one
-// append of one buffer, so it does not interleave with the KillService's lines.
-void AuditRefusedKill(const session::ProxyContext& ctx, const std::string& actor,
-                      const kill::KillRequest& req, const absl::Status& why) {
-  kill::AuditRecord rec;
-  rec.node_id = ctx.config->node_id;
-  rec.actor = actor;
-  rec.id = req.id;
-  rec.ss_id = req.ss_id;
-  rec.mode = req.mode == kill::Mode::kQuery ? "QUERY" : "CONNECTION";
-  rec.reason = req.reason;
-  rec.dry_run = req.dry_run;
-  rec.result = std::string(why.message());
-  static absl::Mutex* mu = new absl::Mutex;
-  absl::MutexLock lock(mu);
-  kill::WriteAuditLine(ctx.config->audit_log, rec);
 }
 
 std::string TokenActor(const Identity& who) { return absl::StrCat("token:", who.name); }
@@ -249,7 +229,9 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
     std::string actor = token.ok() && *token
                             ? TokenActor(**token)
                             : absl::StrCat("grpc ", context->peer(), " (no valid token)");
-    AuditRefusedKill(*ctx_, actor, req, allowed);
+    kill::Caller refused;
+    refused.actor = std::move(actor);
+    ctx_->kills->Audit(refused, req, allowed);
     return Finish(context, fleet::ToGrpcStatus(allowed));
   }
   kill::Caller caller;

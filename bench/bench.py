@@ -164,7 +164,7 @@ class Harness:
             self.note(f"proxyd not measured: {e}")
             return
         self.targets.append(targets.Target("proxyd", "127.0.0.1", self.proxyd.port,
-                                           self.proxyd.pid))
+                                           self.proxyd.pid, self.proxyd.grpc_port))
 
     def _fill_meta(self):
         rev = subprocess.run(["git", "-C", targets.REPO, "rev-parse", "--short", "HEAD"],
@@ -226,12 +226,16 @@ class Harness:
                         f"errors={r.get('errors')} {r.get('error', '')[:200]}")
 
     def run_kill(self):
-        for t in self.targets:
+        # Every target through SQL KILL; proxyd also through gRPC KillSession,
+        # the operators' path (obpctl kill).
+        runs = [(t, "sql") for t in self.targets]
+        runs += [(t, "grpc") for t in self.targets if t.grpc_port]
+        for t, via in runs:
             try:
-                r = workloads.kill_latency(t, self.plan["kills"])
+                r = workloads.kill_latency(t, self.plan["kills"], via=via)
             except Exception as e:  # noqa: BLE001  (one target's failure must not stop the run)
                 r = {"kills": self.plan["kills"], "errors": 1, "first_error": str(e)[:300]}
-            r["target"] = t.name
+            r["target"] = t.name if via == "sql" else f"{t.name} (gRPC KillSession)"
             self.results["kill"].append(r)
             log(f"kill {t.name}: p50 {r.get('close_p50_ms')} ms p99 {r.get('close_p99_ms')} ms "
                 f"errors={r.get('errors')} {r.get('first_error') or ''}")

@@ -41,6 +41,8 @@ def parse_args(argv):
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--threads", type=int, default=8, help="sysbench threads")
     ap.add_argument("--ps-mode", default="disable", choices=("disable", "auto"))
+    ap.add_argument("--workload", default="point_select", choices=("point_select", "connrate"),
+                    help="sysbench oltp_point_select, or connload's connect + SELECT 1 + close")
     ap.add_argument("--proxy-threads", type=int, default=1)
     ap.add_argument("--top", type=int, default=40, help="symbols to print")
     ap.add_argument("--call-graph", default="fp",
@@ -79,6 +81,11 @@ def start_proxy(args, sandbox, db, tool, out_dir):
 
 
 def run_load(args, target):
+    if args.workload == "connrate":
+        import bench  # builds connload on first use
+        r = workloads.connrate_run(bench.build_tool(), target, args.threads, args.seconds, None)
+        print(f"load: {r.get('per_sec')} conn/s {r.get('error', '')}", file=sys.stderr)
+        return
     r = workloads.sysbench_run(target, "oltp_point_select", args.ps_mode, args.threads,
                                args.seconds, 4, 10000, None)
     print(f"load: {r.get('qps')} qps, p95 {r.get('p95_ms')} ms {r.get('error', '')}",
@@ -137,7 +144,7 @@ def main(argv=None):
         workloads.sysbench_prepare(direct, 4, 10000)
         proxy = start_proxy(args, sandbox, db, tool, out_dir)
         target = targets.Target(args.target, "127.0.0.1", proxy.port, proxy.pid)
-        print(f"tool: {tool}; {args.seconds}s oltp_point_select, {args.threads} threads",
+        print(f"tool: {tool}; {args.seconds}s {args.workload}, {args.threads} threads",
               file=sys.stderr)
         if tool == "perf":
             profile_perf(args, target, out_dir)

@@ -37,6 +37,7 @@ class Target:
     host: str
     port: int
     proxy_pid: int = None
+    grpc_port: int = None  # proxyd's SessionService, for kills through KillSession
 
 
 def wait_port(port, timeout=10.0):

@@ -187,10 +187,59 @@ def _wait_closed(sock, box, ready, timeout):
         box["closed_ns"] = time.perf_counter_ns()
 
 
-def kill_latency(target, kills, timeout=5.0, max_seconds=120):
-    """`kills` times: open a victim, KILL its connection id from an admin
-    connection, time until the victim's blocked recv sees the close."""
-    admin = _connect(target)
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _kill_session_request(cs_id):
+    """obproxy.fleet.v1.KillSessionRequest{ref{cs_id}, mode CONNECTION, reason},
+    encoded by hand so the harness needs no generated stubs."""
+    ref = b"\x08" + _varint(cs_id)                     # SessionRef.cs_id = 1
+    reason = b"bench"
+    return (b"\x0a" + _varint(len(ref)) + ref           # ref = 1
+            + b"\x18\x01"                               # mode = 3: KILL_MODE_CONNECTION
+            + b"\x22" + _varint(len(reason)) + reason)   # reason = 4
+
+
+class _GrpcKiller:
+    def __init__(self, target, timeout):
+        import grpc  # Debian's python3-grpcio
+        self.channel = grpc.insecure_channel(f"{target.host}:{target.grpc_port}")
+        self.call = self.channel.unary_unary(
+            "/obproxy.fleet.v1.SessionService/KillSession",
+            request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        self.timeout = timeout
+
+    def kill(self, cs_id):
+        self.call(_kill_session_request(cs_id), timeout=self.timeout)
+
+    def close(self):
+        self.channel.close()
+
+
+class _SqlKiller:
+    def __init__(self, target):
+        self.admin = _connect(target)
+
+    def kill(self, vid):
+        with self.admin.cursor() as c:
+            c.execute(f"KILL {vid}")
+
+    def close(self):
+        self.admin.close()
+
+
+def kill_latency(target, kills, timeout=5.0, max_seconds=120, via="sql"):
+    """`kills` times: open a victim, kill it (SQL `KILL <id>` from an admin
+    connection, or a gRPC KillSession call with its cs_id), time until the
+    victim's blocked recv sees the close."""
+    admin = _SqlKiller(target) if via == "sql" else _GrpcKiller(target, timeout)
     close_ms, reply_ms, errors, first_error = [], [], 0, None
     failures_in_row = 0
     deadline = time.monotonic() + max_seconds
@@ -210,8 +259,7 @@ def kill_latency(target, kills, timeout=5.0, max_seconds=120):
             ready.wait()
             t0 = time.perf_counter_ns()
             try:
-                with admin.cursor() as c:
-                    c.execute(f"KILL {vid}")
+                admin.kill(vid)
                 reply_ms.append((time.perf_counter_ns() - t0) / 1e6)
                 kill_failed = False
             except Exception as e:  # noqa: BLE001

@@ -45,6 +45,9 @@ def test_smoke_measures_every_part(tmp_path):
         kill = [r for r in res["kill"] if r["target"] == name]
         assert len(kill) == 1 and kill[0]["measured"] == 20 and kill[0]["errors"] == 0, kill
         assert kill[0]["close_p99_ms"] > 0
+    # proxyd is also killed through gRPC KillSession, the operators' path.
+    kill = [r for r in res["kill"] if r["target"] == "proxyd (gRPC KillSession)"]
+    assert len(kill) == 1 and kill[0]["measured"] == 20 and kill[0]["errors"] == 0, kill
 
     for name in expected[1:]:
         idle = [r for r in res["idle"] if r["target"] == name]

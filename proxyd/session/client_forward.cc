@@ -125,6 +125,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
 void ClientSession::FinishStatement(ServerSession* ss) {
   busy_ = false;
   ss->state = ServerState::kIdle;
+  ss->MarkIdle();
   if (!ss->killed) {
     AfterResponse(ss);
     if (!ss->scanner().is_error()) ApplyEffect(ss);

@@ -13,6 +13,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -89,6 +90,12 @@ class ServerSession {
   // The backend's ERR when Connect or Sync failed because the backend said no.
   const std::optional<mysql::ErrPacket>& backend_error() const { return backend_error_; }
 
+  // Time since the last reply finished (see MarkIdle); steady clock, no syscall.
+  std::chrono::steady_clock::duration IdleFor() const {
+    return std::chrono::steady_clock::now() - idle_since_;
+  }
+  void MarkIdle() { idle_since_ = std::chrono::steady_clock::now(); }
+
   ServerState state = ServerState::kInit;
   bool in_transaction = false;
   bool killed = false;  // ended by a kill; the owner drops it when it next looks
@@ -101,6 +108,7 @@ class ServerSession {
   asio::awaitable<absl::Status> Login(const LoginParams& login);
 
   uint32_t ss_id_;
+  std::chrono::steady_clock::time_point idle_since_{};  // epoch: check before first use
   const config::Backend* backend_;
   net::PacketConn conn_;
   uint32_t connection_id_ = 0;

@@ -1,6 +1,8 @@
 """SPEC §2 routing: hints pick a backend, session state follows the client, transactions pin,
 an unreachable backend gives 2003 and leaves the session usable."""
 
+import time
+
 import pymysql
 import pytest
 
@@ -163,3 +165,45 @@ def test_backend_dies_midway(proxy_factory, backends):
         conn.close()
     finally:
         doomed.stop()
+
+
+# ---- a backend closes an idle server session (a DBA's KILL, wait_timeout) ----------------
+
+def _kill_on_backend(db, cid):
+    """What a DBA does on the backend itself; returns once the thread is gone."""
+    db.sql(f"KILL {cid}")
+    deadline = time.monotonic() + 5
+    while any(r["ID"] == cid for r in db.processlist()):
+        assert time.monotonic() < deadline, f"backend thread {cid} still there"
+        time.sleep(0.02)
+    time.sleep(0.1)  # the node re-checks a server session idle for more than 50 ms
+
+
+def test_backend_closed_idle_server_session_is_replaced(proxy, primary):
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "SET @kept = 7")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        # The next statement runs on a fresh server session, state replayed; no error.
+        assert query(conn, "SELECT @kept, DATABASE()") == ((7, "testdb"),)
+        assert query(conn, "SELECT CONNECTION_ID()")[0][0] != cid
+    finally:
+        conn.close()
+
+
+def test_backend_closed_server_session_in_transaction_is_reported(proxy, primary):
+    conn = pconnect(proxy)
+    try:
+        query(conn, "BEGIN")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(conn, "SELECT 1")
+        assert e.value.args[0] == 2003
+        assert "closed the connection holding this session's transaction; it was rolled back" \
+            in e.value.args[1]
+        # Never moved silently: the session goes on, outside any transaction.
+        assert query(conn, "SELECT 1, @@in_transaction") == ((1, 0),)
+    finally:
+        conn.close()

@@ -266,9 +266,21 @@ def test_nodes_show_pooled_server_sessions(pop, fleet, obpctl):
     query(c, "SELECT 1")
     c.close()  # its server session is reset and kept in node 2's pool
     assert wait_until(lambda: pooled(obpctl, 2) == before + 1, 5), pooled(obpctl, 2)
-    again = fleet.connect(2)
+    # Each io thread keeps its own pool and the kernel spreads logins over threads:
+    # log in until one lands on the thread holding it (bounded), keeping the others
+    # open so they don't refill a pool meanwhile.
+    opened = []
     try:
-        query(again, "SELECT 1")  # takes it back
+        for _ in range(24):
+            again = fleet.connect(2)
+            opened.append(again)
+            query(again, "SELECT 1")
+            rows = query(again, "SHOW PROXYSESSION ATTRIBUTE LIKE 'from_pool'")
+            if rows and rows[0][1] == "1":
+                break
+        else:
+            pytest.fail("no login on node 2 reused the pooled server session")
         assert pooled(obpctl, 2) == before
     finally:
-        again.close()
+        for o in opened:
+            o.close()

@@ -28,7 +28,7 @@ SB_ALL = [(wl, ps, thr) for wl in ("oltp_point_select", "oltp_read_only")
 PLANS = {
     # ~25 min on 2 cores: 15 combos x 3 targets x 3 reps x ~11 s, plus idle/kill.
     "full": dict(reps=3, seconds=10, sysbench=SB_ALL, connrate=(1, 8, 32),
-                 idle=(1000, 10000), kills=200, tables=4, table_size=10000),
+                 idle=(1000, 10000), kills=1000, tables=4, table_size=10000),
     "quick": dict(reps=3, seconds=10,
                   sysbench=[("oltp_point_select", "disable", t) for t in (1, 8, 32)]
                   + [("oltp_point_select", "auto", 8), ("oltp_read_only", "disable", 8)],

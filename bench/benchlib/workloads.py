@@ -187,26 +187,6 @@ def _wait_closed(sock, box, ready, timeout):
         box["closed_ns"] = time.perf_counter_ns()
 
 
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _kill_session_request(cs_id):
-    """obproxy.fleet.v1.KillSessionRequest{ref{cs_id}, mode CONNECTION, reason},
-    encoded by hand so the harness needs no generated stubs."""
-    ref = b"\x08" + _varint(cs_id)                     # SessionRef.cs_id = 1
-    reason = b"bench"
-    return (b"\x0a" + _varint(len(ref)) + ref           # ref = 1
-            + b"\x18\x01"                               # mode = 3: KILL_MODE_CONNECTION
-            + b"\x22" + _varint(len(reason)) + reason)   # reason = 4
-
-
 class _GrpcKiller:
     def __init__(self, target, timeout):
         import grpc  # Debian's python3-grpcio
@@ -217,7 +197,8 @@ class _GrpcKiller:
         self.timeout = timeout
 
     def kill(self, cs_id):
-        self.call(_kill_session_request(cs_id), timeout=self.timeout)
+        from fleet_wire import kill_session_request  # tests/lib, on the path via targets
+        self.call(kill_session_request(cs_id, mode=1, reason="bench"), timeout=self.timeout)
 
     def close(self):
         self.channel.close()

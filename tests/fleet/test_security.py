@@ -12,6 +12,7 @@ import pymysql
 import pytest
 
 from conftest import assert_dead, conn_id, query
+from fleet_wire import kill_session_request
 from security_fixtures import (SecureFleet, make_fleet, peer_token_file, pki,  # noqa: F401
                                secret, tokens_file)
 
@@ -94,9 +95,8 @@ def test_unauthenticated_kill_is_refused_and_audited(secured):
     channel = grpc.insecure_channel(secured.grpc[1])
     try:
         kill = channel.unary_unary("/obproxy.fleet.v1.SessionService/KillSession")
-        ref = b"\x08" + _varint(cs_id)              # SessionRef{cs_id}
         with pytest.raises(grpc.RpcError) as e:
-            kill(b"\x0a" + bytes([len(ref)]) + ref, timeout=5)  # KillSessionRequest{ref}
+            kill(kill_session_request(cs_id), timeout=5)
         assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         channel.close()
@@ -108,16 +108,6 @@ def test_unauthenticated_kill_is_refused_and_audited(secured):
     assert lines[0]["result"].startswith("invalid bearer token"), lines
     assert lines[1]["result"].startswith("missing bearer token"), lines
     victim.close()
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def test_operator_kills_and_is_the_audit_actor(secured):

@@ -3,12 +3,12 @@ the node forwards it over gRPC to the owner with the caller's identity, the owne
 usual rules, and its answer is the caller's reply.
 """
 
-import threading
 import time
 
 import pymysql
 import pytest
 
+from background import Background
 from conftest import (DEAD_ERRORS, HINT_REPLICA, Fleet, assert_dead, collide, conn_id,
                       listed_ids, query, wait_until)
 
@@ -36,27 +36,6 @@ def sql_error(fn):
 
 def backend_threads(db):
     return {r["ID"]: r for r in db.processlist()}
-
-
-class Background:
-    """Runs one statement on a connection in a thread; records rows or error and when."""
-
-    def __init__(self, conn, sql):
-        self.conn, self.sql = conn, sql
-        self.rows = self.error = self.done_at = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            self.rows = query(self.conn, self.sql)
-        except Exception as e:  # noqa: BLE001 - the test looks at it
-            self.error = e
-        self.done_at = time.monotonic()
-
-    def join(self, timeout):
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
 
 
 @pytest.mark.parametrize("form", ["KILL PROXYSESSION {}", "KILL {}", "KILL CONNECTION {}"])

@@ -5,7 +5,6 @@ Every test gets a proxyd of its own (fixture `node`), so backend connection ids 
 held by sessions of other tests (that would make a connection_id ambiguous).
 """
 
-import threading
 import time
 
 import pymysql
@@ -13,6 +12,7 @@ import pytest
 
 from conftest import dconnect, pconnect, query
 from thread_ids import collide
+from background import Background
 
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 FORMS = ["KILL PROXYSESSION {}", "KILL {}", "KILL CONNECTION {}", "COM_PROCESS_KILL"]
@@ -92,27 +92,6 @@ def wait_running(db, cid, text, timeout=5.0):
         r = backend_threads(db).get(cid)
         return r is not None and text in (r["INFO"] or "")
     assert wait_until(running, timeout), (cid, backend_threads(db))
-
-
-class Background:
-    """Runs one statement on a connection in a thread; records rows or error and when."""
-
-    def __init__(self, conn, sql):
-        self.conn, self.sql = conn, sql
-        self.rows = self.error = self.done_at = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            self.rows = query(self.conn, self.sql)
-        except Exception as e:  # noqa: BLE001 - the test inspects whatever the client got
-            self.error = e
-        self.done_at = time.monotonic()
-
-    def join(self, timeout):
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
 
 
 @pytest.fixture

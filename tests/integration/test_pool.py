@@ -4,13 +4,13 @@ transaction or a busy statement never lets one back in; limits and idle timeout 
 Everything is observed as a user would: CONNECTION_ID(), session variables, the
 backend's processlist, SHOW PROXYSESSION ATTRIBUTE."""
 
-import threading
 import time
 
 import pymysql
 import pytest
 
 from conftest import pconnect, query
+from background import Background
 
 SETTLE_S = 5.0
 
@@ -167,19 +167,6 @@ def test_idle_timeout_closes_pooled(proxy_factory, primary):
         assert wait_until(lambda: cid not in backend_threads(primary))
     finally:
         second.close()
-
-
-class Background(threading.Thread):
-    def __init__(self, conn, sql):
-        super().__init__(daemon=True)
-        self.conn, self.sql, self.error = conn, sql, None
-        self.start()
-
-    def run(self):
-        try:
-            query(self.conn, self.sql)
-        except Exception as e:  # the kill is expected to end it
-            self.error = e
 
 
 def test_kill_of_busy_session_is_not_pooled(pool_node, watcher, primary):

@@ -44,7 +44,6 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
         continue;
       }
       found = std::move(e.ss);
-      ++reused_;
       break;
     }
     if (entries.empty()) idle_.erase(it);
@@ -93,11 +92,6 @@ int BackendPool::IdleCount(const config::Backend* backend) const {
   absl::MutexLock lock(&mu_);
   auto it = counts_.find(backend);
   return it == counts_.end() ? 0 : it->second;
-}
-
-uint64_t BackendPool::reused() const {
-  absl::MutexLock lock(&mu_);
-  return reused_;
 }
 
 }  // namespace obp::session

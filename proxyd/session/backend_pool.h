@@ -62,7 +62,6 @@ class BackendPool {
 
   // Any thread.
   int IdleCount(const config::Backend* backend) const;
-  uint64_t reused() const;
 
  private:
   struct Entry {
@@ -81,7 +80,6 @@ class BackendPool {
   // have hit the backend's wait_timeout).
   absl::flat_hash_map<std::string, std::deque<Entry>> idle_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const config::Backend*, int> counts_ ABSL_GUARDED_BY(mu_);
-  uint64_t reused_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace obp::session

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sandbox  # noqa: E402
+from sandbox import wait_until  # noqa: E402,F401  (re-exported to the tests)
 from thread_ids import collide, conn_id  # noqa: E402,F401  (re-exported to the tests)
 
 PASSWORDS = {u: f"{u}_pw" for u in ("app", "alice", "bob", "admin", "carol")}
@@ -242,16 +243,6 @@ def query(conn, sql, args=None):
 
 def node_of(cs_id: int) -> int:
     return (cs_id >> 18) & 0x1FFF
-
-
-def wait_until(pred, timeout: float, step: float = 0.05):
-    """Polls pred until true or timeout; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def assert_dead(conn):

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import dconnect, pconnect, query
 from thread_ids import collide
+from sandbox import wait_until
 from background import Background
 
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
@@ -74,16 +75,6 @@ def ss_of(viewer, cs_id, info="curr used ss"):
 
 def backend_threads(db):
     return {r["ID"]: r for r in db.processlist()}
-
-
-def wait_until(pred, timeout, step=0.02):
-    """Polls pred until true or timeout; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def wait_running(db, cid, text, timeout=5.0):

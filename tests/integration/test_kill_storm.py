@@ -16,6 +16,7 @@ import pymysql
 import pytest
 
 from conftest import pconnect, query
+from sandbox import wait_until
 
 CLIENTS = 16
 STORM_S = 10.0
@@ -34,15 +35,6 @@ KILL_FORMS = ("KILL PROXYSESSION {}", "KILL {}", "KILL CONNECTION {}", "COM_PROC
 
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def wait_until(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def listed(admin):

@@ -9,23 +9,12 @@ import time
 import pymysql
 import pytest
 
-from conftest import pconnect, query
 from background import Background
+from conftest import pconnect, query
+from sandbox import wait_until
+from thread_ids import conn_id
 
 SETTLE_S = 5.0
-
-
-def wait_until(pred, timeout=SETTLE_S, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-
-
-def conn_id(conn):
-    return query(conn, "SELECT CONNECTION_ID()")[0][0]
 
 
 def backend_threads(db, user="app"):

@@ -41,6 +41,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(pred, timeout: float = 5.0, step: float = 0.05):
+    """Polls pred until it returns something true or `timeout` seconds pass; returns its
+    last value, so `assert wait_until(...)` fails with what was seen last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
     """True if something accepts TCP on host:port."""
     try:

@@ -83,6 +83,8 @@ def _add_cpu(res, cpu, count):
         if who in cpu:
             res[f"{who}_cpu_s"] = round(cpu[who], 3)
             res[f"{who}_cpu_us_per_op"] = round(cpu[who] * 1e6 / count, 3) if count else None
+        if f"{who}_sys" in cpu and count:
+            res[f"{who}_sys_us_per_op"] = round(cpu[f"{who}_sys"] * 1e6 / count, 3)
 
 
 def _tail(text, n=1200):

@@ -48,6 +48,8 @@ def parse_args(argv):
     mode.add_argument("--quick", action="store_true", help="fewer combinations (~12 min)")
     ap.add_argument("--proxyd", help="proxyd binary (default: $PROXYD_BIN, build/proxyd/proxyd, "
                     "newest build*/proxyd/proxyd)")
+    ap.add_argument("--proxyd-b", help="a second proxyd binary, measured as target 'proxyd-b' "
+                    "in the same interleaved run (A/B of two builds; not in the ratios)")
     ap.add_argument("--targets", default="direct,haproxy,proxyd", help="comma list")
     ap.add_argument("--parts", default="sysbench,connrate,kill,idle", help="comma list")
     ap.add_argument("--reps", type=int, help="repetitions per combination (>= 3 for real numbers)")
@@ -121,7 +123,7 @@ class Harness:
         self.plan, self.args = plan, args
         self.sandbox = targets.load_sandbox()
         self.tool = build_tool()
-        self.db = self.haproxy = self.proxyd = None
+        self.db = self.haproxy = self.proxyd = self.proxyd_b = None
         self.targets = []
         self.results = {"meta": {}, "sysbench": [], "connrate": [], "idle": [], "kill": [],
                         "notes": []}
@@ -149,6 +151,11 @@ class Harness:
         self.proxyd_bin = targets.find_proxyd(self.args.proxyd)
         if "proxyd" in wanted:
             self._start_main_proxyd()
+        if self.args.proxyd_b:
+            self.proxyd_b, _ = targets.start_proxyd(self.sandbox, self.args.proxyd_b, self.db.port,
+                                                    self.args.proxy_threads)
+            self.targets.append(targets.Target("proxyd-b", "127.0.0.1", self.proxyd_b.port,
+                                               self.proxyd_b.pid, self.proxyd_b.grpc_port))
         self._fill_meta()
 
     def _start_main_proxyd(self):
@@ -275,7 +282,7 @@ class Harness:
             f"opened={r.get('opened')} {r.get('error') or r.get('first_error') or ''}")
 
     def stop(self):
-        for what in (self.proxyd, self.haproxy):
+        for what in (self.proxyd, self.proxyd_b, self.haproxy):
             if what is not None:
                 try:
                     what.cleanup() if hasattr(what, "cleanup") else what.stop()

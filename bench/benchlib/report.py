@@ -8,7 +8,7 @@ import json
 
 from .workloads import median
 
-TARGET_ORDER = ("direct", "haproxy", "proxyd")
+TARGET_ORDER = ("direct", "haproxy", "proxyd", "proxyd-b")
 
 
 def _fmt(v, digits=1):

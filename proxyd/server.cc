@@ -94,8 +94,9 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   std::vector<std::unique_ptr<net::Listener>> listeners;
   for (int i = 0; i < pool.size(); ++i) {
     auto& io = pool.context(i);
-    listeners.push_back(std::make_unique<net::Listener>(io, [&ctx, &io, i](asio::ip::tcp::socket s) {
-      auto session = std::make_shared<session::ClientSession>(&ctx, std::move(s), i);
+    listeners.push_back(std::make_unique<net::Listener>(io, [&ctx, &io, i](asio::ip::tcp::socket s,
+                                                                  const asio::ip::tcp::endpoint& peer) {
+      auto session = std::make_shared<session::ClientSession>(&ctx, std::move(s), peer, i);
       asio::co_spawn(io, session::RunSession(std::move(session)), asio::detached);
     }));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;

@@ -3,7 +3,11 @@
 #include <sys/socket.h>
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 
@@ -32,11 +36,20 @@ absl::Status Listener::Bind(const asio::ip::tcp::endpoint& ep) {
 }
 
 asio::awaitable<void> Listener::AcceptLoop() {
+  constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+  asio::ip::tcp::endpoint peer;
   for (;;) {
-    auto [ec, sock] = co_await acceptor_.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
+    auto [ec, sock] = co_await acceptor_.async_accept(peer, kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep serving the sessions we have
-    on_accept_(std::move(sock));
+    if (ec) {
+      // E.g. EMFILE: keep serving the sessions we have. The pending connection
+      // keeps the listener readable, so retrying at once would spin a core.
+      spdlog::warn("accept: {}; pausing accepts for 100 ms", ec.message());
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    on_accept_(std::move(sock), peer);
   }
 }
 

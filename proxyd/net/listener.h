@@ -17,7 +17,9 @@ namespace obp::net {
 
 class Listener {
  public:
-  using OnAccept = std::function<void(asio::ip::tcp::socket)>;
+  // Gets the accepted socket and its peer's address (taken from accept itself,
+  // so no getpeername per connection).
+  using OnAccept = std::function<void(asio::ip::tcp::socket, const asio::ip::tcp::endpoint&)>;
   Listener(asio::io_context& io, OnAccept on_accept);
   absl::Status Bind(const asio::ip::tcp::endpoint& ep);
   asio::awaitable<void> AcceptLoop();

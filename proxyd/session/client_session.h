@@ -54,7 +54,9 @@ struct PreparedStatement {
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
-  ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket, int thread_index);
+  // peer: the client's address as accept returned it.
+  ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
+                const asio::ip::tcp::endpoint& peer, int thread_index);
   ~ClientSession();
 
   // Registers the session and runs it to the end. Call once, co_spawned on the
@@ -179,6 +181,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
   StatementEffect effect_;  // of the statement in flight
+  // The statement in flight passed sql::LeavesNoSessionState (see
+  // ServerSession::needs_reset); Forward consumes it.
+  bool stateless_statement_ = false;
   bool finished_ = false;   // FinishStatement ran for the current command
   bool closing_ = false;
   std::string last_statement_;

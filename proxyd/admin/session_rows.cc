@@ -104,6 +104,8 @@ std::vector<Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant
   std::vector<Row> rows;
   for (const config::Backend& b : tenant.backends) {
     rows.push_back(Attr("pool_idle", Num(ctx.PooledIdle(&b)), absl::StrCat("pool [", b.name, "]")));
+    rows.push_back(Attr("pool_returned_without_reset", Num(ctx.PoolReturnedWithoutReset(&b)),
+                        absl::StrCat("pool [", b.name, "]")));
   }
   return rows;
 }

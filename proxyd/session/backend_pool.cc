@@ -33,12 +33,12 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
     ExpireLocked(entries, key.backend, &gone);
     for (size_t i = entries.size(); i-- > 0;) {
       ServerSession* ss = entries[i].ss.get();
-      bool dead = !ss->conn().is_open() || ss->conn().PeerGoneOrChatty();
+      bool dead = !ss->conn().is_open() || ss->LikelyGone();
       bool fits = ss->applied.db == db || !db.empty();
       if (!dead && !fits) continue;
       Entry e = std::move(entries[i]);
       entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
-      --counts_[key.backend];
+      --counts_[key.backend].idle;
       if (dead) {
         gone.push_back(std::move(e));
         continue;
@@ -52,7 +52,8 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
   return found;
 }
 
-bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss) {
+bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss,
+                      bool without_reset) {
   if (!enabled()) {
     ss->conn().Close();
     return false;
@@ -64,9 +65,10 @@ bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss) {
     absl::MutexLock lock(&mu_);
     std::deque<Entry>& entries = idle_[k];
     ExpireLocked(entries, key.backend, &gone);
-    int& count = counts_[key.backend];
-    if (count < max_idle_) {
-      ++count;
+    Counts& counts = counts_[key.backend];
+    if (counts.idle < max_idle_) {
+      ++counts.idle;
+      if (without_reset) ++counts.returned_without_reset;
       entries.push_back(Entry{std::move(ss), absl::Now()});
       kept = true;
     } else if (entries.empty()) {
@@ -84,14 +86,20 @@ void BackendPool::ExpireLocked(std::deque<Entry>& entries, const config::Backend
   while (!entries.empty() && entries.front().since < cutoff) {
     out->push_back(std::move(entries.front()));
     entries.pop_front();
-    --counts_[backend];
+    --counts_[backend].idle;
   }
 }
 
 int BackendPool::IdleCount(const config::Backend* backend) const {
   absl::MutexLock lock(&mu_);
   auto it = counts_.find(backend);
-  return it == counts_.end() ? 0 : it->second;
+  return it == counts_.end() ? 0 : it->second.idle;
+}
+
+uint64_t BackendPool::ReturnedWithoutReset(const config::Backend* backend) const {
+  absl::MutexLock lock(&mu_);
+  auto it = counts_.find(backend);
+  return it == counts_.end() ? 0 : it->second.returned_without_reset;
 }
 
 }  // namespace obp::session

@@ -3,9 +3,11 @@
 //
 // A connection enters the pool only after COM_RESET_CONNECTION succeeded on it
 // (the backend rolled back, dropped prepared statements, user variables and SET
-// changes, and restored the login character set; it keeps the database), so a
-// reused one differs from a fresh login only in its connection_id and in the
-// connect attributes of the client that first opened it. A connection that was
+// changes, and restored the login character set; it keeps the database), or
+// without one when everything it ran provably left no state behind
+// (ServerSession::needs_reset false: plain SELECT/SHOW without error or
+// warning). Either way a reused one differs from a fresh login only in its
+// connection_id and in the connect attributes of the client that first opened it. A connection that was
 // killed, busy, inside a transaction, holding a cursor or with unread bytes never
 // enters (ClientSession decides; see ReleaseServerSessions).
 //
@@ -58,10 +60,13 @@ class BackendPool {
 
   // Keeps a connection the caller has just reset. Closes it instead when the
   // backend already has max_idle connections here. Returns whether it was kept.
-  bool Put(const PoolKey& key, std::unique_ptr<ServerSession> ss);
+  // `without_reset`: it needed no reset (counted, see ReturnedWithoutReset).
+  bool Put(const PoolKey& key, std::unique_ptr<ServerSession> ss, bool without_reset);
 
   // Any thread.
   int IdleCount(const config::Backend* backend) const;
+  // Connections this pool took back without a reset round trip, since start.
+  uint64_t ReturnedWithoutReset(const config::Backend* backend) const;
 
  private:
   struct Entry {
@@ -79,7 +84,11 @@ class BackendPool {
   // Newest last: Take prefers the most recently used (warmest, least likely to
   // have hit the backend's wait_timeout).
   absl::flat_hash_map<std::string, std::deque<Entry>> idle_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<const config::Backend*, int> counts_ ABSL_GUARDED_BY(mu_);
+  struct Counts {
+    int idle = 0;
+    uint64_t returned_without_reset = 0;
+  };
+  absl::flat_hash_map<const config::Backend*, Counts> counts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace obp::session

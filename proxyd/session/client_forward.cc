@@ -25,6 +25,8 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
                                                      ResponseKind kind) {
   busy_ = true;
   ss->state = ServerState::kActive;
+  if (!stateless_statement_) ss->needs_reset = true;
+  stateless_statement_ = false;
   PublishServerState(ss);
   absl::Status s = co_await ss->conn().Write(raw);
   bool multi = first && first->payload.size() == mysql::kMaxPacketPayload;
@@ -130,6 +132,8 @@ void ClientSession::FinishStatement(ServerSession* ss) {
     AfterResponse(ss);
     if (!ss->scanner().is_error()) ApplyEffect(ss);
   }
+  // An error or warnings stay readable (SHOW WARNINGS) until the next statement.
+  if (ss->scanner().is_error() || ss->scanner().warnings() > 0) ss->needs_reset = true;
   effect_ = {};
   finished_ = true;
   SetCommand("Sleep", "");

@@ -145,6 +145,7 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   }
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
+  stateless_statement_ = kind == sql::StmtKind::kOther && sql::LeavesNoSessionState(sql);
   co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
 }
 
@@ -212,8 +213,9 @@ asio::awaitable<absl::Status> ClientSession::HandleResetConnection() {
     absl::Status s = co_await servers_[i]->Reset();
     if (!s.ok()) DropServerSession(static_cast<int>(i));
   }
-  std::string db = state_.db;
-  state_ = StateSnapshot{db};
+  std::string db = std::move(state_.db);
+  state_ = StateSnapshot{};
+  state_.db = std::move(db);
   stmts_.clear();
   pinned_ = -1;
   co_return co_await SendOk(1);
@@ -262,23 +264,15 @@ asio::awaitable<ServerSession*> ClientSession::Route(const std::optional<std::st
   co_return *ss;
 }
 
-namespace {
-constexpr std::chrono::milliseconds kRecheckIdleAfter{50};
-}  // namespace
-
 asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index) {
   const config::Backend& backend = tenant_->backends[index];
   auto unavailable = [&](const absl::Status& why) {
     return absl::UnavailableError(absl::StrCat("Backend '", backend.name, "' (", backend.address,
                                                ") unavailable: ", why.message()));
   };
-  // A backend that closed an idle connection (wait_timeout, a DBA's KILL) is
-  // noticed here with one non-blocking peek, before a statement is sent into it.
-  // Only after a pause: the peek was one of ~5.5 system calls per statement
-  // (bench/syscalls.py), and a close within the pause is the same race a close
-  // right after the peek always was (the client gets 2013, the session goes on).
-  if (servers_[index] && servers_[index]->IdleFor() >= kRecheckIdleAfter &&
-      servers_[index]->conn().PeerGoneOrChatty()) {
+  // A backend that closed an idle connection is noticed here, before a
+  // statement is sent into it.
+  if (servers_[index] && servers_[index]->LikelyGone()) {
     bool had_transaction = servers_[index]->in_transaction;
     DropServerSession(index);
     if (had_transaction) {

@@ -30,25 +30,23 @@ const char* ServerStateName(ServerState s) {
   return "MSS_UNKNOWN";
 }
 
-ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket, int thread_index)
+ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
+                             const asio::ip::tcp::endpoint& peer, int thread_index)
     : ctx_(ctx),
       executor_(socket.get_executor()),
       client_(std::move(socket)),
       thread_index_(thread_index),
       created_(absl::Now()) {
-  std::error_code ec;
-  auto ep = client_.socket().remote_endpoint(ec);
-  if (!ec) {
-    if (ep.address().is_v4()) {
-      // Asio's to_string goes through inet_ntop and printf: a visible share of a
-      // short-lived connection's cost.
-      auto b = ep.address().to_v4().to_bytes();
-      host_ip_ = absl::StrCat(b[0], ".", b[1], ".", b[2], ".", b[3]);
-    } else {
-      host_ip_ = ep.address().to_string();
-    }
-    host_port_ = ep.port();
+  if (peer.address().is_v4()) {
+    // Asio's to_string goes through inet_ntop and printf: a visible share of a
+    // short-lived connection's cost.
+    auto b = peer.address().to_v4().to_bytes();
+    host_ip_ = absl::StrCat(b[0], ".", b[1], ".", b[2], ".", b[3]);
+  } else {
+    host_ip_ = peer.address().to_string();
   }
+  host_port_ = peer.port();
+  std::error_code ec;
   client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
@@ -307,9 +305,9 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   for (size_t i = 0; i < servers_.size(); ++i) {
     std::unique_ptr<ServerSession>& ss = servers_[i];
     if (!ss) continue;
+    // A backend that closed the connection fails the reset below; no peek needed.
     bool clean = ss->state == ServerState::kIdle && !ss->in_transaction && !ss->killed &&
-                 ss->conn().is_open() && !ss->conn().has_buffered() &&
-                 !ss->conn().PeerGoneOrChatty();
+                 ss->conn().is_open() && !ss->conn().has_buffered();
     if (clean && pool.enabled() && !ctx_->stopping) {
       reusable.emplace_back(static_cast<int>(i), std::move(ss));
     } else {
@@ -321,7 +319,11 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   // reset belong to the pool, and the client is already gone.
   Publish();
   for (auto& [index, ss] : reusable) {
-    absl::Status s = co_await ss->Reset();
+    // A server session that provably holds nothing of this client's goes back
+    // as it is: no reset round trip, the cheapest part of a short connection.
+    const bool reset = ss->needs_reset;
+    absl::Status s = absl::OkStatus();
+    if (reset) s = co_await ss->Reset();
     if (!s.ok()) {
       spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id_, ss->ss_id(), std::string(s.message()));
       ss->conn().Close();
@@ -329,7 +331,8 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     }
     ss->state = ServerState::kIdle;
     ss->transact_count = 0;
-    pool.Put(PoolKeyFor(index), std::move(ss));
+    if (reset) ss->MarkIdle();  // the reset just proved it alive
+    pool.Put(PoolKeyFor(index), std::move(ss), /*without_reset=*/!reset);
   }
 }
 

@@ -58,6 +58,7 @@ asio::awaitable<absl::Status> ClientSession::ForwardPrepare(ServerSession* ss,
                                                             const net::Packet& first,
                                                             absl::string_view sql) {
   std::string sql_copy(sql);  // `first` dies with the next client read
+  ss->needs_reset = true;
   if (absl::Status s = co_await ss->conn().Write(first.raw); !s.ok()) {
     DropServerSession(current_);
     co_return co_await SendError(1, 2013, "HY000", absl::StrCat("Lost connection to backend: ", s.message()));

@@ -52,6 +52,11 @@ struct ProxyContext {
     for (const auto& p : pools) n += p->IdleCount(backend);
     return n;
   }
+  uint64_t PoolReturnedWithoutReset(const config::Backend* backend) const {
+    uint64_t n = 0;
+    for (const auto& p : pools) n += p->ReturnedWithoutReset(backend);
+    return n;
+  }
   std::atomic<bool> stopping{false};
 
   // Recorded when a server session connects (not per packet).

@@ -187,11 +187,13 @@ asio::awaitable<absl::Status> ServerSession::Reset() {
   applied.db = std::move(db);
   stmts.clear();
   in_transaction = false;
+  needs_reset = false;
   co_return absl::OkStatus();
 }
 
 asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_view payload,
                                                                   mysql::ResponseKind kind) {
+  needs_reset = true;  // state replay, prepares, resets: Reset() clears it on success
   std::string out;
   uint8_t seq = 0;
   mysql::AppendPacket(&out, &seq, payload);

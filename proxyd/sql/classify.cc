@@ -75,6 +75,31 @@ StmtKind Classify(absl::string_view body) {
   return StmtKind::kOther;
 }
 
+bool LeavesNoSessionState(absl::string_view sql) {
+  size_t pos = SkipTrivia(sql, 0);
+  size_t end = ReadWord(sql, pos);
+  absl::string_view first = sql.substr(pos, end - pos);
+  if (!KeywordEquals(first, "select") && !KeywordEquals(first, "show")) return false;
+  for (size_t i = end; i < sql.size();) {
+    char c = sql[i];
+    if (c == '@' || c == '(' || c == ';') return false;
+    if (c == '/' && IsExecutableCommentAt(sql, i)) return false;
+    if (!IsIdentChar(c)) {
+      ++i;
+      continue;
+    }
+    size_t word_end = ReadWord(sql, i);
+    absl::string_view word = sql.substr(i, word_end - i);
+    if (word.size() >= 4 &&
+        (KeywordEquals(word, "into") || KeywordEquals(word, "sql_calc_found_rows") ||
+         KeywordEquals(word, "next") || KeywordEquals(word, "previous"))) {
+      return false;
+    }
+    i = word_end;
+  }
+  return true;
+}
+
 absl::StatusOr<std::string> ParseUse(absl::string_view body) {
   constexpr absl::string_view kExpected = "expected: USE <database>";
   Lexer lex(body);

@@ -39,6 +39,16 @@ enum class StmtKind {
 
 StmtKind Classify(absl::string_view body);
 
+// True only for a statement that provably leaves nothing behind in the server
+// session: a SELECT or SHOW with no `@` (user or system variables), no `(`
+// (so no function call: GET_LOCK, stored functions, LAST_INSERT_ID(x)...),
+// no `;` (one statement), no executable comment, and none of the words INTO,
+// SQL_CALC_FOUND_ROWS, NEXT, PREVIOUS (sequences). A server session that ran
+// only such statements, with no error and no warning, can go back to the pool
+// without COM_RESET_CONNECTION. Conservative by design: a `(` inside a string
+// literal also says no. `sql` is the whole COM_QUERY text.
+bool LeavesNoSessionState(absl::string_view sql);
+
 // USE db, where db may be `quoted`; one trailing `;` allowed. Returns the
 // database name unquoted. InvalidArgument if it isn't that form.
 absl::StatusOr<std::string> ParseUse(absl::string_view body);

@@ -20,8 +20,10 @@ CS_STAT = ["created_time", "last_active_time", "current_command", "current_state
            "statement_time_ms", "bytes_from_client", "bytes_to_client"]
 SS_ATTRS = ["ss_id", "backend", "server_ip", "server_port", "server_sessid", "state",
             "transact_count", "in_transaction", "from_pool"]
-# After the server sessions: the node's idle pooled connections per backend of the tenant.
-POOL_ROWS = [("pool_idle", "pool [primary]"), ("pool_idle", "pool [replica1]")]
+# After the server sessions, per backend of the tenant: the node's idle pooled
+# connections, and how many came back to the pool without a reset.
+POOL_ROWS = [("pool_idle", "pool [primary]"), ("pool_returned_without_reset", "pool [primary]"),
+             ("pool_idle", "pool [replica1]"), ("pool_returned_without_reset", "pool [replica1]")]
 HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 
 

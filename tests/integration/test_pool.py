@@ -33,6 +33,21 @@ def pool_idle(conn, backend="primary"):
     return int(rows[0])
 
 
+def returned_without_reset(conn, backend="primary"):
+    rows = [v for n, v, i in attributes(conn)
+            if n == "pool_returned_without_reset" and i == f"pool [{backend}]"]
+    assert len(rows) == 1, attributes(conn)
+    return int(rows[0])
+
+
+def backend_id(conn):
+    """The backend connection id of the session's server session, read from SHOW
+    PROXYSESSION ATTRIBUTE: proxyd answers it, so nothing reaches the backend."""
+    rows = [v for n, v, i in attributes(conn) if n == "server_sessid" and i == "curr used ss"]
+    assert len(rows) == 1, attributes(conn)
+    return int(rows[0])
+
+
 def from_pool(conn):
     """from_pool of the session's server session in use."""
     rows = [v for n, v, i in attributes(conn) if n == "from_pool" and i == "curr used ss"]
@@ -207,3 +222,58 @@ def test_kill_of_idle_session_is_not_pooled(pool_node, watcher, primary):
     query(watcher, f"KILL {victim.thread_id()}")
     assert wait_until(lambda: cid not in backend_threads(primary))
     assert pool_idle(watcher) == 0
+
+
+def test_plain_reads_return_without_reset(pool_node, watcher, primary):
+    """A session that only ran plain SELECT/SHOW gives its connection back as it is:
+    no COM_RESET_CONNECTION round trip, and the next login still gets a clean one."""
+    before = returned_without_reset(watcher)
+    first = pconnect(pool_node, database="testdb")
+    assert query(first, "SELECT 1") == ((1,),)
+    query(first, "SHOW TABLES")
+    cid = backend_id(first)
+    quit_and_pool(first, watcher, 1)
+    assert returned_without_reset(watcher) == before + 1
+    second = pconnect(pool_node, database="testdb")
+    try:
+        got = query(second, "SELECT DATABASE(), @@character_set_client")
+        assert backend_id(second) == cid
+        assert from_pool(second)
+        assert got == (("testdb", "utf8mb4"),)
+    finally:
+        second.close()
+
+
+# Statements that look like reads but leave something in the server session; each
+# must still send the connection through COM_RESET_CONNECTION. (setup, probe, clean value)
+STATE_CARRYING = {
+    "user_var_assign": ("SELECT @pool_a := 7", "SELECT @pool_a", ((None,),)),
+    "select_into_var": ("SELECT 8 INTO @pool_b", "SELECT @pool_b", ((None,),)),
+    "named_lock": ("SELECT GET_LOCK('pool_lock_x', 0)", "SELECT IS_USED_LOCK('pool_lock_x')",
+                   ((None,),)),
+    "warning": ("SELECT 'abc' + 1", "SHOW WARNINGS", ()),
+    "error": ("SELECT * FROM testdb.no_such_table_pool", "SHOW ERRORS", ()),
+    "session_var": ("SET SESSION sql_mode = 'ANSI'", "SELECT @@sql_mode = @@GLOBAL.sql_mode",
+                    ((1,),)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STATE_CARRYING))
+def test_state_carrying_statements_still_reset(case, pool_node, watcher, primary):
+    setup, probe, clean = STATE_CARRYING[case]
+    before = returned_without_reset(watcher)
+    first = pconnect(pool_node, database="testdb")
+    try:
+        query(first, setup)
+    except pymysql.err.MySQLError:
+        assert case == "error"
+    cid = backend_id(first)
+    quit_and_pool(first, watcher, 1)
+    assert returned_without_reset(watcher) == before
+    second = pconnect(pool_node, database="testdb")
+    try:
+        got = query(second, probe)  # first statement: takes the pooled connection
+        assert backend_id(second) == cid  # the same connection, reused
+        assert got == clean
+    finally:
+        second.close()

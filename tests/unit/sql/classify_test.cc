@@ -112,5 +112,29 @@ TEST(ParseUseTest, Malformed) {
   }
 }
 
+TEST(LeavesNoSessionStateTest, PlainReadsLeaveNothing) {
+  for (const char* text : {"SELECT 1", "select c from sbtest1 where id=42", "  SHOW TABLES",
+                           "/* app */ SELECT a FROM t WHERE b = 'x' ORDER BY a LIMIT 5",
+                           "SELECT * FROM t FOR UPDATE", "SHOW WARNINGS", "SELECT 'a', \"b\"",
+                           "SELECT interval_col FROM t", "SELECT nextday FROM t"}) {
+    SCOPED_TRACE(text);
+    EXPECT_TRUE(LeavesNoSessionState(text));
+  }
+}
+
+TEST(LeavesNoSessionStateTest, AnythingThatMayChangeTheSessionSaysNo) {
+  for (const char* text : {
+           "SET @a = 1", "USE db", "INSERT INTO t VALUES (1)", "CREATE TEMPORARY TABLE t (a INT)",
+           "BEGIN", "PREPARE s FROM 'SELECT 1'", "DO 1", "CALL p", "SELECT @a := 1",
+           "SELECT @@sql_mode", "SELECT GET_LOCK('x', 0)", "SELECT f(1)", "SELECT 1 INTO @v",
+           "SELECT a INTO OUTFILE '/tmp/x' FROM t", "SELECT SQL_CALC_FOUND_ROWS * FROM t",
+           "SELECT NEXT VALUE FOR s", "SELECT PREVIOUS VALUE FOR s", "SELECT 1; SET @a = 2",
+           "SELECT 1 /*! , GET_LOCK */", "/*!50000 SELECT 1 */", "SELECT a FROM t WHERE b = '('",
+           "", "  ", "/* only a comment */", "SELECTX 1", "EXPLAIN SELECT 1"}) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(LeavesNoSessionState(text));
+  }
+}
+
 }  // namespace
 }  // namespace obp::sql

@@ -20,6 +20,9 @@ absl::Status Listener::Bind(const asio::ip::tcp::endpoint& ep) {
   std::error_code ec;
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  // Linux copies TCP_NODELAY from the listening socket to every accepted one:
+  // set once here instead of one setsockopt per connection.
+  if (!ec) acceptor_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (!ec) {
     int one = 1;
     if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {

@@ -46,8 +46,7 @@ ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
     host_ip_ = peer.address().to_string();
   }
   host_port_ = peer.port();
-  std::error_code ec;
-  client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  // TCP_NODELAY comes from the listening socket (net::Listener::Bind).
 }
 
 ClientSession::~ClientSession() = default;

@@ -56,3 +56,20 @@ def test_smoke_measures_every_part(tmp_path):
 
     goals = {g["goal"]: g for g in data["summary"]["goals"]}
     assert any(k.startswith("QPS proxyd/haproxy") for k in goals)
+
+
+def test_syscalls_reads_strace_summary():
+    """bench/syscalls.py's parser against the layout strace 6.1 prints for -c."""
+    sys.path.insert(0, BENCH)
+    import syscalls
+    text = """% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 41.02    0.123456           3     40000           sendto
+ 30.00    0.090000           2     52000     12000 recvfrom
+  0.50    0.001500           1      5000           epoll_wait
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.214956           2     97000     12000 total
+"""
+    got = syscalls.parse_strace_summary(text)
+    assert got == {"sendto": (40000, 0, 0.123456), "recvfrom": (52000, 12000, 0.09),
+                   "epoll_wait": (5000, 0, 0.0015)}

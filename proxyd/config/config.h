@@ -78,6 +78,9 @@ struct ProxyConfig {
   int connect_timeout_ms = 3000;       // backend connect + login
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
   int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed
+  // pool_reset = "always": reset every connection before pooling, even one that
+  // ran only plain reads ("auto", the default, skips those; see README).
+  bool pool_reset_always = false;
   TlsConfig grpc_tls;                  // [grpc_tls]
   std::vector<Tenant> tenants;         // at least one; default_tenant is among them
   std::vector<User> users;

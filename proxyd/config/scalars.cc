@@ -119,6 +119,14 @@ std::vector<ScalarKey> BuildTable() {
          c.pool_idle_timeout_s = ToInt(v);
          return absl::OkStatus();
        }},
+      {"pool_reset", Kind::kString, 0, 0, "auto|always: COM_RESET_CONNECTION before pooling",
+       [](ProxyConfig& c, absl::string_view v) {
+         if (v != "auto" && v != "always") {
+           return absl::InvalidArgumentError(absl::StrCat("expected auto|always, got \"", v, "\""));
+         }
+         c.pool_reset_always = v == "always";
+         return absl::OkStatus();
+       }},
   };
 }
 

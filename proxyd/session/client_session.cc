@@ -320,7 +320,7 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   for (auto& [index, ss] : reusable) {
     // A server session that provably holds nothing of this client's goes back
     // as it is: no reset round trip, the cheapest part of a short connection.
-    const bool reset = ss->needs_reset;
+    const bool reset = ss->needs_reset || ctx_->config->pool_reset_always;
     absl::Status s = absl::OkStatus();
     if (reset) s = co_await ss->Reset();
     if (!s.ok()) {

@@ -277,3 +277,16 @@ def test_state_carrying_statements_still_reset(case, pool_node, watcher, primary
         assert got == clean
     finally:
         second.close()
+
+
+def test_pool_reset_always_resets_plain_reads(proxy_factory, primary):
+    node = proxy_factory.start(extra={"threads": 1, "pool_reset": "always"})
+    watcher = pconnect(node, "admin")
+    try:
+        first = pconnect(node, database="testdb")
+        query(first, "SELECT 1")
+        quit_and_pool(first, watcher, 1)
+        assert returned_without_reset(watcher) == 0
+    finally:
+        watcher.close()
+        node.stop()

@@ -77,6 +77,7 @@ TEST(ParseConfig, DefaultsForEverythingNotGiven) {
   EXPECT_EQ(c->fleet_file, "");
   EXPECT_EQ(c->threads, 0);
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_FALSE(c->pool_reset_always);
   EXPECT_EQ(c->log_file, "");
   EXPECT_EQ(c->audit_log, "");
   EXPECT_EQ(c->tokens_file, "");

@@ -205,6 +205,11 @@ TEST(ConfigErrors, LogLevelIsChecked) {
             "\"verbose\"");
 }
 
+TEST(ConfigErrors, PoolResetIsChecked) {
+  EXPECT_EQ(Err(std::string("pool_reset = \"sometimes\"\n") + kTenant),
+            "p.toml:1:1: pool_reset: expected auto|always, got \"sometimes\"");
+}
+
 TEST(ConfigErrors, TlsRules) {
   const std::string t = kTenant;
   EXPECT_EQ(Err(t + "[grpc_tls]\ncert_file = \"c\"\n"),

@@ -26,17 +26,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (the harness that starts MariaDB, haproxy and proxyd)
 from benchlib import workloads  # noqa: E402
 
-_ROW = re.compile(r"^\s*[\d.]+\s+([\d.]+)\s+\d+\s+(\d+)\s+(\d+)?\s*(\w+)\s*$")
+_ROW = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s*(\w+)\s*$")
 
 
 def parse_strace_summary(text):
-    """{syscall: (calls, errors, seconds)} from `strace -c` output; seconds is the
-    system (kernel) time strace attributes to that call."""
+    """{syscall: (calls, errors)} from `strace -c` output."""
     out = {}
     for line in text.splitlines():
         m = _ROW.match(line)
-        if m and m.group(4) != "total":
-            out[m.group(4)] = (int(m.group(2)), int(m.group(3) or 0), float(m.group(1)))
+        if m and m.group(3) != "total":
+            out[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
     return out
 
 
@@ -102,29 +101,24 @@ def main(argv=None):
     finally:
         h.stop()
     names = sorted({s for _, summary in results.values() for s in summary},
-                   key=lambda s: -max(summary.get(s, (0, 0, 0.0))[0] / max(q, 1)
+                   key=lambda s: -max(summary.get(s, (0, 0))[0] / max(q, 1)
                                       for q, summary in results.values()))
     targets = list(results)
     print(f"\n## System calls per {'connection' if unit == 'conn' else 'query'} ({what}, strace -c -f)\n")
-    print("Kernel us: the system time strace counts in that call, per unit of work. strace")
-    print("inflates it, so compare the columns with each other, not with the bench's CPU figures.\n")
-    print("| syscall | " + " | ".join(f"{t} calls/{unit} (errors) | {t} kernel us/{unit}"
-                                     for t in targets) + " |")
-    print("|---|" + "---|---|" * len(targets))
-    totals = {t: [0.0, 0.0] for t in targets}
+    print("| syscall | " + " | ".join(f"{t} calls/{unit} (errors/{unit})" for t in targets) + " |")
+    print("|---|" + "---|" * len(targets))
+    totals = {t: 0.0 for t in targets}
     for name in names:
         cells = []
         for t in targets:
             q, summary = results[t]
-            calls, errors, secs = summary.get(name, (0, 0, 0.0))
-            per, us = calls / max(q, 1), secs * 1e6 / max(q, 1)
-            totals[t][0] += per
-            totals[t][1] += us
-            cells.append(f"{per:.2f} ({errors / max(q, 1):.2f}) | {us:.2f}")
-        if any(summary.get(name, (0, 0, 0.0))[0] / max(q, 1) >= 0.01 for q, summary in results.values()):
+            calls, errors = summary.get(name, (0, 0))
+            per = calls / max(q, 1)
+            totals[t] += per
+            cells.append(f"{per:.2f} ({errors / max(q, 1):.2f})")
+        if any(summary.get(name, (0, 0))[0] / max(q, 1) >= 0.01 for q, summary in results.values()):
             print(f"| {name} | " + " | ".join(cells) + " |")
-    print("| **total** | " + " | ".join(f"{totals[t][0]:.2f} | {totals[t][1]:.2f}" for t in targets)
-          + " |")
+    print("| **total** | " + " | ".join(f"{totals[t]:.2f}" for t in targets) + " |")
     return 0
 
 

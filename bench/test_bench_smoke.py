@@ -70,6 +70,5 @@ def test_syscalls_reads_strace_summary():
 ------ ----------- ----------- --------- --------- ----------------
 100.00    0.214956           2     97000     12000 total
 """
-    got = syscalls.parse_strace_summary(text)
-    assert got == {"sendto": (40000, 0, 0.123456), "recvfrom": (52000, 12000, 0.09),
-                   "epoll_wait": (5000, 0, 0.0015)}
+    assert syscalls.parse_strace_summary(text) == {
+        "sendto": (40000, 0), "recvfrom": (52000, 12000), "epoll_wait": (5000, 0)}

@@ -55,6 +55,8 @@ def parse_args(argv):
     ap.add_argument("--reps", type=int, help="repetitions per combination (>= 3 for real numbers)")
     ap.add_argument("--time", type=int, dest="seconds", help="seconds per run")
     ap.add_argument("--threads", help="override sysbench/connect thread counts, e.g. 1,8,32")
+    ap.add_argument("--workloads", help="only these sysbench runs, e.g. "
+                    "oltp_point_select:disable,oltp_read_only (all ps modes when none given)")
     ap.add_argument("--proxy-threads", type=int, default=1,
                     help="worker threads for haproxy (nbthread) and proxyd (threads); same for both")
     ap.add_argument("--kills", type=int)
@@ -74,6 +76,10 @@ def make_plan(args):
         plan["sysbench"] = sorted({(w, p, t) for w, p, _ in plan["sysbench"] for t in thr},
                                   key=lambda c: (c[0], c[1] != "disable", c[2]))
         plan["connrate"] = tuple(thr)
+    if args.workloads:
+        wanted = [w.split(":") for w in args.workloads.split(",") if w]
+        plan["sysbench"] = [c for c in plan["sysbench"]
+                            if any(c[0] == w[0] and (len(w) == 1 or c[1] == w[1]) for w in wanted)]
     if args.idle:
         plan["idle"] = tuple(int(x) for x in args.idle.split(","))
     plan["targets"] = [t for t in args.targets.split(",") if t]

@@ -36,10 +36,30 @@ def fd_soft_limit(pid):
     raise AssertionError("no 'Max open files' in /proc/<pid>/limits")
 
 
+def _connect_when_free(node):
+    """pconnect, retried while a session that just ended (the start-up probe, a
+    previous test's) may still hold its slot: its teardown is asynchronous."""
+    conns = []
+    assert wait_until(lambda: _try_connect(node, conns)), "no slot freed within the wait"
+    return conns[0]
+
+
+def _try_connect(node, out):
+    try:
+        out.append(pconnect(node))
+        return True
+    except pymysql.err.OperationalError as e:
+        if e.args[0] != 1040:
+            raise
+        return False
+
+
 def test_max_connections_refuses_with_1040(proxy_factory):
     node = proxy_factory.start(extra={"max_connections": 3})
-    held = [pconnect(node) for _ in range(3)]
+    held = []
     try:
+        for _ in range(3):
+            held.append(_connect_when_free(node))
         with pytest.raises(pymysql.err.OperationalError) as e:
             pconnect(node)
         assert e.value.args[0] == 1040, e.value.args
@@ -74,7 +94,7 @@ def test_out_of_fds_pauses_accepts_and_recovers(proxy_factory):
     try:
         for _ in range(3):
             try:
-                stuck.append(pconnect(node, connect_timeout=2))
+                stuck.append(pconnect(node, connect_timeout=2, read_timeout=2))
                 query(stuck[-1], "SELECT 1")
             except pymysql.err.MySQLError:
                 pass  # refused one way or another: what we wanted to reach

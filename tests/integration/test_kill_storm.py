@@ -16,6 +16,7 @@ import pymysql
 import pytest
 
 from conftest import pconnect, query
+from procfs import fd_count
 from sandbox import wait_until
 
 CLIENTS = 16
@@ -31,10 +32,6 @@ HINT_REPLICA = "/*+ proxyd: backend=replica1 */ "
 CLIENT_KILLED = {1317, 2006, 2013}
 KILL_FORMS = ("KILL PROXYSESSION {}", "KILL {}", "KILL CONNECTION {}", "COM_PROCESS_KILL",
               "KILL QUERY {}", "SS")
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def listed(admin):

@@ -103,9 +103,10 @@ std::vector<Row> AttributeRows(const session::SessionInfo& i, uint32_t node_id, 
 std::vector<Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant& tenant) {
   std::vector<Row> rows;
   for (const config::Backend& b : tenant.backends) {
-    rows.push_back(Attr("pool_idle", Num(ctx.PooledIdle(&b)), absl::StrCat("pool [", b.name, "]")));
-    rows.push_back(Attr("pool_returned_without_reset", Num(ctx.PoolReturnedWithoutReset(&b)),
-                        absl::StrCat("pool [", b.name, "]")));
+    const session::PoolStats stats = ctx.PoolStatsFor(&b);
+    const std::string info = absl::StrCat("pool [", b.name, "]");
+    rows.push_back(Attr("pool_idle", Num(stats.idle), info));
+    rows.push_back(Attr("pool_returned_without_reset", Num(stats.returned_without_reset), info));
   }
   return rows;
 }

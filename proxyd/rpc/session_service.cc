@@ -313,7 +313,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
       pbb->set_address(b.address);
       uint32_t n = active[absl::StrCat(t.name, "/", b.name)];
       pbb->set_active(n);
-      pbb->set_pooled_idle(static_cast<uint32_t>(ctx_->PooledIdle(&b)));
+      pbb->set_pooled_idle(static_cast<uint32_t>(ctx_->PoolStatsFor(&b).idle));
       session::BackendHealth health = ctx_->Health(t.name, b.name);
       pbb->set_state(health.state == session::BackendHealth::kUp     ? pb::BACKEND_UP
                      : health.state == session::BackendHealth::kDown ? pb::BACKEND_DOWN

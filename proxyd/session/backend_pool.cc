@@ -65,7 +65,7 @@ bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss,
     absl::MutexLock lock(&mu_);
     std::deque<Entry>& entries = idle_[k];
     ExpireLocked(entries, key.backend, &gone);
-    Counts& counts = counts_[key.backend];
+    PoolStats& counts = counts_[key.backend];
     if (counts.idle < max_idle_) {
       ++counts.idle;
       if (without_reset) ++counts.returned_without_reset;
@@ -90,16 +90,10 @@ void BackendPool::ExpireLocked(std::deque<Entry>& entries, const config::Backend
   }
 }
 
-int BackendPool::IdleCount(const config::Backend* backend) const {
+PoolStats BackendPool::Stats(const config::Backend* backend) const {
   absl::MutexLock lock(&mu_);
   auto it = counts_.find(backend);
-  return it == counts_.end() ? 0 : it->second.idle;
-}
-
-uint64_t BackendPool::ReturnedWithoutReset(const config::Backend* backend) const {
-  absl::MutexLock lock(&mu_);
-  auto it = counts_.find(backend);
-  return it == counts_.end() ? 0 : it->second.returned_without_reset;
+  return it == counts_.end() ? PoolStats{} : it->second;
 }
 
 }  // namespace obp::session

@@ -33,6 +33,17 @@
 namespace obp::session {
 
 // What two logins must share for one's backend connection to serve the other.
+// What SHOW PROXYSESSION ATTRIBUTE and GetNodeInfo report of a pool, per backend.
+struct PoolStats {
+  int idle = 0;                         // connections waiting in the pool now
+  uint64_t returned_without_reset = 0;  // taken back with no reset round trip, since start
+  PoolStats& operator+=(const PoolStats& o) {
+    idle += o.idle;
+    returned_without_reset += o.returned_without_reset;
+    return *this;
+  }
+};
+
 struct PoolKey {
   const config::Backend* backend = nullptr;
   std::string user;
@@ -60,13 +71,11 @@ class BackendPool {
 
   // Keeps a connection the caller has just reset. Closes it instead when the
   // backend already has max_idle connections here. Returns whether it was kept.
-  // `without_reset`: it needed no reset (counted, see ReturnedWithoutReset).
+  // `without_reset`: it needed no reset (counted in PoolStats).
   bool Put(const PoolKey& key, std::unique_ptr<ServerSession> ss, bool without_reset);
 
   // Any thread.
-  int IdleCount(const config::Backend* backend) const;
-  // Connections this pool took back without a reset round trip, since start.
-  uint64_t ReturnedWithoutReset(const config::Backend* backend) const;
+  PoolStats Stats(const config::Backend* backend) const;
 
  private:
   struct Entry {
@@ -84,11 +93,7 @@ class BackendPool {
   // Newest last: Take prefers the most recently used (warmest, least likely to
   // have hit the backend's wait_timeout).
   absl::flat_hash_map<std::string, std::deque<Entry>> idle_ ABSL_GUARDED_BY(mu_);
-  struct Counts {
-    int idle = 0;
-    uint64_t returned_without_reset = 0;
-  };
-  absl::flat_hash_map<const config::Backend*, Counts> counts_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const config::Backend*, PoolStats> counts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace obp::session

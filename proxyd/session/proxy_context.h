@@ -46,16 +46,11 @@ struct ProxyContext {
   // One per io thread, indexed like IoPool's contexts.
   std::vector<std::unique_ptr<BackendPool>> pools;
 
-  // Any thread: idle pooled connections to `backend` over every io thread.
-  int PooledIdle(const config::Backend* backend) const {
-    int n = 0;
-    for (const auto& p : pools) n += p->IdleCount(backend);
-    return n;
-  }
-  uint64_t PoolReturnedWithoutReset(const config::Backend* backend) const {
-    uint64_t n = 0;
-    for (const auto& p : pools) n += p->ReturnedWithoutReset(backend);
-    return n;
+  // Any thread: the pool figures for `backend`, summed over every io thread.
+  PoolStats PoolStatsFor(const config::Backend* backend) const {
+    PoolStats sum;
+    for (const auto& p : pools) sum += p->Stats(backend);
+    return sum;
   }
   std::atomic<bool> stopping{false};
 

@@ -7,9 +7,10 @@
 // without one when everything it ran provably left no state behind
 // (ServerSession::needs_reset false: plain SELECT/SHOW without error or
 // warning). Either way a reused one differs from a fresh login only in its
-// connection_id and in the connect attributes of the client that first opened it. A connection that was
-// killed, busy, inside a transaction, holding a cursor or with unread bytes never
-// enters (ClientSession decides; see ReleaseServerSessions).
+// connection_id and in the connect attributes of the client that first opened
+// it. A connection that was killed, busy, inside a transaction, holding a cursor
+// or with unread bytes never enters (ClientSession decides; see
+// ReleaseServerSessions).
 //
 // Thread rule: one pool per io thread, because a connection's socket belongs to
 // that thread's io_context. Take and Put run on the pool's own thread only; the
@@ -69,7 +70,7 @@ class BackendPool {
   // the backend closed meanwhile are discarded on the way. nullptr if none.
   std::unique_ptr<ServerSession> Take(const PoolKey& key, absl::string_view db);
 
-  // Keeps a connection the caller has just reset. Closes it instead when the
+  // Keeps a connection the caller has just reset, or found clean. Closes it instead when the
   // backend already has max_idle connections here. Returns whether it was kept.
   // `without_reset`: it needed no reset (counted in PoolStats).
   bool Put(const PoolKey& key, std::unique_ptr<ServerSession> ss, bool without_reset);

@@ -22,11 +22,10 @@ enum class Failure { kNone, kBackendBeforeReply, kBackendMidReply, kClient };
 
 asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::string_view raw,
                                                      const net::Packet* first,
-                                                     ResponseKind kind) {
+                                                     ResponseKind kind, bool stateless) {
   busy_ = true;
   ss->state = ServerState::kActive;
-  if (!stateless_statement_) ss->needs_reset = true;
-  stateless_statement_ = false;
+  if (!stateless) ss->needs_reset = true;
   PublishServerState(ss);
   absl::Status s = co_await ss->conn().Write(raw);
   bool multi = first && first->payload.size() == mysql::kMaxPacketPayload;

@@ -146,9 +146,9 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
   // Scanned only while it can matter: once a server session needs a reset, it does.
-  stateless_statement_ = kind == sql::StmtKind::kOther && !ss->needs_reset &&
+  const bool stateless = kind == sql::StmtKind::kOther && !ss->needs_reset &&
                          sql::LeavesNoSessionState(sql);
-  co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
+  co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric, stateless);
 }
 
 void ClientSession::ApplyEffect(ServerSession* ss) {

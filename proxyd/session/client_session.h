@@ -101,8 +101,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   asio::awaitable<ServerSession*> Route(const std::optional<std::string>& hint, int prefer = -1);
   asio::awaitable<absl::StatusOr<ServerSession*>> Acquire(int backend_index);
   // Sends `raw` (framed packets) to `ss` and streams the response to the client.
+  // `stateless`: the command passed sql::LeavesNoSessionState; anything else marks
+  // `ss` as needing a reset before it is pooled (ServerSession::needs_reset).
   asio::awaitable<absl::Status> Forward(ServerSession* ss, absl::string_view raw,
-                                        const net::Packet* first, mysql::ResponseKind kind);
+                                        const net::Packet* first, mysql::ResponseKind kind,
+                                        bool stateless = false);
   // Forward for COM_STMT_PREPARE: the first reply packet carries the backend's
   // statement id, which the client must see as the session's own id.
   asio::awaitable<absl::Status> ForwardPrepare(ServerSession* ss, const net::Packet& first,
@@ -181,9 +184,6 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
   StatementEffect effect_;  // of the statement in flight
-  // The statement in flight passed sql::LeavesNoSessionState (see
-  // ServerSession::needs_reset); Forward consumes it.
-  bool stateless_statement_ = false;
   bool finished_ = false;   // FinishStatement ran for the current command
   bool closing_ = false;
   std::string last_statement_;

@@ -156,28 +156,26 @@ class Harness:
                                                self.haproxy.pid))
         self.proxyd_bin = targets.find_proxyd(self.args.proxyd)
         if "proxyd" in wanted:
-            self._start_main_proxyd()
+            self.proxyd = self._start_proxyd("proxyd", self.proxyd_bin)
         if self.args.proxyd_b:
-            self.proxyd_b, _ = targets.start_proxyd(self.sandbox, self.args.proxyd_b, self.db.port,
-                                                    self.args.proxy_threads)
-            self.targets.append(targets.Target("proxyd-b", "127.0.0.1", self.proxyd_b.port,
-                                               self.proxyd_b.pid, self.proxyd_b.grpc_port))
+            self.proxyd_b = self._start_proxyd("proxyd-b", self.args.proxyd_b)
         self._fill_meta()
 
-    def _start_main_proxyd(self):
-        if not self.proxyd_bin:
-            self.note("proxyd binary not found (--proxyd / PROXYD_BIN): proxyd not measured")
-            return
-        if targets.is_sanitized(self.proxyd_bin):
-            self.note(f"{self.proxyd_bin} is built with sanitizers: its numbers are not fair")
+    def _start_proxyd(self, name, binary):
+        """Starts one proxyd target; a note (not an abort) when it can't."""
+        if not binary:
+            self.note(f"{name} binary not found (--proxyd / PROXYD_BIN): {name} not measured")
+            return None
+        if targets.is_sanitized(binary):
+            self.note(f"{binary} is built with sanitizers: its numbers are not fair")
         try:
-            self.proxyd, note = targets.start_proxyd(self.sandbox, self.proxyd_bin, self.db.port,
-                                                     self.args.proxy_threads)
+            node, _ = targets.start_proxyd(self.sandbox, binary, self.db.port,
+                                           self.args.proxy_threads)
         except RuntimeError as e:
-            self.note(f"proxyd not measured: {e}")
-            return
-        self.targets.append(targets.Target("proxyd", "127.0.0.1", self.proxyd.port,
-                                           self.proxyd.pid, self.proxyd.grpc_port))
+            self.note(f"{name} not measured: {e}")
+            return None
+        self.targets.append(targets.Target(name, "127.0.0.1", node.port, node.pid, node.grpc_port))
+        return node
 
     def _fill_meta(self):
         rev = subprocess.run(["git", "-C", targets.REPO, "rev-parse", "--short", "HEAD"],

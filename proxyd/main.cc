@@ -1,6 +1,5 @@
 // proxyd: one node of the fleet. See README.md and ../shared/SPEC.md.
 #include <signal.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "proxyd/config/config.h"
+#include "proxyd/log_file.h"
 #include "proxyd/server.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!config->log_file.empty()) {
-    spdlog::set_default_logger(spdlog::basic_logger_mt("proxyd", config->log_file));
+    if (absl::Status s = obp::OpenLogFile(config->log_file); !s.ok()) {
+      std::cerr << "proxyd: " << s.message() << "\n";
+      return 2;
+    }
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::flush_on(spdlog::level::info);

@@ -14,8 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
-#include "proxyd/kill/kill_service.h"
-#include "proxyd/kill/peer_forwarder.h"
+#include "proxyd/admin/admin_service.h"
+#include "proxyd/control/kill_service.h"
+#include "proxyd/control/peer_forwarder.h"
+#include "proxyd/control/registry.h"
+#include "proxyd/log_file.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
 #include "proxyd/rpc/rpc_server.h"
@@ -57,21 +60,76 @@ void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext
   }
 }
 
+// Publishes the session in the registry, runs it to its end and withdraws it. The
+// coroutine owns the session for its whole run. SPEC §2: connections still logging
+// in count against max_connections; admin_reserved_connections more are let in for
+// admin logins only.
+asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> session,
+                                    control::SessionRegistry* registry,
+                                    const config::ProxyConfig* config) {
+  const std::shared_ptr<session::SessionHandle> handle = session->handle();
+  if (absl::Status s = registry->Register(handle); !s.ok()) {
+    co_await session->Refuse(1040, "08004", "Too many connections");
+    co_return;
+  }
+  const size_t limit = static_cast<size_t>(config->max_connections);
+  const size_t reserved = static_cast<size_t>(config->admin_reserved_connections);
+  const size_t n = registry->size();
+  if (n > limit + reserved) {
+    co_await session->Refuse(1040, "08004", "Too many connections");
+  } else {
+    co_await session->Run(/*admins_only=*/n > limit);
+  }
+  registry->Unregister(handle->cs_id());
+}
+
+// SPEC §8: SIGTERM, SIGINT and SIGQUIT stop the node; SIGHUP (what logrotate and
+// `systemctl reload` send) is logged and ignored until reload exists; SIGUSR1
+// reopens the log file (the audit log is opened per line, so it follows a rename
+// by itself); SIGUSR2 is ignored. None of them kills the node silently.
+void HandleSignals(asio::signal_set& signals, asio::io_context& io) {
+  signals.async_wait([&signals, &io](const std::error_code& ec, int sig) {
+    if (ec) return;
+    switch (sig) {
+      case SIGHUP:
+        spdlog::warn("SIGHUP: configuration reload is not implemented yet; ignored");
+        break;
+      case SIGUSR1:
+        if (absl::Status s = ReopenLogFile(); !s.ok()) {
+          spdlog::error("SIGUSR1: {}", std::string(s.message()));
+        } else {
+          spdlog::info("SIGUSR1: log file reopened");
+        }
+        break;
+      case SIGUSR2:
+        spdlog::info("SIGUSR2: ignored");
+        break;
+      default:
+        spdlog::info("signal {}: stopping", sig);
+        io.stop();
+        return;
+    }
+    HandleSignals(signals, io);
+  });
+}
+
 }  // namespace
 
 absl::Status RunServer(const config::ProxyConfig& config) {
   // Signals are caught before the port opens: a SIGTERM right after the node
   // becomes reachable must still stop it cleanly.
   asio::io_context main_io;
-  asio::signal_set signals(main_io, SIGTERM, SIGINT);
+  asio::signal_set signals(main_io, SIGTERM, SIGINT, SIGQUIT);
+  signals.add(SIGHUP);
+  signals.add(SIGUSR1);
+  signals.add(SIGUSR2);
   int threads = config.threads > 0 ? config.threads
                                    : std::max(1u, std::thread::hardware_concurrency());
   net::IoPool pool(threads);
-  session::SessionRegistry registry(config.node_id);
+  control::SessionRegistry registry(config.node_id);
   ProxySessIdGenerator sessids(config.node_id, absl::Now());
   session::ProxyContext ctx;
   ctx.config = &config;
-  ctx.registry = &registry;
   ctx.io = &pool;
   ctx.sessids = &sessids;
   ctx.pid = static_cast<int>(::getpid());
@@ -83,27 +141,28 @@ absl::Status RunServer(const config::ProxyConfig& config) {
         share, absl::Seconds(config.pool_idle_timeout_s)));
   }
   ProbeServerVersion(config, &ctx);
-  kill::KillService kills(&ctx);
-  ctx.kills = &kills;
-  auto peers = kill::PeerForwarder::Create(config);
+  control::KillService kills(&config, &registry);
+  auto peers = control::PeerForwarder::Create(config);
   if (!peers.ok()) return peers.status();
   kills.SetPeers(*std::move(peers));
+  admin::AdminService admin(&ctx, &registry, &kills);
+  ctx.admin = &admin;
 
   auto ep = Endpoint(config.listen);
   if (!ep.ok()) return ep.status();
   std::vector<std::unique_ptr<net::Listener>> listeners;
   for (int i = 0; i < pool.size(); ++i) {
     auto& io = pool.context(i);
-    listeners.push_back(std::make_unique<net::Listener>(io, [&ctx, &io, i](asio::ip::tcp::socket s,
-                                                                  const asio::ip::tcp::endpoint& peer) {
-      auto session = std::make_shared<session::ClientSession>(&ctx, std::move(s), peer, i);
-      asio::co_spawn(io, session::RunSession(std::move(session)), asio::detached);
-    }));
+    auto accept = [&ctx, &io, &registry, &config, i](asio::ip::tcp::socket s,
+                                                     const asio::ip::tcp::endpoint& peer) {
+      auto session = session::ClientSession::Create(&ctx, std::move(s), peer, i);
+      asio::co_spawn(io, RunRegistered(std::move(session), &registry, &config), asio::detached);
+    };
+    listeners.push_back(std::make_unique<net::Listener>(io, std::move(accept)));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
   }
-  auto rpc = rpc::StartRpcServer(&ctx);
+  auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills);
   if (!rpc.ok()) return rpc.status();
-  kills.SetRpcAddress((*rpc)->address());
 
   pool.Start();
   for (int i = 0; i < pool.size(); ++i) {
@@ -112,17 +171,17 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   spdlog::info("proxyd node {} ready: sql {} grpc {} threads {}", config.node_id, config.listen,
                (*rpc)->address(), threads);
 
-  signals.async_wait([](const std::error_code&, int sig) {
-    spdlog::info("signal {}: stopping", sig);
-  });
+  HandleSignals(signals, main_io);
   main_io.run();
 
   ctx.stopping = true;
   for (int i = 0; i < pool.size(); ++i) {
     asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
   }
-  for (auto& s : registry.All()) {
-    asio::co_spawn(s->executor(), session::TerminateSession(s, "proxyd stopping"), asio::detached);
+  for (auto& h : registry.All()) {
+    // The lambda owns the handle for the verb's whole run.
+    auto stop = [h]() -> asio::awaitable<void> { co_await h->Terminate("proxyd stopping"); };
+    asio::co_spawn(h->executor(), std::move(stop), asio::detached);
   }
   for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

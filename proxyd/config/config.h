@@ -74,8 +74,21 @@ struct ProxyConfig {
   std::string tokens_file;         // optional bearer tokens file (SPEC §6)
   std::string peer_token_file;     // operator token this node presents to peers
   std::string server_version;      // empty = probe the first backend at start
+  // Client connections at once, logins in progress included (SPEC §2 "Before
+  // login"); admin_reserved_connections more are kept for admin logins.
   int max_connections = 10000;
+  int admin_reserved_connections = 2;
+  int login_timeout_s = 10;            // a client must finish its login within this
+  int wait_timeout_s = 0;              // close client sessions idle this long; 0 = never
+  // Once a client has started a packet, the rest must arrive within this (as
+  // MariaDB's net_read_timeout), so a stalled packet holds its buffer for a bounded
+  // time.
+  int net_read_timeout_s = 30;
   int connect_timeout_ms = 3000;       // backend connect + login
+  // How long a kill waits for the backend's KILL to be confirmed (SPEC §3).
+  int backend_kill_timeout_ms = 1000;
+  int grpc_max_concurrent_calls = 64;  // gRPC calls in flight; more are refused
+
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
   int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed
   // pool_reset = "always": reset every connection before pooling, even one that

@@ -104,6 +104,40 @@ std::vector<ScalarKey> BuildTable() {
          c.max_connections = ToInt(v);
          return absl::OkStatus();
        }},
+      {"admin_reserved_connections", Kind::kInt, 0, 10000,
+       "connections beyond max_connections kept for admin logins",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.admin_reserved_connections = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"login_timeout_s", Kind::kInt, 1, 3600, "a client must finish logging in within this",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.login_timeout_s = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"wait_timeout_s", Kind::kInt, 0, 31536000, "close sessions idle this long; 0 = never",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.wait_timeout_s = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"net_read_timeout_s", Kind::kInt, 1, 3600,
+       "a client's started packet must be complete within this",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.net_read_timeout_s = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"backend_kill_timeout_ms", Kind::kInt, 1, 600000,
+       "how long a kill waits for the backend to confirm its KILL",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.backend_kill_timeout_ms = ToInt(v);
+         return absl::OkStatus();
+       }},
+      {"grpc_max_concurrent_calls", Kind::kInt, 1, 100000,
+       "gRPC calls in flight at once; more get RESOURCE_EXHAUSTED",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.grpc_max_concurrent_calls = ToInt(v);
+         return absl::OkStatus();
+       }},
       {"connect_timeout_ms", Kind::kInt, 1, 600000, "backend connect + login timeout",
        [](ProxyConfig& c, absl::string_view v) {
          c.connect_timeout_ms = ToInt(v);

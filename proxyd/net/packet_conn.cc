@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/wire.h"
+#include "proxyd/net/timeout.h"
 
 namespace obp::net {
 namespace {
@@ -67,21 +69,37 @@ asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
     }
   }
   while (end_ - begin_ < want) {
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(buf_.get() + end_, cap_ - end_), kNoThrow);
+    auto read = socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_), kNoThrow);
+    std::error_code ec;
+    size_t n = 0;
+    if (end_ > begin_ && stall_timeout_ > absl::ZeroDuration()) {
+      auto r = co_await RunWithin(std::move(read), stall_timeout_);
+      if (!r) {
+        co_return absl::DeadlineExceededError(absl::StrCat(
+            "read: packet incomplete after ", absl::FormatDuration(stall_timeout_)));
+      }
+      std::tie(ec, n) = *r;
+    } else {
+      std::tie(ec, n) = co_await std::move(read);
+    }
     if (ec) co_return SocketError(ec, "read");
     end_ += n;
-    bytes_read_ += n;
+    counters_->AddRead(n);
   }
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket() {
+asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket(size_t max_payload) {
   Consume(pending_consume_);
   pending_consume_ = 0;
   if (absl::Status s = co_await Fill(4); !s.ok()) co_return s;
   mysql::PacketHeader h =
       mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.get() + begin_));
+  if (h.length > max_payload) {
+    co_return absl::ResourceExhaustedError(
+        absl::StrCat("packet of ", h.length, " bytes announced; at most ", max_payload,
+                     " allowed here"));
+  }
   size_t total = 4 + size_t{h.length};
   if (total > kMaxPacket) co_return absl::InternalError("packet too large");
   if (absl::Status s = co_await Fill(total); !s.ok()) co_return s;
@@ -106,7 +124,7 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
     ssize_t n = ::send(socket_.native_handle(), bytes.data(), bytes.size(),
                        MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      bytes_written_ += static_cast<uint64_t>(n);
+      counters_->AddWritten(static_cast<uint64_t>(n));
       bytes.remove_prefix(static_cast<size_t>(n));
       if (bytes.empty()) co_return absl::OkStatus();
     } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -116,7 +134,7 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
                                             kNoThrow);
   if (ec) co_return SocketError(ec, "write");
-  bytes_written_ += n;
+  counters_->AddWritten(n);
   co_return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,8 +24,24 @@
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace obp::net {
+
+// Bytes moved through a connection. Written only by the connection's own thread;
+// read by any thread (SHOW PROXYSESSION, gRPC), hence relaxed atomics: a load and a
+// store, never a locked read-modify-write, on the per-packet path.
+struct TrafficCounters {
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> bytes_written{0};
+  void AddRead(uint64_t n) { Add(bytes_read, n); }
+  void AddWritten(uint64_t n) { Add(bytes_written, n); }
+
+ private:
+  static void Add(std::atomic<uint64_t>& c, uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
 
 struct Packet {
   uint8_t seq = 0;
@@ -39,7 +56,10 @@ class PacketConn {
   PacketConn& operator=(const PacketConn&) = delete;
 
   // Reads one packet (header + payload). The previous packet is consumed first.
-  asio::awaitable<absl::StatusOr<Packet>> ReadPacket();
+  // A header announcing more than `max_payload` bytes fails at once
+  // (ResourceExhausted), before any of its payload is buffered.
+  asio::awaitable<absl::StatusOr<Packet>> ReadPacket(size_t max_payload = kMaxPayload);
+  static constexpr size_t kMaxPayload = (1u << 24) - 1;
   // Returns the buffered, not yet consumed bytes; reads from the socket first when
   // none are buffered. Never returns an empty view with an OK status.
   asio::awaitable<absl::StatusOr<absl::string_view>> Peek();
@@ -54,12 +74,20 @@ class PacketConn {
   // closes a killed or timed-out idle connection without a word.
   bool PeerGoneOrChatty();
 
+  // Once part of a packet has arrived, the rest must follow within `timeout`, or
+  // the read fails (DeadlineExceeded): a client can't hold a half-sent packet's
+  // buffer without end. Zero (the default): no limit. A packet that arrives in one
+  // read, as almost all do, never arms a timer.
+  void SetStallTimeout(absl::Duration timeout) { stall_timeout_ = timeout; }
+
   asio::ip::tcp::socket& socket() { return socket_; }
   bool is_open() const { return socket_.is_open(); }
   // Closes the socket; pending reads and writes complete with an error.
   void Close();
-  uint64_t bytes_read() const { return bytes_read_; }
-  uint64_t bytes_written() const { return bytes_written_; }
+  // Counts traffic into `counters` from now on (e.g. a session handle's, read by
+  // other threads) instead of the connection's own. `counters` must outlive it.
+  void CountInto(TrafficCounters* counters) { counters_ = counters; }
+  const TrafficCounters& traffic() const { return *counters_; }
 
  private:
   asio::awaitable<absl::Status> Fill(size_t want);  // until end_-begin_ >= want
@@ -74,8 +102,9 @@ class PacketConn {
   size_t begin_ = 0;
   size_t end_ = 0;
   size_t pending_consume_ = 0;  // bytes of the last ReadPacket, consumed on next read
-  uint64_t bytes_read_ = 0;
-  uint64_t bytes_written_ = 0;
+  absl::Duration stall_timeout_ = absl::ZeroDuration();
+  TrafficCounters own_counters_;
+  TrafficCounters* counters_ = &own_counters_;
 };
 
 // Status of a socket error, e.g. for "Backend 'x' unavailable: <reason>".

@@ -1,7 +1,5 @@
-// The gRPC port's server credentials from [grpc_tls] (SPEC §6): plain, TLS, or
-// TLS that requires a client certificate signed by ca_file (mTLS). Everything is
-// read and checked at start, so a wrong path or a key that does not match its
-// certificate stops the node instead of failing every handshake later.
+#include "proxyd/rpc/credentials.h"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/core/toml_util.h"
-#include "proxyd/rpc/session_service.h"
 
 namespace obp::rpc {
 namespace {

@@ -8,11 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
+#include "proxyd/rpc/credentials.h"
 #include "proxyd/rpc/session_service.h"
 #include "proxyd/rpc/tokens.h"
 
 namespace obp::rpc {
 namespace {
+
+constexpr int kMaxRequestBytes = 64 * 1024;
 
 class GrpcRpcServer final : public RpcServer {
  public:
@@ -52,7 +55,9 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> LoadConfiguredTokens(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx) {
+absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx,
+                                                          const control::SessionRegistry* registry,
+                                                          control::KillService* kills) {
   const std::string& listen = ctx->config->grpc_listen;
   auto hp = ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
@@ -62,19 +67,24 @@ absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext*
   // and they reveal no session.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto service = std::make_unique<SessionServiceImpl>(ctx, *std::move(tokens));
+  auto service = std::make_unique<SessionServiceImpl>(ctx, registry, kills, *std::move(tokens));
   grpc::ServerBuilder builder;
   int bound_port = 0;
   auto creds = MakeServerCredentials(ctx->config->grpc_tls);
   if (!creds.ok()) return creds.status();
   builder.AddListeningPort(listen, *creds, &bound_port);
+  // No request of the SessionService comes near this; larger ones are refused by
+  // gRPC before they are buffered whole.
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("gRPC: cannot listen on ", listen));
   }
+  std::string address = absl::StrCat(hp->host, ":", bound_port);
+  service->SetAddress(address);
   return std::make_unique<GrpcRpcServer>(std::move(service), std::move(server),
-                                         absl::StrCat(hp->host, ":", bound_port));
+                                         std::move(address));
 }
 
 }  // namespace obp::rpc

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "proxyd/control/kill_service.h"
+#include "proxyd/control/registry.h"
 #include "proxyd/session/proxy_context.h"
 
 namespace obp::rpc {
@@ -21,6 +23,8 @@ class RpcServer {
   virtual void Shutdown() = 0;
 };
 
-absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx);
+absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx,
+                                                          const control::SessionRegistry* registry,
+                                                          control::KillService* kills);
 
 }  // namespace obp::rpc

@@ -2,125 +2,124 @@
 
 #include <asio/co_spawn.hpp>
 
-#include <algorithm>
-
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/core/ids.h"
 #include "common/fleet_client/grpc_status.h"
-#include "proxyd/admin/admin_handler.h"
-#include "proxyd/kill/kill_service.h"
+#include "proxyd/control/session_view.h"
 #include "proxyd/net/io_pool.h"
-#include "proxyd/session/client_session.h"
+#include "proxyd/rpc/session_proto.h"
 
 namespace obp::rpc {
 namespace {
-constexpr int kDefaultPageSize = 500;
-constexpr int kMaxPageSize = 5000;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>(absl::ToUnixNanos(t) % 1000000000));
-  return ts;
-}
-google::protobuf::Duration ToProto(absl::Duration d) {
-  google::protobuf::Duration out;
-  out.set_seconds(absl::ToInt64Seconds(d));
-  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d) % 1000000000));
-  return out;
-}
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-void FillSession(const session::SessionInfo& i, uint32_t node_id, int pid, pb::Session* out) {
-  absl::Time now = absl::Now();
-  bool active = i.state == session::ClientState::kActiveReader;
-  out->set_proxy_sessid(i.proxy_sessid);
-  out->set_cs_id(i.cs_id);
-  out->set_node_id(node_id);
-  out->set_cluster(i.cluster);
-  out->set_tenant(i.tenant);
-  out->set_user(i.user);
-  out->set_client_host(absl::StrCat(i.host_ip, ":", i.host_port));
-  if (i.db) out->set_db(*i.db);
-  out->set_trans_count(i.total_trans);
-  out->set_server_session_count(static_cast<uint32_t>(i.servers.size()));
-  out->set_state(static_cast<pb::ClientSessionState>(static_cast<int>(i.state) + 1));
-  out->set_tid(i.tid);
-  out->set_pid(pid);
-  out->set_using_ssl(false);
-  *out->mutable_created_at() = ToProto(i.created);
-  *out->mutable_last_active_at() = ToProto(i.last_active);
-  *out->mutable_idle() = ToProto(active ? absl::ZeroDuration() : now - i.last_active);
-  out->set_current_command(i.current_command);
-  if (active) {
-    out->set_current_statement(i.current_statement);
-    *out->mutable_statement_time() = ToProto(now - i.statement_start);
-  }
-  out->set_bytes_from_client(i.bytes_from_client);
-  out->set_bytes_to_client(i.bytes_to_client);
-  for (const auto& ss : i.servers) {
-    pb::ServerSession* p = out->add_server_sessions();
-    p->set_ss_id(ss.ss_id);
-    p->set_backend(ss.backend);
-    p->set_server_address(absl::StrCat(ss.server_ip, ":", ss.server_port));
-    p->set_connection_id(ss.connection_id);
-    p->set_state(static_cast<pb::ServerSessionState>(static_cast<int>(ss.state) + 1));
-    p->set_transact_count(ss.transact_count);
-    p->set_in_transaction(ss.in_transaction);
-    p->set_in_use(ss.in_use);
-  }
-}
-
-bool Matches(const pb::SessionFilter& f, const session::SessionInfo& i) {
-  if (!f.user().empty() && f.user() != i.user) return false;
-  if (!f.tenant().empty() && f.tenant() != i.tenant) return false;
-  if (!f.db().empty() && (!i.db || *i.db != f.db())) return false;
-  if (!f.client_host().empty()) {
-    std::string host = absl::StrCat(i.host_ip, ":", i.host_port);
-    const std::string& want = f.client_host();
-    if (want.back() == '*') {
-      if (!absl::StartsWith(host, absl::string_view(want).substr(0, want.size() - 1))) return false;
-    } else if (host != want && i.host_ip != want) {
-      return false;
-    }
-  }
-  if (f.state() != pb::CLIENT_SESSION_STATE_UNSPECIFIED &&
-      static_cast<int>(f.state()) != static_cast<int>(i.state) + 1) {
-    return false;
-  }
-  if (f.has_idle_over()) {
-    bool active = i.state == session::ClientState::kActiveReader;
-    if (active || absl::Now() - i.last_active < FromProto(f.idle_over())) return false;
-  }
-  return true;
-}
 
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const grpc::Status& s) {
   auto* reactor = context->DefaultReactor();
   reactor->Finish(s);
   return reactor;
 }
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& s) {
+  return Finish(context, fleet::ToGrpcStatus(s));
+}
 
 std::string TokenActor(const Identity& who) { return absl::StrCat("token:", who.name); }
 
-kill::KillRequest RequestFromRef(const pb::SessionRef& ref) {
-  kill::KillRequest req;
+// gRPC callers see every session of the node (the proto's visibility rule).
+control::Caller Operator() {
+  control::Caller c;
+  c.admin = true;
+  return c;
+}
+
+control::KillRequest RequestFromRef(const pb::SessionRef& ref) {
+  control::KillRequest req;
   req.backend = ref.backend();
   if (ref.target_case() == pb::SessionRef::kCsId) {
     req.id = ref.cs_id();
-    req.id_kind = kill::KillRequest::IdKind::kCsId;
+    req.id_kind = control::KillRequest::IdKind::kCsId;
   } else {
     req.id = ref.connection_id();
-    req.id_kind = kill::KillRequest::IdKind::kConnectionId;
+    req.id_kind = control::KillRequest::IdKind::kConnectionId;
   }
   return req;
 }
+
+// The kill's identity: the forwarded SQL caller's rights when a peer sends one,
+// else the token's (an operator sees and may kill every session).
+control::Caller KillCaller(const pb::Caller& who, const std::optional<Identity>& token,
+                           const std::string& grpc_peer) {
+  control::Caller caller;
+  if (who.user().empty()) {
+    caller.admin = true;
+    caller.actor = token ? TokenActor(*token) : absl::StrCat("grpc ", grpc_peer);
+    return caller;
+  }
+  // A peer node forwarding a SQL KILL: the original caller's rights apply; the
+  // token (an operator's, checked before) only says the peer may ask.
+  caller.user = who.user();
+  caller.tenant = who.tenant();
+  caller.admin = who.admin();
+  caller.host = who.client_host();
+  caller.actor = absl::StrCat(who.user(), "@", who.tenant(), " from ", who.client_host(),
+                              " via node ", who.from_node());
+  if (token) absl::StrAppend(&caller.actor, " (", TokenActor(*token), ")");
+  return caller;
+}
+
+void FillKillResponse(const control::KillRequest& req, uint32_t node_id,
+                      const control::KillResult& r, pb::KillSessionResponse* response) {
+  response->set_node_id(node_id);
+  response->set_cs_id(r.cs_id);
+  if (req.ss_id) response->set_ss_id(*req.ss_id);
+  for (const auto& ss : r.server_sessions) {
+    pb::KilledServerSession* k = response->add_server_sessions();
+    k->set_ss_id(ss.ss_id);
+    k->set_backend(ss.backend);
+    k->set_connection_id(ss.connection_id);
+    k->set_backend_kill(ss.backend_kill);
+  }
+  response->set_mode(req.mode == control::Mode::kQuery ? pb::KILL_MODE_QUERY
+                                                       : pb::KILL_MODE_CONNECTION);
+  pb::KillOutcome outcome = r.dry_run                ? pb::KILL_OUTCOME_WOULD_KILL
+                            : r.nothing_running      ? pb::KILL_OUTCOME_NOTHING_RUNNING
+                            : !r.unconfirmed.empty() ? pb::KILL_OUTCOME_PARTIAL
+                                                     : pb::KILL_OUTCOME_KILLED;
+  response->set_outcome(outcome);
+  const char* what = outcome == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
+                     : outcome == pb::KILL_OUTCOME_WOULD_KILL    ? "would kill"
+                                                                 : "killed";
+  response->set_message(absl::StrCat(what, " cs_id ", r.cs_id, " on node ", node_id));
+  if (!r.unconfirmed.empty()) absl::StrAppend(response->mutable_message(), "; ", r.unconfirmed);
+}
+
 }  // namespace
+
+SessionServiceImpl::CallSlot::CallSlot(SessionServiceImpl* service) : service_(service) {
+  const int limit = service->ctx_->config->grpc_max_concurrent_calls;
+  if (service->in_flight_.fetch_add(1, std::memory_order_relaxed) >= limit) {
+    service->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    service_ = nullptr;
+  }
+}
+
+SessionServiceImpl::CallSlot::~CallSlot() {
+  if (service_) service_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+namespace {
+grpc::Status Busy(int limit) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("this node already has ", limit,
+                                   " gRPC calls in flight (grpc_max_concurrent_calls); retry"));
+}
+}  // namespace
+
+void SessionServiceImpl::SetAddress(std::string address) {
+  MutexLock lock(&address_mu_);
+  address_ = std::move(address);
+}
 
 absl::StatusOr<std::optional<Identity>> SessionServiceImpl::Authenticate(
     const grpc::CallbackServerContext& context) const {
@@ -154,28 +153,56 @@ absl::Status SessionServiceImpl::RequireOperator(const std::optional<Identity>& 
                                                   " needs an operator token"));
 }
 
+absl::Status SessionServiceImpl::CheckRef(const pb::SessionRef& ref) const {
+  switch (ref.target_case()) {
+    case pb::SessionRef::TARGET_NOT_SET:
+      return absl::InvalidArgumentError("ref: cs_id or connection_id is required");
+    case pb::SessionRef::kConnectionId:
+      return absl::OkStatus();
+    case pb::SessionRef::kCsId:
+      break;
+  }
+  if (!ref.backend().empty()) {
+    return absl::InvalidArgumentError("ref.backend: only with connection_id, not with cs_id");
+  }
+  if (!IsValidCsIdShape(ref.cs_id())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ref.cs_id: ", ref.cs_id(), " is not a cs_id (0, bit 31 set, or sequence part 0)"));
+  }
+  const uint32_t owner = NodeIdOfCsId(ref.cs_id());
+  if (owner != ctx_->config->node_id) {
+    return absl::NotFoundError(absl::StrCat("Unknown thread id: ", ref.cs_id(),
+                                            " (cs_id of node ", owner, "; this is node ",
+                                            ctx_->config->node_id, ")"));
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerContext* context,
                                                            const pb::ListSessionsRequest* request,
                                                            pb::ListSessionsResponse* response) {
-  if (auto who = Authenticate(*context); !who.ok()) {
-    return Finish(context, fleet::ToGrpcStatus(who.status()));
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
+  if (request->page_size() < 0) {
+    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
   }
-  int page_size = request->page_size() <= 0 ? kDefaultPageSize
-                                            : std::min(request->page_size(), kMaxPageSize);
+  const int page_size = request->page_size() == 0 ? kDefaultPageSize
+                                                  : std::min(request->page_size(), kMaxPageSize);
   uint32_t after = 0;
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
-    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page_token"));
+    return Finish(context, absl::InvalidArgumentError("page_token: not issued by this node"));
   }
-  std::vector<session::SessionInfo> infos;
-  for (auto& s : ctx_->registry->All()) {
-    if (s->cs_id() <= after) continue;
-    session::SessionInfo info = s->Info();
-    if (info.user.empty()) continue;  // still logging in
-    if (Matches(request->filter(), info)) infos.push_back(std::move(info));
-  }
-  std::sort(infos.begin(), infos.end(), [](const auto& a, const auto& b) { return a.cs_id < b.cs_id; });
+  const absl::Time now = absl::Now();
+  const pb::SessionFilter& filter = request->filter();
+  // One more than a page tells whether another page follows.
+  std::vector<session::SessionInfo> infos = control::ListVisible(
+      *registry_, Operator(), after,
+      [&](const session::SessionInfo& i) { return Matches(filter, i, now); },
+      static_cast<size_t>(page_size) + 1);
   for (size_t i = 0; i < infos.size() && static_cast<int>(i) < page_size; ++i) {
-    FillSession(infos[i], ctx_->config->node_id, ctx_->pid, response->add_sessions());
+    FillSession(control::ViewOf(infos[i], ctx_->config->node_id, ctx_->pid, now),
+                response->add_sessions());
   }
   if (static_cast<int>(infos.size()) > page_size) {
     response->set_next_page_token(absl::StrCat(infos[page_size - 1].cs_id));
@@ -187,25 +214,17 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
 grpc::ServerUnaryReactor* SessionServiceImpl::GetAttributes(grpc::CallbackServerContext* context,
                                                             const pb::GetAttributesRequest* request,
                                                             pb::GetAttributesResponse* response) {
-  if (auto who = Authenticate(*context); !who.ok()) {
-    return Finish(context, fleet::ToGrpcStatus(who.status()));
-  }
-  if (request->ref().target_case() == pb::SessionRef::TARGET_NOT_SET) {
-    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ref: cs_id or connection_id is required"));
-  }
-  kill::Caller operator_caller;
-  operator_caller.admin = true;
-  auto target = ctx_->kills->Resolve(operator_caller, RequestFromRef(request->ref()));
-  if (!target.ok()) return Finish(context, fleet::ToGrpcStatus(target.status()));
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
+  if (absl::Status s = CheckRef(request->ref()); !s.ok()) return Finish(context, s);
+  auto target = kills_->Resolve(RequestFromRef(request->ref()));
+  if (!target.ok()) return Finish(context, target.status());
   session::SessionInfo info = (*target)->Info();
-  FillSession(info, ctx_->config->node_id, ctx_->pid, response->mutable_session());
-  for (const auto& row : admin::VariableRows(info, request->all_variables())) {
-    pb::Variable* v = response->add_variables();
-    v->set_name(row[0].value_or(""));
-    v->set_value(row[1].value_or(""));
-    v->set_info(row[2].value_or(""));
-    v->set_modified_type(row[3].value_or(""));
-    v->set_sys_variable_flag(row[4].value_or(""));
+  FillSession(control::ViewOf(info, ctx_->config->node_id, ctx_->pid, absl::Now()),
+              response->mutable_session());
+  for (const auto& v : control::VariablesOf(info, request->all_variables())) {
+    FillVariable(v, response->add_variables());
   }
   response->set_node_id(ctx_->config->node_id);
   return Finish(context, grpc::Status::OK);
@@ -214,72 +233,50 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetAttributes(grpc::CallbackServer
 grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerContext* context,
                                                           const pb::KillSessionRequest* request,
                                                           pb::KillSessionResponse* response) {
-  if (request->ref().target_case() == pb::SessionRef::TARGET_NOT_SET) {
-    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ref: cs_id or connection_id is required"));
-  }
-  kill::KillRequest req = RequestFromRef(request->ref());
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  control::KillRequest req = RequestFromRef(request->ref());
   if (request->has_ss_id()) req.ss_id = request->ss_id();
-  req.mode = request->mode() == pb::KILL_MODE_QUERY ? kill::Mode::kQuery : kill::Mode::kConnection;
-  req.reason = request->reason();
+  req.mode = request->mode() == pb::KILL_MODE_QUERY ? control::Mode::kQuery
+                                                    : control::Mode::kConnection;
+  req.reason = request->reason().substr(0, kMaxReasonBytes);
   req.dry_run = request->dry_run();
+  if (request->has_not_after()) {
+    req.not_after = absl::FromUnixSeconds(request->not_after().seconds()) +
+                    absl::Nanoseconds(request->not_after().nanos());
+  }
   auto token = Authenticate(*context);
   absl::Status allowed = token.ok() ? RequireOperator(*token, "KillSession") : token.status();
+  if (allowed.ok()) allowed = CheckRef(request->ref());
+  if (allowed.ok() && request->has_ss_id() && req.mode == control::Mode::kQuery) {
+    allowed = absl::InvalidArgumentError("ss_id: not allowed with mode QUERY");
+  }
+  if (allowed.ok() && request->reason().size() > kMaxReasonBytes) {
+    allowed = absl::InvalidArgumentError(
+        absl::StrCat("reason: at most ", kMaxReasonBytes, " bytes"));
+  }
   if (!allowed.ok()) {
     // Refused kills are audited too (SPEC §6), with whoever the caller proved to be.
-    std::string actor = token.ok() && *token
-                            ? TokenActor(**token)
-                            : absl::StrCat("grpc ", context->peer(), " (no valid token)");
-    kill::Caller refused;
-    refused.actor = std::move(actor);
-    ctx_->kills->Audit(refused, req, allowed);
-    return Finish(context, fleet::ToGrpcStatus(allowed));
+    control::Caller refused;
+    refused.actor = token.ok() && *token ? TokenActor(**token)
+                                         : absl::StrCat("grpc ", context->peer(),
+                                                        token.ok() ? "" : " (no valid token)");
+    kills_->AuditRefusal(refused, req, allowed,
+                         token.ok() ? "" : control::PeerAddress(context->peer()));
+    return Finish(context, allowed);
   }
-  kill::Caller caller;
-  const pb::Caller& who = request->on_behalf_of();
-  if (!who.user().empty()) {
-    // A peer node forwarding a SQL KILL: the original caller's rights apply; the
-    // token (an operator's, checked above) only says the peer may ask.
-    caller.user = who.user();
-    caller.tenant = who.tenant();
-    caller.admin = who.admin();
-    caller.actor = absl::StrCat(who.user(), "@", who.tenant(), " from ", who.client_host(),
-                                " via node ", who.from_node());
-    if (*token) absl::StrAppend(&caller.actor, " (", TokenActor(**token), ")");
-  } else {
-    caller.admin = true;
-    caller.actor = *token ? TokenActor(**token) : absl::StrCat("grpc ", context->peer());
-  }
+  control::Caller caller = KillCaller(request->on_behalf_of(), *token, context->peer());
   auto* reactor = context->DefaultReactor();
-  uint32_t node_id = ctx_->config->node_id;
-  asio::co_spawn(ctx_->io->Next(), ctx_->kills->Kill(caller, req),
-                 [reactor, response, req, node_id](std::exception_ptr e,
-                                                   absl::StatusOr<kill::KillResult> r) {
+  const uint32_t node_id = ctx_->config->node_id;
+  asio::co_spawn(ctx_->io->Next(), kills_->Kill(std::move(caller), req),
+                 [reactor, response, req, node_id, slot = std::move(slot)](
+                     std::exception_ptr e, absl::StatusOr<control::KillResult> r) {
                    if (e) r = absl::InternalError("kill failed");
                    if (!r.ok()) {
                      reactor->Finish(fleet::ToGrpcStatus(r.status()));
                      return;
                    }
-                   response->set_node_id(node_id);
-                   response->set_cs_id(r->cs_id);
-                   if (req.ss_id) response->set_ss_id(*req.ss_id);
-                   for (const auto& ss : r->server_sessions) {
-                     pb::KilledServerSession* k = response->add_server_sessions();
-                     k->set_ss_id(ss.ss_id);
-                     k->set_backend(ss.backend);
-                     k->set_connection_id(ss.connection_id);
-                     k->set_backend_kill(ss.backend_kill);
-                   }
-                   response->set_mode(req.mode == kill::Mode::kQuery ? pb::KILL_MODE_QUERY
-                                                                     : pb::KILL_MODE_CONNECTION);
-                   pb::KillOutcome outcome = r->dry_run          ? pb::KILL_OUTCOME_WOULD_KILL
-                                             : r->nothing_running ? pb::KILL_OUTCOME_NOTHING_RUNNING
-                                                                  : pb::KILL_OUTCOME_KILLED;
-                   response->set_outcome(outcome);
-                   response->set_message(absl::StrCat(
-                       outcome == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
-                       : r->dry_run                                 ? "would kill"
-                                                                    : "killed",
-                       " cs_id ", r->cs_id, " on node ", node_id));
+                   FillKillResponse(req, node_id, *r, response);
                    reactor->Finish(grpc::Status::OK);
                  });
   return reactor;
@@ -288,21 +285,24 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerContext* context,
                                                           const pb::GetNodeInfoRequest*,
                                                           pb::GetNodeInfoResponse* response) {
-  if (auto who = Authenticate(*context); !who.ok()) {
-    return Finish(context, fleet::ToGrpcStatus(who.status()));
-  }
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
   const config::ProxyConfig& c = *ctx_->config;
   response->set_node_id(c.node_id);
   response->set_cluster(c.cluster);
   response->set_version(PROXYD_VERSION);
   *response->mutable_started_at() = ToProto(ctx_->started_at);
   response->set_sql_address(c.listen);
-  response->set_grpc_address(ctx_->kills->rpc_address());
-  response->set_session_count(static_cast<uint32_t>(ctx_->registry->size()));
+  {
+    MutexLock lock(&address_mu_);
+    response->set_grpc_address(address_);
+  }
+  response->set_session_count(static_cast<uint32_t>(registry_->size()));
   response->set_pid(ctx_->pid);
   absl::flat_hash_map<std::string, uint32_t> active;  // "tenant/backend" -> server sessions
-  for (auto& s : ctx_->registry->All()) {
-    session::SessionInfo info = s->Info();
+  for (const auto& h : registry_->All()) {
+    session::SessionInfo info = h->Info();
     for (const auto& ss : info.servers) ++active[absl::StrCat(info.tenant, "/", ss.backend)];
   }
   for (const auto& t : c.tenants) {
@@ -311,8 +311,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
       pbb->set_tenant(t.name);
       pbb->set_name(b.name);
       pbb->set_address(b.address);
-      uint32_t n = active[absl::StrCat(t.name, "/", b.name)];
-      pbb->set_active(n);
+      pbb->set_active(active[absl::StrCat(t.name, "/", b.name)]);
       pbb->set_pooled_idle(static_cast<uint32_t>(ctx_->PoolStatsFor(&b).idle));
       session::BackendHealth health = ctx_->Health(t.name, b.name);
       pbb->set_state(health.state == session::BackendHealth::kUp     ? pb::BACKEND_UP

@@ -1,4 +1,5 @@
-// SessionServiceImpl: obproxy.fleet.v1.SessionService on one node (SPEC §4).
+// SessionServiceImpl: obproxy.fleet.v1.SessionService on one node (SPEC §4), the
+// gRPC front door onto the registry and the kill path.
 //
 // Authorization (SPEC §6): with a tokens file, every call must carry
 // "authorization: Bearer <token>" naming a known token (else UNAUTHENTICATED), and
@@ -6,30 +7,47 @@
 // one, the service is open, as the loopback-only default port expects. Health and
 // reflection are other services and stay open for probes.
 //
-// Thread rule: handlers run on gRPC threads (callback API); they copy session info
-// from the registry and start kills on the KillService without blocking.
+// Requests are checked against the limits the proto's comments state, which are
+// the contract (page_size, the shape of a cs_id, backend with cs_id, ss_id with
+// QUERY, the reason's length).
+//
+// Thread rule: handlers run on gRPC threads (callback API); they copy session
+// snapshots from the registry and start kills on an io thread without blocking.
 #pragma once
 
-#include <grpcpp/security/server_credentials.h>
-
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "proxyd/config/config.h"
+#include "common/core/mutex.h"
+#include "obproxy/fleet/v1/session.grpc.pb.h"
+#include "proxyd/control/kill_service.h"
+#include "proxyd/control/registry.h"
 #include "proxyd/rpc/tokens.h"
 #include "proxyd/session/proxy_context.h"
-#include "obproxy/fleet/v1/session.grpc.pb.h"
 
 namespace obp::rpc {
 
 namespace pb = obproxy::fleet::v1;
 
+// The proto's limits (session.proto).
+inline constexpr int kDefaultPageSize = 500;
+inline constexpr int kMaxPageSize = 1000;
+inline constexpr size_t kMaxReasonBytes = 1024;
+
 class SessionServiceImpl final : public pb::SessionService::CallbackService {
  public:
   // `tokens` null: no tokens file, every call is allowed.
-  SessionServiceImpl(session::ProxyContext* ctx, std::shared_ptr<const TokenTable> tokens)
-      : ctx_(ctx), tokens_(std::move(tokens)) {}
+  SessionServiceImpl(session::ProxyContext* ctx, const control::SessionRegistry* registry,
+                     control::KillService* kills, std::shared_ptr<const TokenTable> tokens)
+      : ctx_(ctx), registry_(registry), kills_(kills), tokens_(std::move(tokens)) {}
+
+  // The address the server bound, once it is known (GetNodeInfo's grpc_address).
+  void SetAddress(std::string address);
 
   grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
                                          const pb::ListSessionsRequest* request,
@@ -52,12 +70,31 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
       const grpc::CallbackServerContext& context) const;
   // PERMISSION_DENIED unless `who` is an operator (or there are no tokens).
   static absl::Status RequireOperator(const std::optional<Identity>& who, absl::string_view rpc);
+  // INVALID_ARGUMENT for a ref the proto calls malformed; NOT_FOUND naming the
+  // owner for a cs_id of another node.
+  absl::Status CheckRef(const pb::SessionRef& ref) const;
+
+  // One call in flight for as long as it lives (SPEC §4: calls in flight are
+  // bounded by grpc_max_concurrent_calls). False when the node is at the limit.
+  class CallSlot {
+   public:
+    explicit CallSlot(SessionServiceImpl* service);
+    CallSlot(CallSlot&& other) noexcept : service_(std::exchange(other.service_, nullptr)) {}
+    CallSlot(const CallSlot&) = delete;
+    ~CallSlot();
+    explicit operator bool() const { return service_ != nullptr; }
+
+   private:
+    SessionServiceImpl* service_;
+  };
 
   session::ProxyContext* ctx_;
+  const control::SessionRegistry* registry_;
+  control::KillService* kills_;
   std::shared_ptr<const TokenTable> tokens_;
+  std::atomic<int> in_flight_{0};
+  mutable Mutex address_mu_;
+  std::string address_ ABSL_GUARDED_BY(address_mu_);
 };
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const config::TlsConfig& tls);
 
 }  // namespace obp::rpc

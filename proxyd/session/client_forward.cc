@@ -87,7 +87,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
     }
     auto used = scanner.Feed(*bytes);
     if (!used.ok()) {
-      spdlog::warn("cs_id {}: bad response from backend {}: {}", cs_id_, ss->backend().name,
+      spdlog::warn("cs_id {}: bad response from backend {}: {}", cs_id(), ss->backend().name,
                    std::string(used.status().message()));
       ss->conn().Close();
       client_.Close();

@@ -49,15 +49,20 @@ LoginName SplitLoginName(absl::string_view name) {
 asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl::string_view user,
                                                               bool used_password) {
   co_await SendError(seq, 1045, "28000",
-                     absl::StrCat("Access denied for user '", user, "'@'", host_ip_,
+                     absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
                                   "' (using password: ", used_password ? "YES" : "NO", ")"));
   co_return absl::PermissionDeniedError("access denied");
 }
 
-asio::awaitable<absl::Status> ClientSession::Login() {
+asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadLoginPacket() {
+  const uint64_t used = client_.traffic().bytes_read.load(std::memory_order_relaxed);
+  co_return co_await client_.ReadPacket(used >= kPreLoginLimit ? 0 : kPreLoginLimit - used);
+}
+
+asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   mysql::InitialHandshake greeting;
   greeting.server_version = ctx_->server_version;
-  greeting.connection_id = cs_id_;
+  greeting.connection_id = cs_id();
   greeting.scramble = mysql::GenerateScramble();
   greeting.capabilities = ProxyServerCapabilities();
   greeting.charset = ctx_->server_charset;
@@ -68,7 +73,7 @@ asio::awaitable<absl::Status> ClientSession::Login() {
   mysql::AppendPacket(&out, &seq, mysql::EncodeInitialHandshake(greeting));
   if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
 
-  auto pkt = co_await client_.ReadPacket();
+  auto pkt = co_await ReadLoginPacket();
   if (!pkt.ok()) co_return pkt.status();
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
@@ -93,7 +98,7 @@ asio::awaitable<absl::Status> ClientSession::Login() {
     mysql::AuthSwitchRequest sw{"mysql_native_password", greeting.scramble + std::string(1, '\0')};
     mysql::AppendPacket(&out, &seq, mysql::EncodeAuthSwitchRequest(sw));
     if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
-    auto again = co_await client_.ReadPacket();
+    auto again = co_await ReadLoginPacket();
     if (!again.ok()) co_return again.status();
     seq = again->seq + 1;
     token = std::string(again->payload);
@@ -108,6 +113,10 @@ asio::awaitable<absl::Status> ClientSession::Login() {
   }
   auto stage1 = mysql::RecoverStage1(token, greeting.scramble, user->stage2);
   if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
+  if (admins_only && !user->admin) {
+    co_await SendError(seq, 1040, "08004", "Too many connections");
+    co_return absl::ResourceExhaustedError("too many connections: only admins may log in");
+  }
   user_ = user;
   tenant_ = ctx_->config->FindTenant(tenant_name);
   stage1_ = *stage1;

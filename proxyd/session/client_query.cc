@@ -8,10 +8,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "proxyd/admin/admin_handler.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/packets.h"
 #include "proxyd/mysql/wire.h"
+#include "proxyd/net/timeout.h"
 #include "proxyd/session/client_session.h"
 #include "proxyd/sql/admin.h"
 #include "proxyd/sql/classify.h"
@@ -60,7 +60,8 @@ asio::awaitable<absl::Status> ClientSession::SendOk(uint8_t seq, uint64_t affect
 
 asio::awaitable<absl::Status> ClientSession::CommandLoop() {
   while (!closing_) {
-    auto pkt = co_await client_.ReadPacket();
+    auto pkt = co_await ReadCommand();
+    if (absl::IsDeadlineExceeded(pkt.status())) co_return pkt.status();  // wait_timeout_s
     if (!pkt.ok()) co_return ClientGone(pkt.status());
     if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
     finished_ = false;
@@ -73,6 +74,18 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     if (!s.ok()) co_return s;
   }
   co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadCommand() {
+  const int idle_limit_s = ctx_->config->wait_timeout_s;
+  if (idle_limit_s <= 0) co_return co_await client_.ReadPacket();
+  // Only with the limit configured: the timer costs each command a little.
+  auto pkt = co_await net::RunWithin(client_.ReadPacket(), absl::Seconds(idle_limit_s));
+  if (!pkt) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("idle for more than wait_timeout_s = ", idle_limit_s, " s"));
+  }
+  co_return *std::move(pkt);
 }
 
 asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) {
@@ -101,7 +114,8 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
     case Command::kSetOption:
       co_return co_await ForwardSimple(first, ResponseKind::kGeneric);
     case Command::kProcessKill:
-      co_return co_await admin::AdminHandler(this).ProcessKill(first.payload);
+      SetCommand("Kill", "");
+      co_return co_await ctx_->admin->ProcessKill(*this, first.payload);
     case Command::kStmtPrepare:
       co_return co_await HandleStmtPrepare(first);
     case Command::kStmtExecute:
@@ -133,7 +147,7 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   if (kind == sql::StmtKind::kProxyAdmin) {
     auto admin = sql::ParseAdminStatement(sql);
     if (!admin.ok()) co_return co_await SendError(1, 1064, "42000", admin.status().message());
-    if (admin->has_value()) co_return co_await admin::AdminHandler(this).Execute(**admin);
+    if (admin->has_value()) co_return co_await ctx_->admin->Execute(*this, **admin);
   }
   // USE and SET change the session once the backend accepts them; the change is
   // applied (and published) before the client sees the reply, so SHOW

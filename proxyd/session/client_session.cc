@@ -1,33 +1,45 @@
-#include "absl/strings/string_view.h"
 #include "proxyd/session/client_session.h"
 
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/resultset.h"
+#include "proxyd/net/timeout.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/session/control_connection.h"
 
 namespace obp::session {
 
-const char* ClientStateName(ClientState s) {
-  switch (s) {
-    case ClientState::kInit: return "MCS_INIT";
-    case ClientState::kActiveReader: return "MCS_ACTIVE_READER";
-    case ClientState::kKeepAlive: return "MCS_KEEP_ALIVE";
-    case ClientState::kHalfClosed: return "MCS_HALF_CLOSED";
-    case ClientState::kClosed: return "MCS_CLOSED";
-  }
-  return "MCS_UNKNOWN";
+namespace {
+
+std::string IpText(const asio::ip::address& ip) {
+  if (!ip.is_v4()) return ip.to_string();
+  // Asio's to_string goes through inet_ntop and printf: a visible share of a
+  // short-lived connection's cost.
+  auto b = ip.to_v4().to_bytes();
+  return absl::StrCat(b[0], ".", b[1], ".", b[2], ".", b[3]);
 }
 
-const char* ServerStateName(ServerState s) {
-  switch (s) {
-    case ServerState::kInit: return "MSS_INIT";
-    case ServerState::kActive: return "MSS_ACTIVE";
-    case ServerState::kIdle: return "MSS_KA_CLIENT_SLAVE";
-  }
-  return "MSS_UNKNOWN";
+}  // namespace
+
+std::shared_ptr<ClientSession> ClientSession::Create(ProxyContext* ctx,
+                                                     asio::ip::tcp::socket socket,
+                                                     const asio::ip::tcp::endpoint& peer,
+                                                     int thread_index) {
+  std::shared_ptr<ClientSession> session(
+      new ClientSession(ctx, std::move(socket), peer, thread_index));
+  // The handle's kill verbs reach the session through this weak reference, set
+  // before anyone else can see the handle.
+  session->handle_ = std::make_shared<SessionHandle>(
+      SessionFacts{ctx->sessids->Next(), IpText(peer.address()), peer.port(), absl::Now(),
+                   ctx->io->tid(thread_index)},
+      session->executor_, std::weak_ptr<SessionControl>(session));
+  session->client_.CountInto(session->handle_->client_traffic());
+  session->client_.SetStallTimeout(absl::Seconds(ctx->config->net_read_timeout_s));
+  return session;
 }
 
 ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
@@ -35,49 +47,29 @@ ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
     : ctx_(ctx),
       executor_(socket.get_executor()),
       client_(std::move(socket)),
-      thread_index_(thread_index),
-      created_(absl::Now()) {
-  if (peer.address().is_v4()) {
-    // Asio's to_string goes through inet_ntop and printf: a visible share of a
-    // short-lived connection's cost.
-    auto b = peer.address().to_v4().to_bytes();
-    host_ip_ = absl::StrCat(b[0], ".", b[1], ".", b[2], ".", b[3]);
-  } else {
-    host_ip_ = peer.address().to_string();
-  }
-  host_port_ = peer.port();
+      thread_index_(thread_index) {
   // TCP_NODELAY comes from the listening socket (net::Listener::Bind).
 }
 
 ClientSession::~ClientSession() = default;
 
-asio::awaitable<void> RunSession(std::shared_ptr<ClientSession> session) {
-  co_await session->Run();
-}
-
-asio::awaitable<void> TerminateSession(std::shared_ptr<ClientSession> session, std::string reason) {
-  co_await session->Terminate(std::move(reason));
-}
-
-asio::awaitable<void> ClientSession::Run() {
+asio::awaitable<void> ClientSession::Refuse(uint16_t code, absl::string_view sql_state,
+                                            absl::string_view message) {
   auto self = shared_from_this();
-  auto id = ctx_->registry->Register(self);
-  if (!id.ok()) {
-    co_await SendError(0, 1040, "08004", "Too many connections");
-    client_.Close();
-    co_return;
-  }
-  cs_id_ = *id;
-  proxy_sessid_ = ctx_->sessids->Next();
+  co_await SendError(0, code, sql_state, message);
+  client_.Close();
+}
+
+asio::awaitable<void> ClientSession::Run(bool admins_only) {
+  auto self = shared_from_this();
   Publish();
-  absl::Status s;
-  if (ctx_->registry->size() > static_cast<size_t>(ctx_->config->max_connections)) {
-    co_await SendError(0, 1040, "08004", "Too many connections");
-  } else {
-    s = co_await Login();
-    if (s.ok()) s = co_await CommandLoop();
-  }
-  if (!s.ok() && !closing_) spdlog::debug("cs_id {}: session ends: {}", cs_id_, std::string(s.message()));
+  const absl::Duration login_timeout = absl::Seconds(ctx_->config->login_timeout_s);
+  std::optional<absl::Status> login = co_await net::RunWithin(Login(admins_only), login_timeout);
+  absl::Status s = login ? *login
+                         : absl::DeadlineExceededError(absl::StrCat(
+                               "login not complete after ", ctx_->config->login_timeout_s, " s"));
+  if (s.ok()) s = co_await CommandLoop();
+  if (!s.ok() && !closing_) spdlog::debug("cs_id {}: session ends: {}", cs_id(), std::string(s.message()));
   bool killed = closing_;  // Terminate ran: nothing of this session is reused
   closing_ = true;
   client_.Close();
@@ -88,60 +80,50 @@ asio::awaitable<void> ClientSession::Run() {
   } else {
     co_await ReleaseServerSessions();
   }
-  {
-    absl::MutexLock lock(&info_mu_);
-    info_.state = ClientState::kClosed;
-  }
-  ctx_->registry->Unregister(cs_id_);
+  handle_->Update([](SessionInfo& info) { info.state = ClientState::kClosed; });
 }
 
-bool ClientSession::PublishedIsCurrent() const {
-  if (info_.cs_id != cs_id_ || info_.total_trans != total_trans_ || !(info_.vars == state_)) {
+bool ClientSession::PublishedIsCurrent(const SessionInfo& published) const {
+  if (published.total_trans != total_trans_ || !(published.vars == state_)) return false;
+  if (published.user != (user_ ? absl::string_view(user_->name) : absl::string_view())) {
     return false;
   }
-  if (info_.user != (user_ ? absl::string_view(user_->name) : absl::string_view())) return false;
   size_t n = 0;
   for (const auto& ss : servers_) {
     if (!ss) continue;
-    if (n >= info_.servers.size()) return false;
-    const ServerSessionInfo& si = info_.servers[n++];
+    if (n >= published.servers.size()) return false;
+    const ServerSessionInfo& si = published.servers[n++];
     if (si.ss_id != ss->ss_id() || si.transact_count != ss->transact_count ||
         si.in_transaction != ss->in_transaction) {
       return false;
     }
   }
-  return n == info_.servers.size();
+  return n == published.servers.size();
 }
 
 void ClientSession::Publish() {
-  {
-    // Most commands change nothing but the server sessions' states: update those
-    // in place rather than rebuilding (and allocating) the whole copy.
-    absl::MutexLock lock(&info_mu_);
-    if (PublishedIsCurrent()) {
-      size_t n = 0;
-      for (const auto& ss : servers_) {
-        if (!ss) continue;
-        ServerSessionInfo& si = info_.servers[n++];
-        si.state = ss->state;
-        si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
-      }
-      return;
+  // Most commands change nothing but the server sessions' states: update those in
+  // place rather than rebuilding (and allocating) the whole copy.
+  bool current = false;
+  handle_->Update([&](SessionInfo& info) {
+    current = PublishedIsCurrent(info);
+    if (!current) return;
+    size_t n = 0;
+    for (const auto& ss : servers_) {
+      if (!ss) continue;
+      ServerSessionInfo& si = info.servers[n++];
+      si.state = ss->state;
+      si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
     }
-  }
+  });
+  if (current) return;
   SessionInfo fresh;
-  fresh.proxy_sessid = proxy_sessid_;
-  fresh.cs_id = cs_id_;
   fresh.cluster = ctx_->config->cluster;
   fresh.tenant = tenant_ ? tenant_->name : "";
   fresh.user = user_ ? user_->name : "";
   fresh.admin = user_ && user_->admin;
-  fresh.host_ip = host_ip_;
-  fresh.host_port = host_port_;
   if (!state_.db.empty()) fresh.db = state_.db;
   fresh.total_trans = total_trans_;
-  fresh.tid = ctx_->io->tid(thread_index_);
-  fresh.created = created_;
   fresh.vars = state_;
   for (const auto& ss : servers_) {
     if (!ss) continue;
@@ -158,47 +140,72 @@ void ClientSession::Publish() {
     si.from_pool = ss->from_pool;
     fresh.servers.push_back(std::move(si));
   }
-  absl::MutexLock lock(&info_mu_);
-  fresh.state = info_.state;
-  fresh.last_active = info_.last_active;
-  fresh.current_command = info_.current_command;
-  fresh.current_statement = info_.current_statement;
-  fresh.statement_start = info_.statement_start;
-  info_ = std::move(fresh);
+  handle_->Update([&](SessionInfo& info) {
+    fresh.state = info.state;
+    fresh.last_active = info.last_active;
+    fresh.current_command = std::move(info.current_command);
+    fresh.current_statement = std::move(info.current_statement);
+    fresh.statement_start = info.statement_start;
+    info = std::move(fresh);
+  });
 }
 
 void ClientSession::PublishServerState(const ServerSession* ss) {
-  absl::MutexLock lock(&info_mu_);
-  for (auto& si : info_.servers) {
-    si.in_use = si.ss_id == ss->ss_id();
-    if (si.in_use) si.state = ss->state;
-  }
+  handle_->Update([ss](SessionInfo& info) {
+    for (auto& si : info.servers) {
+      si.in_use = si.ss_id == ss->ss_id();
+      if (si.in_use) si.state = ss->state;
+    }
+  });
 }
 
 void ClientSession::SetCommand(absl::string_view command, absl::string_view statement) {
   absl::Time now = absl::Now();
   bool active = command != "Sleep";
-  absl::MutexLock lock(&info_mu_);
-  info_.state = active ? ClientState::kActiveReader : ClientState::kKeepAlive;
-  // assign() reuses the strings' capacity: no allocation per statement.
-  info_.current_command.assign(command.data(), command.size());
-  if (active) {
-    absl::string_view head = statement.substr(0, 1024);
-    info_.current_statement.assign(head.data(), head.size());
-    info_.statement_start = now;
-  }
-  info_.last_active = now;
+  handle_->Update([&](SessionInfo& info) {
+    info.state = active ? ClientState::kActiveReader : ClientState::kKeepAlive;
+    // assign() reuses the strings' capacity: no allocation per statement.
+    info.current_command.assign(command.data(), command.size());
+    if (active) {
+      absl::string_view head = statement.substr(0, 1024);
+      info.current_statement.assign(head.data(), head.size());
+      info.statement_start = now;
+    }
+    info.last_active = now;
+  });
 }
 
-SessionInfo ClientSession::Info() const {
-  SessionInfo copy;
-  {
-    absl::MutexLock lock(&info_mu_);
-    copy = info_;
-  }
-  copy.bytes_from_client = client_.bytes_read();
-  copy.bytes_to_client = client_.bytes_written();
-  return copy;
+CallerIdentity ClientSession::Identity() const {
+  const SessionFacts& f = handle_->facts();
+  return CallerIdentity{user_ ? user_->name : "", tenant_ ? tenant_->name : "",
+                        user_ && user_->admin, cs_id(), absl::StrCat(f.host_ip, ":", f.host_port)};
+}
+
+asio::awaitable<absl::Status> ClientSession::SendRows(const std::vector<mysql::ColumnDef>& cols,
+                                                      const std::vector<mysql::Row>& rows) {
+  std::string out;
+  uint8_t seq = 1;
+  mysql::AppendTextResultSet(&out, &seq, cols, rows, caps_, StatusFlags());
+  co_return co_await client_.Write(out);
+}
+
+asio::awaitable<absl::Status> ClientSession::SendOk(absl::string_view info) {
+  std::string out;
+  uint8_t seq = 1;
+  mysql::OkPacket ok;
+  ok.status_flags = StatusFlags();
+  ok.info = std::string(info);
+  mysql::AppendOk(&out, &seq, ok, caps_);
+  co_return co_await client_.Write(out);
+}
+
+asio::awaitable<absl::Status> ClientSession::SendError(uint16_t code, absl::string_view sql_state,
+                                                       absl::string_view message) {
+  co_return co_await SendError(1, code, sql_state, message);
+}
+
+asio::awaitable<void> ClientSession::EndSelf(std::string reason) {
+  co_await Terminate(std::move(reason));
 }
 
 LoginParams ClientSession::ControlLogin() const {
@@ -211,17 +218,14 @@ LoginParams ClientSession::ControlLogin() const {
   return p;
 }
 
-asio::awaitable<void> ClientSession::Terminate(std::string reason) {
+asio::awaitable<absl::Status> ClientSession::Terminate(std::string reason) {
   // The session's own coroutine may finish (and drop its reference) while this
   // one still waits on a backend KILL.
   auto self = shared_from_this();
-  if (closing_) co_return;
+  if (closing_) co_return absl::OkStatus();
   closing_ = true;
-  spdlog::info("cs_id {}: killed ({})", cs_id_, reason);
-  {
-    absl::MutexLock lock(&info_mu_);
-    info_.state = ClientState::kHalfClosed;
-  }
+  spdlog::info("cs_id {}: killed ({})", cs_id(), reason);
+  handle_->Update([](SessionInfo& info) { info.state = ClientState::kHalfClosed; });
   // Everything is marked and closed before the first co_await: from then on the
   // session's own coroutine may drop server sessions, so only copies are used.
   std::vector<std::pair<const config::Backend*, uint32_t>> busy;
@@ -234,15 +238,27 @@ asio::awaitable<void> ClientSession::Terminate(std::string reason) {
     }
     ss->conn().Close();
   }
-  LoginParams login = ControlLogin();
+  std::vector<std::string> unconfirmed;
   for (const auto& [backend, connection_id] : busy) {
-    absl::Status s = co_await KillOnBackend(*backend, login, connection_id,
-                                            /*query_only=*/false, ctx_->config->connect_timeout_ms);
-    if (!s.ok()) {
-      spdlog::warn("cs_id {}: backend kill of {} failed: {}", cs_id_, connection_id,
-                   std::string(s.message()));
-    }
+    absl::Status s = co_await EndOnBackend(*backend, connection_id, /*query_only=*/false);
+    if (!s.ok()) unconfirmed.emplace_back(s.message());
   }
+  if (unconfirmed.empty()) co_return absl::OkStatus();
+  co_return absl::UnavailableError(absl::StrJoin(unconfirmed, "; "));
+}
+
+asio::awaitable<absl::Status> ClientSession::EndOnBackend(const config::Backend& backend,
+                                                          uint32_t connection_id,
+                                                          bool query_only) {
+  absl::Status s =
+      co_await KillOnBackend(backend, ControlLogin(), connection_id, query_only,
+                             absl::Milliseconds(ctx_->config->backend_kill_timeout_ms));
+  if (s.ok()) co_return s;
+  std::string what = absl::StrCat("Backend KILL", query_only ? " QUERY" : "", " of connection ",
+                                  connection_id, " on '", backend.name, "' not confirmed: ",
+                                  s.message());
+  spdlog::warn("cs_id {}: {}", cs_id(), what);
+  co_return absl::UnavailableError(what);
 }
 
 asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_id) {
@@ -268,14 +284,10 @@ asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_
       DropServerSession(static_cast<int>(i));
     }
     Publish();
-    if (busy || in_trans) {
-      absl::Status s = co_await KillOnBackend(*backend, ControlLogin(), connection_id, false,
-                                              ctx_->config->connect_timeout_ms);
-      if (!s.ok()) spdlog::warn("cs_id {}: backend kill failed: {}", cs_id_, std::string(s.message()));
-    }
+    if (busy || in_trans) co_return co_await EndOnBackend(*backend, connection_id, false);
     co_return absl::OkStatus();
   }
-  co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", ss_id));
+  co_return UnknownThreadId(ss_id);
 }
 
 asio::awaitable<absl::Status> ClientSession::InterruptQuery() {
@@ -283,8 +295,7 @@ asio::awaitable<absl::Status> ClientSession::InterruptQuery() {
   if (!busy_ || current_ < 0 || !servers_[current_]) co_return absl::OkStatus();
   ServerSession* ss = servers_[current_].get();
   if (ss->state != ServerState::kActive) co_return absl::OkStatus();
-  co_return co_await KillOnBackend(ss->backend(), ControlLogin(), ss->connection_id(),
-                                   /*query_only=*/true, ctx_->config->connect_timeout_ms);
+  co_return co_await EndOnBackend(ss->backend(), ss->connection_id(), /*query_only=*/true);
 }
 
 bool ClientSession::Owns(const ServerSession* ss) const {
@@ -324,7 +335,7 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     absl::Status s = absl::OkStatus();
     if (reset) s = co_await ss->Reset();
     if (!s.ok()) {
-      spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id_, ss->ss_id(), std::string(s.message()));
+      spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id(), ss->ss_id(), std::string(s.message()));
       ss->conn().Close();
       continue;
     }

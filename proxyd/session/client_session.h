@@ -4,11 +4,14 @@
 // It runs as one coroutine on one io_context: login, then a loop of commands, each
 // routed to a server session (opened lazily, state replayed before use) with the
 // response streamed back chunk by chunk. Statements addressed to the proxy itself
-// go to the admin handler.
+// go to the node's AdminFrontDoor, which sees this session as a ClientPort.
 //
-// Thread rule: everything but the methods marked "any thread" runs on executor().
-// Other threads learn about the session only through Info() (a copy taken under the
-// session's own mutex) and act on it only by posting to executor().
+// Other layers never hold a ClientSession: they hold its SessionHandle (published
+// facts, counters and snapshot, and the kill verbs, which call this class's
+// SessionControl methods on its executor). Only the node that accepted the
+// connection holds the session itself, to run it.
+//
+// Thread rule: everything runs on the handle's executor.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -25,15 +28,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "proxyd/mysql/packets.h"
 #include "proxyd/net/packet_conn.h"
+#include "proxyd/session/admin_front_door.h"
 #include "proxyd/session/proxy_context.h"
 #include "proxyd/session/server_session.h"
+#include "proxyd/session/session_handle.h"
 #include "proxyd/session/session_info.h"
 #include "proxyd/session/session_state.h"
-
-namespace obp::admin { class AdminHandler; }
 
 namespace obp::session {
 
@@ -52,40 +54,66 @@ struct PreparedStatement {
   int cursor_backend = -1;  // server session holding an open cursor
 };
 
-class ClientSession : public std::enable_shared_from_this<ClientSession> {
+class ClientSession final : public SessionControl,
+                            private ClientPort,
+                            public std::enable_shared_from_this<ClientSession> {
  public:
-  // peer: the client's address as accept returned it.
-  ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
-                const asio::ip::tcp::endpoint& peer, int thread_index);
-  ~ClientSession();
+  // peer: the client's address as accept returned it. The handle is ready to be
+  // published (registered) when this returns.
+  static std::shared_ptr<ClientSession> Create(ProxyContext* ctx, asio::ip::tcp::socket socket,
+                                               const asio::ip::tcp::endpoint& peer,
+                                               int thread_index);
+  ~ClientSession() override;
 
-  // Registers the session and runs it to the end. Call once, co_spawned on the
-  // socket's executor.
-  asio::awaitable<void> Run();
+  const std::shared_ptr<SessionHandle>& handle() { return handle_; }
 
-  asio::any_io_executor executor() { return executor_; }
-  uint32_t cs_id() const { return cs_id_; }  // any thread, once registered
+  // Runs the session to the end, once its handle is registered. Call once,
+  // co_spawned on the handle's executor. `admins_only`: the node is past
+  // max_connections, in the slots admin_reserved_connections keeps: any other
+  // user's login gets 1040 (SPEC §2 "Before login").
+  asio::awaitable<void> Run(bool admins_only = false);
+  // Instead of Run, when the node can't take the connection: greets it with `code`
+  // and closes it.
+  asio::awaitable<void> Refuse(uint16_t code, absl::string_view sql_state,
+                               absl::string_view message);
 
-  // Any thread: a copy of the published info plus current counters.
-  SessionInfo Info() const;
-
-  // --- For the kill path (proxyd/kill), on executor() only. ---
-  // Ends the session: closes the client socket and every server session, after
-  // ending busy/in-transaction ones on their backend. `reason` is logged.
-  asio::awaitable<void> Terminate(std::string reason);
-  // Ends one server session; the client session survives (SPEC KILL PROXYSESSION id ss_id).
-  asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id);
-  // Interrupts the statement in flight, if any (SPEC KILL QUERY).
-  asio::awaitable<absl::Status> InterruptQuery();
-  // Login data of this session for a control connection to one of its backends.
-  LoginParams ControlLogin() const;
-  const config::Tenant* tenant() const { return tenant_; }
+  // SessionControl (SPEC §3 kills), on the executor.
+  asio::awaitable<absl::Status> Terminate(std::string reason) override;
+  asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) override;
+  asio::awaitable<absl::Status> InterruptQuery() override;
 
  private:
-  friend class admin::AdminHandler;
+  ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
+                const asio::ip::tcp::endpoint& peer, int thread_index);
+
+  // ClientPort, for the proxy statement in flight (client_session.cc).
+  const SessionHandle& handle() const override { return *handle_; }
+  CallerIdentity Identity() const override;
+  asio::awaitable<absl::Status> SendRows(const std::vector<mysql::ColumnDef>& cols,
+                                         const std::vector<mysql::Row>& rows) override;
+  asio::awaitable<absl::Status> SendOk(absl::string_view info) override;
+  asio::awaitable<absl::Status> SendError(uint16_t code, absl::string_view sql_state,
+                                          absl::string_view message) override;
+  asio::awaitable<void> EndSelf(std::string reason) override;
+
+  uint32_t cs_id() const { return handle_->cs_id(); }
+  // Login data of this session for a control connection to one of its backends.
+  LoginParams ControlLogin() const;
+  // KILL [QUERY] of `connection_id` on `backend` within backend_kill_timeout_ms;
+  // Unavailable "Backend KILL of connection N on 'B' not confirmed: ..." if not.
+  asio::awaitable<absl::Status> EndOnBackend(const config::Backend& backend,
+                                             uint32_t connection_id, bool query_only);
 
   // Login (client_login.cc)
-  asio::awaitable<absl::Status> Login();
+  // SPEC §2 "Before login": a client may send at most this much before its login
+  // is complete; a larger packet header closes the connection unread.
+  static constexpr size_t kPreLoginLimit = 64 * 1024;
+  asio::awaitable<absl::Status> Login(bool admins_only);
+  // Reads a login packet within what is left of kPreLoginLimit.
+  asio::awaitable<absl::StatusOr<net::Packet>> ReadLoginPacket();
+  // The next command's first packet; with wait_timeout_s, DeadlineExceeded once
+  // the session has been idle that long.
+  asio::awaitable<absl::StatusOr<net::Packet>> ReadCommand();
   asio::awaitable<absl::Status> SendAccessDenied(uint8_t seq, absl::string_view user, bool used_password);
 
   // Commands (client_query.cc)
@@ -143,23 +171,19 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   asio::awaitable<absl::Status> SendOk(uint8_t seq, uint64_t affected = 0);
   uint16_t StatusFlags() const;
 
-  // Publishing for other threads (client_session.cc)
+  // Publishing for other threads, into the handle (client_session.cc)
   void Publish();
-  // Whether info_ already holds everything Publish would rebuild.
-  bool PublishedIsCurrent() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(info_mu_);
+  // Whether `published` already holds everything Publish would rebuild.
+  bool PublishedIsCurrent(const SessionInfo& published) const;
   // Cheap per-statement update of one server session's published state.
   void PublishServerState(const ServerSession* ss);
   void SetCommand(absl::string_view command, absl::string_view statement);
 
   ProxyContext* ctx_;
   asio::any_io_executor executor_;
-  net::PacketConn client_;
+  std::shared_ptr<SessionHandle> handle_;
+  net::PacketConn client_;  // counts its traffic into handle_
   int thread_index_;
-  uint32_t cs_id_ = 0;
-  uint64_t proxy_sessid_ = 0;
-  std::string host_ip_;
-  uint16_t host_port_ = 0;
-  absl::Time created_;
 
   // Set by Login.
   const config::User* user_ = nullptr;
@@ -187,14 +211,6 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool finished_ = false;   // FinishStatement ran for the current command
   bool closing_ = false;
   std::string last_statement_;
-
-  mutable absl::Mutex info_mu_;
-  SessionInfo info_ ABSL_GUARDED_BY(info_mu_);
 };
-
-// Coroutines that own a reference for their whole run: co_spawn these, never a
-// member coroutine on a session that only the caller's local pointer keeps alive.
-asio::awaitable<void> RunSession(std::shared_ptr<ClientSession> session);
-asio::awaitable<void> TerminateSession(std::shared_ptr<ClientSession> session, std::string reason);
 
 }  // namespace obp::session

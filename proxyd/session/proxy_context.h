@@ -1,8 +1,10 @@
-// ProxyContext: what every client session of a node shares: configuration, the
-// session registry, node identity, id generators. Built once at start-up.
+// ProxyContext: what every client session of a node shares: configuration, node
+// identity, id generators, the backend pools and the front door for proxy
+// statements. Built once at start-up by the node; it names nothing above the
+// session layer (the registry and the kill path hold sessions, not the reverse).
 //
-// Thread rule: immutable after start-up except the atomics and the registry, which
-// are safe for concurrent use.
+// Thread rule: immutable after start-up except the atomics, the pools and the
+// health table, which are safe for concurrent use.
 #pragma once
 
 #include <atomic>
@@ -14,17 +16,17 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/core/ids.h"
+#include "common/core/mutex.h"
 #include "proxyd/config/config.h"
 #include "proxyd/session/backend_pool.h"
-#include "proxyd/session/registry.h"
 
 namespace obp::net { class IoPool; }
-namespace obp::kill { class KillService; }
 
 namespace obp::session {
+
+class AdminFrontDoor;
 
 // What the node last learned about a backend from connecting to it.
 struct BackendHealth {
@@ -34,9 +36,8 @@ struct BackendHealth {
 
 struct ProxyContext {
   const config::ProxyConfig* config = nullptr;
-  SessionRegistry* registry = nullptr;
   net::IoPool* io = nullptr;
-  kill::KillService* kills = nullptr;
+  AdminFrontDoor* admin = nullptr;
   ProxySessIdGenerator* sessids = nullptr;
   std::string server_version = "5.5.5-10.11.0-proxyd";
   uint8_t server_charset = 45;
@@ -56,17 +57,17 @@ struct ProxyContext {
 
   // Recorded when a server session connects (not per packet).
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {
-    absl::MutexLock lock(&health_mu);
+    MutexLock lock(&health_mu);
     BackendHealth& h = health[tenant + "/" + backend];
     h.state = s.ok() ? BackendHealth::kUp : BackendHealth::kDown;
     h.last_error = s.ok() ? "" : std::string(s.message());
   }
   BackendHealth Health(const std::string& tenant, const std::string& backend) const {
-    absl::MutexLock lock(&health_mu);
+    MutexLock lock(&health_mu);
     auto it = health.find(tenant + "/" + backend);
     return it == health.end() ? BackendHealth{} : it->second;
   }
-  mutable absl::Mutex health_mu;
+  mutable Mutex health_mu;
   absl::flat_hash_map<std::string, BackendHealth> health ABSL_GUARDED_BY(health_mu);
 };
 

@@ -1,7 +1,7 @@
 // SessionInfo: a copy of what other threads may know about a client session (SHOW
 // PROXYSESSION, the gRPC service, the kill path). The owning thread publishes it at
-// command boundaries and when server sessions open or close; readers copy it under
-// the session's own mutex (never a global one).
+// command boundaries and when server sessions open or close, into its
+// SessionHandle; readers copy it under the handle's own lock (never a global one).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "proxyd/session/server_session.h"
 
@@ -32,6 +33,8 @@ struct ServerSessionInfo {
 };
 
 struct SessionInfo {
+  // proxy_sessid, cs_id, host_ip, host_port, tid and created are the handle's
+  // facts, filled by SessionHandle::Info.
   uint64_t proxy_sessid = 0;
   uint32_t cs_id = 0;
   std::string cluster, tenant, user;
@@ -49,9 +52,14 @@ struct SessionInfo {
   absl::Time statement_start;
   std::vector<ServerSessionInfo> servers;
   StateSnapshot vars;  // tracked session state, for SHOW PROXYSESSION VARIABLES
-  // Filled by the reader from the session's counters at copy time:
+  // Filled by SessionHandle::Info at copy time, from the handle's facts and counters
+  // (the snapshot itself does not keep them):
   uint64_t bytes_from_client = 0;
   uint64_t bytes_to_client = 0;
 };
+
+// NotFound "Unknown thread id: <id>", what MySQL says (1094) of an id it does not
+// know or will not show.
+absl::Status UnknownThreadId(uint64_t id);
 
 }  // namespace obp::session

@@ -136,7 +136,10 @@ def test_stopped_peer_is_unreachable(opener, fleet):
     assert msg.startswith(f"Node 2 ({fleet.grpc[2]}) unreachable: "), msg
     assert took < 5, f"took {took:.1f}s"
     assert query(admin1, "SELECT 1") == ((1,),)
-    assert query(victim, "SELECT 1") == ((1,),)  # nothing was killed
+    # The resumed peer finds the kill in its socket, past the caller's deadline: it
+    # must not act on it (SPEC §3 "Across the fleet"). Give it time to try.
+    time.sleep(2)
+    assert query(victim, "SELECT 1") == ((1,),)  # nothing was killed, then or later
 
 
 def test_kill_works_in_the_other_direction(opener):

@@ -17,9 +17,9 @@
 #include "absl/status/statusor.h"
 #include "common/fleet_client/fleet_client.h"
 #include "proxyd/config/config.h"
-#include "proxyd/kill/kill_service.h"
+#include "proxyd/control/kill_service.h"
 
-namespace obp::kill {
+namespace obp::control {
 
 class PeerForwarder {
  public:
@@ -49,4 +49,4 @@ class PeerForwarder {
   std::unique_ptr<fleet::FleetClient> client_;
 };
 
-}  // namespace obp::kill
+}  // namespace obp::control

@@ -1,4 +1,4 @@
-// SessionRegistry: every live client session of this node, by cs_id.
+// SessionRegistry: every live client session of this node, by cs_id, as handles.
 //
 // Sharded 16 ways by cs_id, each shard with its own mutex; written only when a
 // session starts or ends, never on the per-packet path. Readers (admin SQL, gRPC,
@@ -15,32 +15,34 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/status/status.h"
+#include "common/core/mutex.h"
+#include "proxyd/session/session_handle.h"
 
-namespace obp::session {
+namespace obp::control {
 
-class ClientSession;
+using HandlePtr = std::shared_ptr<const session::SessionHandle>;
 
 class SessionRegistry {
  public:
   explicit SessionRegistry(uint32_t node_id) : node_id_(node_id) {}
 
-  // Gives `session` a fresh cs_id (SPEC §1: node bits + an 18-bit sequence that
-  // skips 0 and ids in use) and registers it. ResourceExhausted when all 2^18-1
-  // ids of the node are in use.
-  absl::StatusOr<uint32_t> Register(std::shared_ptr<ClientSession> session);
+  // Gives `handle` a fresh cs_id (SPEC §1: node bits + an 18-bit sequence that
+  // skips 0 and ids in use) and publishes it. The cs_id is set before any other
+  // thread can find the handle. ResourceExhausted when all 2^18-1 ids of the node
+  // are in use.
+  absl::Status Register(std::shared_ptr<session::SessionHandle> handle);
   void Unregister(uint32_t cs_id);
-  std::shared_ptr<ClientSession> Find(uint32_t cs_id) const;
+  HandlePtr Find(uint32_t cs_id) const;
   // Handles of every live session, in no particular order.
-  std::vector<std::shared_ptr<ClientSession>> All() const;
+  std::vector<HandlePtr> All() const;
   size_t size() const { return size_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr int kShards = 16;
   struct Shard {
-    mutable absl::Mutex mu;
-    absl::flat_hash_map<uint32_t, std::shared_ptr<ClientSession>> sessions ABSL_GUARDED_BY(mu);
+    mutable Mutex mu;
+    absl::flat_hash_map<uint32_t, HandlePtr> sessions ABSL_GUARDED_BY(mu);
   };
   Shard& ShardOf(uint32_t cs_id) { return shards_[cs_id % kShards]; }
   const Shard& ShardOf(uint32_t cs_id) const { return shards_[cs_id % kShards]; }
@@ -51,4 +53,4 @@ class SessionRegistry {
   std::array<Shard, kShards> shards_;
 };
 
-}  // namespace obp::session
+}  // namespace obp::control

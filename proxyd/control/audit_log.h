@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace obp::kill {
+namespace obp::control {
 
 struct AuditRecord {
   uint32_t node_id = 0;
@@ -21,11 +21,15 @@ struct AuditRecord {
   std::string mode;
   std::string reason;
   bool dry_run = false;
-  std::string result;  // "ok" or the refusal
+  // "ok", "partial" (session closed, a backend KILL not confirmed), "failed" (a
+  // KILL QUERY the backend did not confirm), "expired" (the caller's deadline
+  // passed first; nothing done), or the refusal's message.
+  std::string result;
+  std::string detail;  // why, for partial/failed/expired; empty otherwise
 };
 
 std::string AuditJson(const AuditRecord& rec);
 // Appends AuditJson(rec) to `path` ("-" = stderr, empty = nowhere).
 void WriteAuditLine(const std::string& path, const AuditRecord& rec);
 
-}  // namespace obp::kill
+}  // namespace obp::control

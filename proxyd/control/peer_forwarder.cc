@@ -1,4 +1,4 @@
-#include "proxyd/kill/peer_forwarder.h"
+#include "proxyd/control/peer_forwarder.h"
 
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
@@ -10,7 +10,7 @@
 #include "common/core/fleet.h"
 #include "common/core/toml_util.h"
 
-namespace obp::kill {
+namespace obp::control {
 namespace {
 namespace pb = obproxy::fleet::v1;
 
@@ -29,6 +29,12 @@ asio::awaitable<T> AwaitCallback(Start start) {
       std::move(initiate), asio::use_awaitable);
   co_return result;
 }
+
+// How long after sending a forwarded kill the peer may still start it. The peer
+// compares not_after with its own clock: the fleet's clocks must agree to well
+// within this (NTP does).
+constexpr absl::Duration kActWindow = absl::Milliseconds(1500);
+constexpr absl::Duration kMargin = absl::Milliseconds(500);
 
 bool IsUnreachable(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsCancelled(s);
@@ -56,7 +62,9 @@ absl::StatusOr<std::string> ReadPeerToken(const std::string& path) {
 // require one).
 absl::StatusOr<fleet::ClientOptions> PeerClientOptions(const config::ProxyConfig& config) {
   fleet::ClientOptions opts;
-  opts.timeout = absl::Seconds(2);
+  // Room for a peer that starts acting just before not_after to finish, its
+  // backend KILL included, before we stop waiting (see Send).
+  opts.timeout = kActWindow + absl::Milliseconds(config.backend_kill_timeout_ms) + kMargin;
   if (!config.peer_token_file.empty()) {
     auto token = ReadPeerToken(config.peer_token_file);
     if (!token.ok()) return token.status();
@@ -123,13 +131,19 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, co
   request.set_mode(kill.mode == Mode::kQuery ? pb::KILL_MODE_QUERY : pb::KILL_MODE_CONNECTION);
   request.set_reason(kill.reason);
   request.set_dry_run(kill.dry_run);
+  // The peer acts only until then; we wait longer than that (PeerClientOptions),
+  // so a kill we report as unreachable can't happen afterwards.
+  const absl::Time not_after = absl::Now() + kActWindow;
+  request.mutable_not_after()->set_seconds(absl::ToUnixSeconds(not_after));
+  request.mutable_not_after()->set_nanos(
+      static_cast<int32_t>(absl::ToUnixNanos(not_after) % 1000000000));
   pb::Caller* who = request.mutable_on_behalf_of();
   who->set_user(caller.user);
   who->set_tenant(caller.tenant);
   who->set_admin(caller.admin);
   who->set_from_node(self_);
   who->set_cs_id(caller.cs_id);
-  who->set_client_host(caller.actor);
+  who->set_client_host(caller.host);
   // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
   auto* client = client_.get();
   auto shared = std::make_shared<pb::KillSessionRequest>(std::move(request));
@@ -147,6 +161,12 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::Send(size_t index, co
                                                       ss.backend_kill()});
   }
   out.nothing_running = r->outcome() == pb::KILL_OUTCOME_NOTHING_RUNNING;
+  if (r->outcome() == pb::KILL_OUTCOME_PARTIAL) {
+    // The peer's message is "killed cs_id N on node M; <what was not confirmed>".
+    const std::string& m = r->message();
+    size_t cut = m.find("; ");
+    out.unconfirmed = cut == std::string::npos ? m : m.substr(cut + 2);
+  }
   out.dry_run = kill.dry_run;
   co_return out;
 }
@@ -155,7 +175,7 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillOnNode(uint32_t n
                                                                       const Caller& caller,
                                                                       const KillRequest& kill) {
   auto index = client_->FindNode(node_id);
-  if (!index) co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", kill.id));
+  if (!index) co_return session::UnknownThreadId(kill.id);
   pb::KillSessionRequest request;
   request.mutable_ref()->set_cs_id(static_cast<uint32_t>(kill.id));
   co_return co_await Send(*index, caller, kill, std::move(request));
@@ -171,7 +191,7 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillByConnectionId(
   auto match = resolved.Unique(id);
   if (!match.ok()) {
     if (absl::IsNotFound(match.status())) {
-      co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
+      co_return session::UnknownThreadId(id);
     }
     if (IsUnreachable(match.status()) || absl::IsUnauthenticated(match.status())) {
       for (size_t i = 0; i < client->nodes().size(); ++i) {
@@ -183,11 +203,11 @@ asio::awaitable<absl::StatusOr<KillResult>> PeerForwarder::KillByConnectionId(
     co_return match.status();
   }
   auto index = client->FindNode(match->node.id);
-  if (!index) co_return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
+  if (!index) co_return session::UnknownThreadId(id);
   pb::KillSessionRequest request;
   request.mutable_ref()->set_connection_id(id);
   request.mutable_ref()->set_backend(match->backend);
   co_return co_await Send(*index, caller, kill, std::move(request));
 }
 
-}  // namespace obp::kill
+}  // namespace obp::control

@@ -1,5 +1,4 @@
-#include "absl/strings/string_view.h"
-#include "proxyd/kill/audit_log.h"
+#include "proxyd/control/audit_log.h"
 
 #include "common/core/json.h"
 
@@ -10,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
-namespace obp::kill {
+namespace obp::control {
 
 std::string AuditJson(const AuditRecord& r) {
   std::string out = absl::StrCat(
@@ -21,7 +20,9 @@ std::string AuditJson(const AuditRecord& r) {
   absl::StrAppend(&out, ",\"connection_ids\":[", absl::StrJoin(r.connection_ids, ","), "]",
                   ",\"mode\":", ::obp::JsonString(r.mode), ",\"reason\":", ::obp::JsonString(r.reason),
                   ",\"dry_run\":", r.dry_run ? "true" : "false",
-                  ",\"result\":", ::obp::JsonString(r.result), "}");
+                  ",\"result\":", ::obp::JsonString(r.result));
+  if (!r.detail.empty()) absl::StrAppend(&out, ",\"detail\":", ::obp::JsonString(r.detail));
+  out += "}";
   return out;
 }
 
@@ -38,4 +39,4 @@ void WriteAuditLine(const std::string& path, const AuditRecord& rec) {
   }
 }
 
-}  // namespace obp::kill
+}  // namespace obp::control

@@ -1,0 +1,147 @@
+#include "proxyd/admin/admin_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "proxyd/admin/session_rows.h"
+#include "proxyd/control/session_view.h"
+#include "proxyd/mysql/packets.h"
+#include "proxyd/sql/like.h"
+
+namespace obp::admin {
+namespace {
+
+// A status from the kill path or a lookup as the MySQL error a client expects.
+asio::awaitable<absl::Status> SendStatusError(session::ClientPort& caller,
+                                              const absl::Status& status) {
+  uint16_t code = 1105;
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound: code = 1094; break;
+    case absl::StatusCode::kPermissionDenied: code = 1095; break;
+    case absl::StatusCode::kUnavailable: code = 2013; break;
+    default: break;
+  }
+  co_return co_await caller.SendError(code, "HY000", status.message());
+}
+
+std::vector<mysql::Row> FilterLike(std::vector<mysql::Row> rows,
+                                   const std::optional<std::string>& like) {
+  if (!like) return rows;
+  std::vector<mysql::Row> out;
+  for (auto& row : rows) {
+    if (sql::LikeMatch(*like, *row[0])) out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+control::Caller CallerOf(const session::CallerIdentity& who) {
+  control::Caller c;
+  c.user = who.user;
+  c.tenant = who.tenant;
+  c.admin = who.admin;
+  c.cs_id = who.cs_id;
+  c.host = who.host;
+  c.actor = absl::StrCat(who.user, "@", who.tenant, " from ", who.host);
+  return c;
+}
+
+asio::awaitable<absl::Status> AdminService::Execute(session::ClientPort& caller,
+                                                    const sql::AdminStatement& stmt) {
+  using Kind = sql::AdminStatement::Kind;
+  switch (stmt.kind) {
+    case Kind::kShowSessions:
+      co_return co_await ShowSessions(caller);
+    case Kind::kShowAttribute:
+      co_return co_await ShowAttribute(caller, stmt);
+    case Kind::kShowVariables:
+      co_return co_await ShowVariables(caller, stmt);
+    case Kind::kKillProxySession:
+    case Kind::kKillConnection:
+    case Kind::kKillQuery: {
+      control::KillRequest req;
+      req.id = stmt.id.value_or(0);
+      req.ss_id = stmt.ss_id;
+      req.mode = stmt.kind == Kind::kKillQuery ? control::Mode::kQuery : control::Mode::kConnection;
+      req.reason = "SQL KILL";
+      req.allow_forward = true;
+      co_return co_await Kill(caller, std::move(req));
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> AdminService::ProcessKill(session::ClientPort& caller,
+                                                        absl::string_view payload) {
+  if (payload.size() < 5) {
+    co_return co_await caller.SendError(1835, "HY000", "Malformed communication packet");
+  }
+  control::KillRequest req;
+  req.id = static_cast<uint8_t>(payload[1]) | static_cast<uint8_t>(payload[2]) << 8 |
+           static_cast<uint8_t>(payload[3]) << 16 |
+           static_cast<uint64_t>(static_cast<uint8_t>(payload[4])) << 24;
+  req.reason = "COM_PROCESS_KILL";
+  req.allow_forward = true;
+  co_return co_await Kill(caller, std::move(req));
+}
+
+asio::awaitable<absl::Status> AdminService::Kill(session::ClientPort& caller,
+                                                 control::KillRequest request) {
+  bool query = request.mode == control::Mode::kQuery;
+  auto r = co_await kills_->Kill(CallerOf(caller.Identity()), request);
+  if (!r.ok()) co_return co_await SendStatusError(caller, r.status());
+  if (r->self && (query || !request.ss_id)) {
+    co_await caller.SendError(1317, "70100", "Query execution was interrupted");
+    if (query) co_return absl::OkStatus();
+    co_await caller.EndSelf("killed itself");
+    co_return absl::CancelledError("session killed itself");
+  }
+  // A kill whose backend KILL was not confirmed still closed the session: OK,
+  // with the info text (what the mysql CLI prints after OK) saying so.
+  co_return co_await caller.SendOk(r->unconfirmed);
+}
+
+asio::awaitable<absl::Status> AdminService::ShowSessions(session::ClientPort& caller) {
+  absl::Time now = absl::Now();
+  std::vector<mysql::Row> rows;
+  for (const auto& info : control::ListVisible(*registry_, CallerOf(caller.Identity()))) {
+    rows.push_back(SessionListRow(control::ViewOf(info, ctx_->config->node_id, ctx_->pid, now)));
+  }
+  co_return co_await caller.SendRows(SessionListColumns(), rows);
+}
+
+absl::StatusOr<session::SessionInfo> AdminService::Target(const session::ClientPort& caller,
+                                                          const sql::AdminStatement& stmt) const {
+  if (!stmt.id) return caller.handle().Info();
+  control::KillRequest req;
+  req.id = *stmt.id;
+  auto target = kills_->Resolve(req);
+  if (!target.ok()) return target.status();
+  session::SessionInfo info = (*target)->Info();
+  if (!control::Visible(CallerOf(caller.Identity()), info)) {
+    return session::UnknownThreadId(*stmt.id);
+  }
+  return info;
+}
+
+asio::awaitable<absl::Status> AdminService::ShowAttribute(session::ClientPort& caller,
+                                                          const sql::AdminStatement& stmt) {
+  auto info = Target(caller, stmt);
+  if (!info.ok()) co_return co_await SendStatusError(caller, info.status());
+  std::vector<mysql::Row> rows =
+      AttributeRows(control::ViewOf(*info, ctx_->config->node_id, ctx_->pid, absl::Now()));
+  if (const config::Tenant* t = ctx_->config->FindTenant(info->tenant)) {
+    for (auto& row : PoolRows(*ctx_, *t)) rows.push_back(std::move(row));
+  }
+  co_return co_await caller.SendRows(AttributeColumns(), FilterLike(std::move(rows), stmt.like));
+}
+
+asio::awaitable<absl::Status> AdminService::ShowVariables(session::ClientPort& caller,
+                                                          const sql::AdminStatement& stmt) {
+  auto info = Target(caller, stmt);
+  if (!info.ok()) co_return co_await SendStatusError(caller, info.status());
+  co_return co_await caller.SendRows(VariableColumns(),
+                                     FilterLike(VariableRows(*info, stmt.all), stmt.like));
+}
+
+}  // namespace obp::admin

@@ -1,0 +1,201 @@
+#include "proxyd/control/kill_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/core/ids.h"
+#include "proxyd/control/audit_log.h"
+#include "proxyd/control/peer_forwarder.h"
+
+namespace obp::control {
+
+bool Visible(const Caller& caller, const session::SessionInfo& target) {
+  if (caller.admin) return true;
+  return target.tenant == caller.tenant && target.user == caller.user;
+}
+
+KillService::KillService(const config::ProxyConfig* config, const SessionRegistry* registry)
+    : config_(config), registry_(registry) {}
+KillService::~KillService() = default;
+void KillService::SetPeers(std::unique_ptr<PeerForwarder> peers) { peers_ = std::move(peers); }
+
+absl::StatusOr<HandlePtr> KillService::Resolve(const KillRequest& request) const {
+  // 1. A live cs_id of this node.
+  if (request.id_kind != KillRequest::IdKind::kConnectionId && request.id <= 0x7FFFFFFF) {
+    if (auto s = registry_->Find(static_cast<uint32_t>(request.id))) return s;
+    if (request.id_kind == KillRequest::IdKind::kCsId) return session::UnknownThreadId(request.id);
+  }
+  // 2. A backend connection_id held by one session of this node.
+  std::vector<std::pair<HandlePtr, std::string>> matches;
+  for (auto& s : registry_->All()) {
+    session::SessionInfo info = s->Info();
+    for (const auto& ss : info.servers) {
+      if (ss.connection_id != request.id) continue;
+      if (!request.backend.empty() && ss.backend != request.backend) continue;
+      matches.emplace_back(s, ss.backend);
+    }
+  }
+  if (matches.empty()) return session::UnknownThreadId(request.id);
+  if (matches.size() > 1) {
+    std::vector<std::string> parts;
+    for (auto& [s, backend] : matches) {
+      parts.push_back(absl::StrCat("cs_id ", s->cs_id(), " on backend ", backend));
+    }
+    return absl::FailedPreconditionError(absl::StrCat("Ambiguous connection id ", request.id,
+                                                      ": matches ", absl::StrJoin(parts, ", ")));
+  }
+  return matches[0].first;
+}
+
+absl::StatusOr<KillResult> KillService::Check(const Caller& caller,
+                                              const KillRequest& request) const {
+  auto target = Resolve(request);
+  if (!target.ok()) return target.status();
+  session::SessionInfo info = (*target)->Info();
+  KillResult r;
+  r.node_id = config_->node_id;
+  r.cs_id = info.cs_id;
+  r.dry_run = request.dry_run;
+  r.self = caller.cs_id != 0 && caller.cs_id == info.cs_id;
+  if (!r.self && !caller.admin) {
+    if (info.tenant != caller.tenant) return session::UnknownThreadId(request.id);
+    if (info.user != caller.user) {
+      return absl::PermissionDeniedError(absl::StrCat("You are not owner of thread ", request.id));
+    }
+  }
+  bool found_ss = !request.ss_id.has_value();
+  for (const auto& ss : info.servers) {
+    if (request.ss_id && ss.ss_id != *request.ss_id) continue;
+    found_ss = true;
+    if (request.ss_id) r.ss_id = ss.ss_id;
+    bool busy = ss.state == session::ServerState::kActive;
+    // KILL QUERY touches only the statement in flight.
+    if (request.mode == Mode::kQuery && !busy) continue;
+    r.connection_ids.push_back(ss.connection_id);
+    r.server_sessions.push_back(
+        KilledServerSession{ss.ss_id, ss.backend, ss.connection_id, busy || ss.in_transaction});
+  }
+  if (!found_ss) return session::UnknownThreadId(*request.ss_id);
+  r.nothing_running = request.mode == Mode::kQuery && r.server_sessions.empty();
+  return r;
+}
+
+asio::awaitable<absl::Status> KillService::Act(const KillRequest& request,
+                                               const KillResult& checked) {
+  HandlePtr target = registry_->Find(checked.cs_id);
+  if (!target) co_return absl::OkStatus();  // it ended by itself meanwhile
+  if (request.mode == Mode::kQuery) {
+    if (checked.self) co_return absl::OkStatus();
+    co_return co_await target->InterruptQuery();
+  }
+  if (request.ss_id) co_return co_await target->TerminateServerSession(*request.ss_id);
+  // The caller's own session is ended by the caller after it replies 1317.
+  if (checked.self) co_return absl::OkStatus();
+  co_return co_await target->Terminate(request.reason);
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> KillService::Forward(const Caller& caller,
+                                                                 const KillRequest& request) {
+  uint32_t self = config_->node_id;
+  if (request.id_kind != KillRequest::IdKind::kConnectionId && IsValidCsIdShape(request.id) &&
+      NodeIdOfCsId(request.id) != self && peers_->HasNode(NodeIdOfCsId(request.id))) {
+    auto r = co_await peers_->KillOnNode(NodeIdOfCsId(request.id), caller, request);
+    if (!absl::IsNotFound(r.status())) co_return r;
+  }
+  if (request.id_kind == KillRequest::IdKind::kCsId) {
+    co_return session::UnknownThreadId(request.id);
+  }
+  co_return co_await peers_->KillByConnectionId(caller, request);
+}
+
+asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, KillRequest request) {
+  absl::StatusOr<KillResult> result = Check(caller, request);
+  if (absl::IsNotFound(result.status()) && request.allow_forward && peers_) {
+    auto forwarded = co_await Forward(caller, request);
+    // The local "unknown" stands unless a peer knew better.
+    if (!absl::IsNotFound(forwarded.status())) result = std::move(forwarded);
+  } else if (result.ok() && !request.dry_run && absl::Now() >= request.not_after) {
+    // Checked last, right before acting: a caller that gave up is told (if it is
+    // still there) and nothing happens.
+    KillResult target = *result;
+    result = absl::DeadlineExceededError(
+        "the caller's deadline passed before the kill could start; nothing was done");
+    Audit(caller, request, &target, "expired", result.status().message());
+    co_return result;
+  } else if (result.ok() && !request.dry_run) {
+    absl::Status acted = co_await Act(request, *result);
+    if (!acted.ok() && request.mode == Mode::kQuery) {
+      Audit(caller, request, &*result, "failed", acted.message());
+      co_return absl::AbortedError(acted.message());
+    }
+    if (!acted.ok()) result->unconfirmed = std::string(acted.message());
+  }
+  if (!result.ok()) {
+    Audit(caller, request, nullptr, result.status().message(), "");
+  } else {
+    Audit(caller, request, &*result, result->unconfirmed.empty() ? "ok" : "partial",
+          result->unconfirmed);
+  }
+  co_return result;
+}
+
+void KillService::AuditRefusal(const Caller& caller, const KillRequest& request,
+                               const absl::Status& why, absl::string_view unauthenticated_from) {
+  if (unauthenticated_from.empty()) {
+    Audit(caller, request, nullptr, why.message(), "");
+    return;
+  }
+  MutexLock lock(&audit_mu_);
+  RefusalLimiter::Verdict v = limiter_.Admit(unauthenticated_from, absl::Now());
+  if (v.suppressed > 0) {
+    AuditRecord summary;
+    summary.node_id = config_->node_id;
+    summary.actor = caller.actor;
+    summary.result = "suppressed";
+    summary.detail = absl::StrCat(v.suppressed, " refusals of calls without a valid token from ",
+                                  unauthenticated_from, " were not logged (limit 10 a second)");
+    WriteAudit(summary);
+  }
+  if (!v.write) return;
+  AuditRecord rec;
+  rec.node_id = config_->node_id;
+  rec.actor = caller.actor;
+  rec.id = request.id;
+  rec.ss_id = request.ss_id;
+  rec.mode = request.mode == Mode::kQuery ? "QUERY" : "CONNECTION";
+  rec.reason = request.reason;
+  rec.dry_run = request.dry_run;
+  rec.result = std::string(why.message());
+  WriteAudit(rec);
+}
+
+void KillService::WriteAudit(const AuditRecord& rec) {
+  WriteAuditLine(config_->audit_log, rec);
+}
+
+void KillService::Audit(const Caller& caller, const KillRequest& request,
+                        const KillResult* target, absl::string_view result,
+                        absl::string_view detail) {
+  AuditRecord rec;
+  rec.node_id = config_->node_id;
+  rec.actor = caller.actor;
+  rec.id = request.id;
+  rec.ss_id = request.ss_id;
+  rec.mode = request.mode == Mode::kQuery ? "QUERY" : "CONNECTION";
+  rec.reason = request.reason;
+  rec.dry_run = request.dry_run;
+  if (target) {
+    rec.cs_id = target->cs_id;
+    rec.connection_ids = target->connection_ids;
+  }
+  rec.result = std::string(result);
+  rec.detail = std::string(detail);
+  MutexLock lock(&audit_mu_);
+  WriteAudit(rec);
+}
+
+}  // namespace obp::control

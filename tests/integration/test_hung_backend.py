@@ -1,0 +1,105 @@
+"""SPEC §3 "Kills against a hung backend": a backend that stops answering (SIGSTOP:
+its socket accepts, nothing replies) can't make a kill hang or lie. The kill answers
+within backend_kill_timeout_ms plus a little; a KILL whose backend KILL was not
+confirmed still closes the session and says so in its OK info text and a `partial`
+audit line; a KILL QUERY that can't reach the backend gets 1105 and a `failed` line
+naming its target."""
+
+import json
+import os
+import signal
+import sys
+import time
+
+import pymysql
+import pytest
+
+from conftest import pconnect, query
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from background import Background  # noqa: E402
+import sandbox  # noqa: E402
+
+KILL_TIMEOUT_MS = 500
+
+
+@pytest.fixture
+def hung(proxy_factory, primary, tmp_path):
+    """A node with an audit log, and a session running SLEEP on the primary, which is
+    then SIGSTOPped (resumed at teardown)."""
+    audit = tmp_path / "audit.jsonl"
+    node = proxy_factory.start(extra={"audit_log": str(audit),
+                                      "backend_kill_timeout_ms": KILL_TIMEOUT_MS})
+    victim = pconnect(node, "app", read_timeout=60)
+    admin = pconnect(node, "admin")
+    vid = victim.thread_id()
+    running = Background(victim, "SELECT SLEEP(30)")
+    # Stopped only once the statement runs there, so the kill finds it busy.
+    sandbox.wait_until(lambda: any(p.get("Info") == "SELECT SLEEP(30)"
+                                   for p in primary.processlist()), timeout=10)
+    primary.proc.send_signal(signal.SIGSTOP)
+    try:
+        yield node, admin, vid, running, audit
+    finally:
+        primary.proc.send_signal(signal.SIGCONT)
+        running.join(40)
+        admin.close()
+
+
+def audit_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_kill_connection_is_partial_not_a_lie(hung):
+    node, admin, vid, running, audit = hung
+    with admin.cursor() as cur:
+        t0 = time.monotonic()
+        cur.execute(f"KILL {vid}")
+        took = time.monotonic() - t0
+        info = cur._result.message.decode()
+    assert took < KILL_TIMEOUT_MS / 1000 + 1.0, f"took {took:.2f}s"
+    assert "Backend KILL of connection" in info and "not confirmed" in info, node.log()[-3000:]
+    assert "on 'primary'" in info, info
+    # The client session is gone at once, whatever the backend does.
+    assert running.join(5), "the killed session's statement is still waiting"
+    assert running.error is not None
+    rows = query(admin, "SHOW PROXYSESSION")
+    assert vid not in [r[1] for r in rows]
+    [line] = [rec for rec in audit_lines(audit) if rec["id"] == vid]
+    assert line["result"] == "partial", line
+    assert "not confirmed" in line["detail"], line
+    assert line["cs_id"] == vid
+
+
+def test_kill_query_that_cannot_reach_the_backend_fails_truthfully(hung):
+    node, admin, vid, running, audit = hung
+    t0 = time.monotonic()
+    with pytest.raises(pymysql.err.OperationalError) as failed:
+        query(admin, f"KILL QUERY {vid}")
+    took = time.monotonic() - t0
+    assert took < KILL_TIMEOUT_MS / 1000 + 1.0, f"took {took:.2f}s"
+    assert failed.value.args[0] == 1105
+    assert "Backend KILL QUERY of connection" in failed.value.args[1], failed.value.args
+    [line] = [rec for rec in audit_lines(audit) if rec["id"] == vid]
+    assert line["result"] == "failed" and line["mode"] == "QUERY", line
+    assert line["cs_id"] == vid, line
+    assert running.is_alive(), "KILL QUERY must not end the session"
+
+
+def test_kills_on_healthy_backends_are_not_delayed(proxy_factory, replica1):
+    node = proxy_factory.start(extra={"backend_kill_timeout_ms": KILL_TIMEOUT_MS})
+    victim = pconnect(node, "app@t2", read_timeout=30)  # t2's backend is replica1, not stopped
+    admin = pconnect(node, "admin")
+    vid = victim.thread_id()
+    running = Background(victim, "SELECT SLEEP(30)")
+    sandbox.wait_until(lambda: any(r[1] == vid and r[9] == "MCS_ACTIVE_READER"
+                                   for r in query(admin, "SHOW PROXYSESSION")), timeout=10)
+    with admin.cursor() as cur:
+        t0 = time.monotonic()
+        cur.execute(f"KILL {vid}")
+        took = time.monotonic() - t0
+        info = cur._result.message
+    assert not info, info
+    assert took < 0.5, f"took {took:.2f}s"
+    assert running.join(5)
+    admin.close()

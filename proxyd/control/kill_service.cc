@@ -145,41 +145,27 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
 
 void KillService::AuditRefusal(const Caller& caller, const KillRequest& request,
                                const absl::Status& why, absl::string_view unauthenticated_from) {
-  if (unauthenticated_from.empty()) {
-    Audit(caller, request, nullptr, why.message(), "");
-    return;
-  }
+  AuditRecord rec = Record(caller, request, nullptr, why.message(), "");
   MutexLock lock(&audit_mu_);
-  RefusalLimiter::Verdict v = limiter_.Admit(unauthenticated_from, absl::Now());
-  if (v.suppressed > 0) {
-    AuditRecord summary;
-    summary.node_id = config_->node_id;
-    summary.actor = caller.actor;
-    summary.result = "suppressed";
-    summary.detail = absl::StrCat(v.suppressed, " refusals of calls without a valid token from ",
-                                  unauthenticated_from, " were not logged (limit 10 a second)");
-    WriteAudit(summary);
+  if (!unauthenticated_from.empty()) {
+    RefusalLimiter::Verdict v = limiter_.Admit(unauthenticated_from, absl::Now());
+    if (v.suppressed > 0) {
+      AuditRecord summary;
+      summary.node_id = rec.node_id;
+      summary.actor = rec.actor;
+      summary.result = "suppressed";
+      summary.detail = absl::StrCat(v.suppressed, " refusals of calls without a valid token from ",
+                                    unauthenticated_from, " were not logged (limit 10 a second)");
+      WriteAuditLine(config_->audit_log, summary);
+    }
+    if (!v.write) return;
   }
-  if (!v.write) return;
-  AuditRecord rec;
-  rec.node_id = config_->node_id;
-  rec.actor = caller.actor;
-  rec.id = request.id;
-  rec.ss_id = request.ss_id;
-  rec.mode = request.mode == Mode::kQuery ? "QUERY" : "CONNECTION";
-  rec.reason = request.reason;
-  rec.dry_run = request.dry_run;
-  rec.result = std::string(why.message());
-  WriteAudit(rec);
-}
-
-void KillService::WriteAudit(const AuditRecord& rec) {
   WriteAuditLine(config_->audit_log, rec);
 }
 
-void KillService::Audit(const Caller& caller, const KillRequest& request,
-                        const KillResult* target, absl::string_view result,
-                        absl::string_view detail) {
+AuditRecord KillService::Record(const Caller& caller, const KillRequest& request,
+                                const KillResult* target, absl::string_view result,
+                                absl::string_view detail) const {
   AuditRecord rec;
   rec.node_id = config_->node_id;
   rec.actor = caller.actor;
@@ -194,8 +180,15 @@ void KillService::Audit(const Caller& caller, const KillRequest& request,
   }
   rec.result = std::string(result);
   rec.detail = std::string(detail);
+  return rec;
+}
+
+void KillService::Audit(const Caller& caller, const KillRequest& request,
+                        const KillResult* target, absl::string_view result,
+                        absl::string_view detail) {
+  AuditRecord rec = Record(caller, request, target, result, detail);
   MutexLock lock(&audit_mu_);
-  WriteAudit(rec);
+  WriteAuditLine(config_->audit_log, rec);
 }
 
 }  // namespace obp::control

@@ -121,10 +121,11 @@ class KillService {
 
   const config::ProxyConfig* config_;
   const SessionRegistry* registry_;
-  void WriteAudit(const AuditRecord& rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(audit_mu_);
+  AuditRecord Record(const Caller& caller, const KillRequest& request, const KillResult* target,
+                     absl::string_view result, absl::string_view detail) const;
 
   std::unique_ptr<PeerForwarder> peers_;
-  Mutex audit_mu_;
+  Mutex audit_mu_;  // one line at a time in the audit log
   RefusalLimiter limiter_ ABSL_GUARDED_BY(audit_mu_);
 };
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,9 @@ namespace obp::rpc {
 namespace {
 
 constexpr int kMaxRequestBytes = 64 * 1024;
+// What gRPC's buffers may take in all: the control plane slows down past it, the
+// data plane does not notice.
+constexpr size_t kGrpcMemoryBytes = 32 << 20;
 
 class GrpcRpcServer final : public RpcServer {
  public:
@@ -76,6 +80,14 @@ absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext*
   // No request of the SessionService comes near this; larger ones are refused by
   // gRPC before they are buffered whole.
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  // SPEC §4: calls in flight are bounded. Per connection, HTTP/2 holds the rest
+  // back at the client (a flood queues there, not in this process); across
+  // connections, SessionServiceImpl refuses what is past the same limit.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             ctx->config->grpc_max_concurrent_calls);
+  grpc::ResourceQuota quota("proxyd-grpc");
+  quota.Resize(kGrpcMemoryBytes);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {

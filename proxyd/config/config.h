@@ -84,6 +84,9 @@ struct ProxyConfig {
   // MariaDB's net_read_timeout), so a stalled packet holds its buffer for a bounded
   // time.
   int net_read_timeout_s = 30;
+  // The largest command a client may send (all its packets together), as MariaDB's
+  // max_allowed_packet: a bigger one gets 1153 and the connection is closed.
+  int max_allowed_packet = 64 << 20;
   int connect_timeout_ms = 3000;       // backend connect + login
   // How long a kill waits for the backend's KILL to be confirmed (SPEC §3).
   int backend_kill_timeout_ms = 1000;

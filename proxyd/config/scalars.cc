@@ -126,6 +126,12 @@ std::vector<ScalarKey> BuildTable() {
          c.net_read_timeout_s = ToInt(v);
          return absl::OkStatus();
        }},
+      {"max_allowed_packet", Kind::kInt, 1024, 1 << 30,
+       "largest command a client may send, in bytes",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.max_allowed_packet = ToInt(v);
+         return absl::OkStatus();
+       }},
       {"backend_kill_timeout_ms", Kind::kInt, 1, 600000,
        "how long a kill waits for the backend to confirm its KILL",
        [](ProxyConfig& c, absl::string_view v) {

@@ -29,13 +29,22 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
   PublishServerState(ss);
   absl::Status s = co_await ss->conn().Write(raw);
   bool multi = first && first->payload.size() == mysql::kMaxPacketPayload;
-  // A command larger than one packet: the rest follows from the client as is.
+  // A command larger than one packet: the rest follows from the client as is, up
+  // to max_allowed_packet in all.
+  size_t total = multi ? first->payload.size() : 0;
+  const size_t limit = static_cast<size_t>(ctx_->config->max_allowed_packet);
   while (s.ok() && multi) {
-    auto next = co_await client_.ReadPacket();
+    auto next = co_await client_.ReadPacket(total >= limit ? 0 : limit - total);
     if (!next.ok()) {
       busy_ = false;
+      // The backend holds half a command: this server session can't be reused.
+      for (size_t i = 0; i < servers_.size(); ++i) {
+        if (servers_[i].get() == ss) DropServerSession(static_cast<int>(i));
+      }
+      if (absl::IsResourceExhausted(next.status())) co_return co_await PacketTooLarge();
       co_return absl::CancelledError(next.status().message());
     }
+    total += next->payload.size();
     multi = next->payload.size() == mysql::kMaxPacketPayload;
     s = co_await ss->conn().Write(next->raw);
   }

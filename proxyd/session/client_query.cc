@@ -3,6 +3,7 @@
 // across server sessions.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/string_view.h"
@@ -62,6 +63,7 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
   while (!closing_) {
     auto pkt = co_await ReadCommand();
     if (absl::IsDeadlineExceeded(pkt.status())) co_return pkt.status();  // wait_timeout_s
+    if (absl::IsResourceExhausted(pkt.status())) co_return co_await PacketTooLarge();
     if (!pkt.ok()) co_return ClientGone(pkt.status());
     if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
     finished_ = false;
@@ -76,11 +78,19 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
   co_return absl::OkStatus();
 }
 
+asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {
+  // What MariaDB answers, and as it does, the connection is closed after it.
+  co_await SendError(1, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+  co_return absl::ResourceExhaustedError("command larger than max_allowed_packet");
+}
+
 asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadCommand() {
+  const size_t limit = std::min<size_t>(net::PacketConn::kMaxPayload,
+                                        static_cast<size_t>(ctx_->config->max_allowed_packet));
   const int idle_limit_s = ctx_->config->wait_timeout_s;
-  if (idle_limit_s <= 0) co_return co_await client_.ReadPacket();
+  if (idle_limit_s <= 0) co_return co_await client_.ReadPacket(limit);
   // Only with the limit configured: the timer costs each command a little.
-  auto pkt = co_await net::RunWithin(client_.ReadPacket(), absl::Seconds(idle_limit_s));
+  auto pkt = co_await net::RunWithin(client_.ReadPacket(limit), absl::Seconds(idle_limit_s));
   if (!pkt) {
     co_return absl::DeadlineExceededError(
         absl::StrCat("idle for more than wait_timeout_s = ", idle_limit_s, " s"));

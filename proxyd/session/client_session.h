@@ -114,6 +114,8 @@ class ClientSession final : public SessionControl,
   // The next command's first packet; with wait_timeout_s, DeadlineExceeded once
   // the session has been idle that long.
   asio::awaitable<absl::StatusOr<net::Packet>> ReadCommand();
+  // 1153 for a command past max_allowed_packet; the session then ends.
+  asio::awaitable<absl::Status> PacketTooLarge();
   asio::awaitable<absl::Status> SendAccessDenied(uint8_t seq, absl::string_view user, bool used_password);
 
   // Commands (client_query.cc)

@@ -186,6 +186,17 @@ void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_co
   cmd->add_option("--host", a->host, "selector: client ip, ip:port or prefix ending in '*'");
   cmd->add_option("--idle-over", a->idle_over, "selector: idle at least this long (10m)");
   cmd->add_flag("-y,--yes", a->yes, "with a selector: really kill the matches");
+  cmd->footer(SubcommandFooter(
+      R"(  obpctl --fleet fleet.toml kill --cs-id 262145 --reason "runaway report"
+  obpctl --fleet fleet.toml kill --cs-id 262145 --query     # the statement only
+  obpctl --fleet fleet.toml kill --conn-id 1234 --backend primary --dry-run
+  obpctl --fleet fleet.toml kill --user alice --idle-over 10m --dry-run
+  obpctl --fleet fleet.toml kill --user alice --idle-over 10m --yes
+
+A cs_id goes straight to its node (from its bits); a --conn-id is looked up on
+every node, and more than one match is refused with the candidates listed and
+nothing killed (exit 2). A selector lists first: --dry-run shows the matches,
+--yes kills them.)"));
   cmd->callback([&flags, a, cs, conn, ss, io, exit_code] {
     a->has_cs_id = cs->count() > 0;
     a->has_conn_id = conn->count() > 0;

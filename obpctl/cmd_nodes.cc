@@ -1,9 +1,6 @@
 // obpctl nodes: one row per node with its id, address, state (ok or the
 // error), session count, server sessions open and idle in the pool (summed over
 // backends; --output json has them per backend), version and uptime.
-#include <algorithm>
-#include <tuple>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "obpctl/commands.h"
@@ -63,11 +60,7 @@ int RunNodes(const GlobalFlags& flags, const NodesArgs& args, Io io) {
   auto client = ClientFromFlags(flags);
   if (!client.ok()) return Fail(io, client.status());
   auto results = (*client)->GetNodeInfoAllSync();
-  // Known ids in order, then nodes still unknown (id 0) by address.
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
-    return std::make_tuple(a.node.id == 0, a.node.id, a.node.address) <
-           std::make_tuple(b.node.id == 0, b.node.id, b.node.address);
-  });
+  SortByNode(results);
   if (args.output == "json") {
     PrintJson(io, results);
   } else {
@@ -83,6 +76,12 @@ void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_c
   CLI::App* cmd = app.add_subcommand("nodes", "list the fleet's nodes and their state");
   cmd->add_option("-o,--output", args->output, "table | json")
       ->check(CLI::IsMember({"table", "json"}));
+  cmd->footer(SubcommandFooter(R"(  obpctl --fleet fleet.toml nodes
+  obpctl nodes --discover dns:proxyd.obp.svc.cluster.local:2884
+  obpctl --fleet fleet.toml nodes -o json
+
+STATE is "ok" or why the node did not answer (also on stderr; exit 3).
+SS: server sessions open; POOLED: idle ones kept in the pool.)"));
   cmd->callback([&flags, args, io, exit_code] { *exit_code = RunNodes(flags, *args, io); });
 }
 

@@ -5,9 +5,11 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/core/ids.h"
 #include "google/protobuf/util/time_util.h"
 #include "obpctl/commands.h"
 #include "obpctl/locate.h"
@@ -21,7 +23,7 @@ namespace pb = fleet::pb;
 
 struct ListArgs {
   std::string user, tenant, db, state, host, idle_over;
-  uint32_t node = 0;
+  std::string node;  // a node id; parsed by NodeIdFilter
   std::string output = "table";
 };
 
@@ -54,6 +56,23 @@ absl::StatusOr<pb::ListSessionsRequest> BuildListRequest(const ListArgs& a) {
   return req;
 }
 
+// `sessions list --node ID`: 0 when not given. The global --node HOST:PORT
+// has the same name, and after `sessions list` this one wins; an address here
+// is refused with the way to say what was meant.
+absl::StatusOr<uint32_t> NodeIdFilter(const std::string& text) {
+  if (text.empty()) return 0;
+  uint32_t id = 0;
+  if (absl::SimpleAtoi(text, &id) && id >= 1 && id <= kMaxNodeId) return id;
+  if (text.find(':') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sessions list --node takes a node id (1..8191), got \"", text,
+                     "\"; to name a node by address, give --node before the command: "
+                     "obpctl --node ", text, " sessions list"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("sessions list --node: expected a node id 1..8191, got \"", text, "\""));
+}
+
 // The client to ask: the whole fleet, or only node `--node` when given.
 absl::StatusOr<std::unique_ptr<fleet::FleetClient>> ClientFor(const GlobalFlags& flags,
                                                              uint32_t node_id) {
@@ -67,7 +86,9 @@ absl::StatusOr<std::unique_ptr<fleet::FleetClient>> ClientFor(const GlobalFlags&
 int RunList(const GlobalFlags& flags, const ListArgs& args, Io io) {
   auto request = BuildListRequest(args);
   if (!request.ok()) return Fail(io, request.status());
-  auto client = ClientFor(flags, args.node);
+  auto node = NodeIdFilter(args.node);
+  if (!node.ok()) return Fail(io, node.status());
+  auto client = ClientFor(flags, *node);
   if (!client.ok()) return Fail(io, client.status());
   const auto results = (*client)->ListSessionsAllSync(*request);
   const std::vector<pb::Session> sessions = MergeSessions(results);
@@ -111,6 +132,8 @@ int RunShow(const GlobalFlags& flags, const ShowArgs& args, Io io) {
 void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code) {
   CLI::App* sessions = app.add_subcommand("sessions", "list or show client sessions");
   sessions->require_subcommand(1);
+  sessions->footer(SubcommandFooter(R"(  obpctl --fleet fleet.toml sessions list
+  obpctl --fleet fleet.toml sessions show --cs-id 262145)"));
 
   auto list = std::make_shared<ListArgs>();
   CLI::App* ls = sessions->add_subcommand("list", "sessions of every node, sorted by node, cs_id");
@@ -119,10 +142,17 @@ void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exi
   ls->add_option("--db", list->db, "only sessions using this database");
   ls->add_option("--state", list->state, "MCS_INIT|MCS_ACTIVE_READER|MCS_KEEP_ALIVE|...");
   ls->add_option("--host", list->host, "client ip, ip:port, or a prefix ending in '*'");
-  ls->add_option("--node", list->node, "only node ID");
+  ls->add_option("--node", list->node, "only the node with this id (1..8191)")->type_name("ID");
   ls->add_option("--idle-over", list->idle_over, "only sessions idle at least this long (30s)");
   ls->add_option("-o,--output", list->output, "table | wide | json")
       ->check(CLI::IsMember({"table", "wide", "json"}));
+  ls->footer(SubcommandFooter(R"(  obpctl --fleet fleet.toml sessions list
+  obpctl sessions list --user app --tenant sys --fleet fleet.toml
+  obpctl --fleet fleet.toml sessions list --node 2 --idle-over 10m -o wide
+  obpctl --node 127.0.0.1:2884 sessions list --timeout 1 -o json
+
+--host takes an ip, ip:port, or a prefix ending in '*' (10.0.3.*).
+Nodes that do not answer are reported on stderr (exit 3); the rest is shown.)"));
   ls->callback([&flags, list, io, exit_code] { *exit_code = RunList(flags, *list, io); });
 
   auto show = std::make_shared<ShowArgs>();
@@ -134,6 +164,12 @@ void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exi
   sh->add_flag("--all", show->all_variables, "also variables at their defaults");
   sh->add_option("-o,--output", show->output, "table | json")
       ->check(CLI::IsMember({"table", "json"}));
+  sh->footer(SubcommandFooter(R"(  obpctl --fleet fleet.toml sessions show --cs-id 262145
+  obpctl --fleet fleet.toml sessions show --conn-id 1234 --backend primary
+  obpctl --fleet fleet.toml sessions show --cs-id 262145 --all -o json
+
+A cs_id is asked of its own node (from its bits); a --conn-id of every node,
+and more than one match is refused with the candidates listed (exit 2).)"));
   sh->callback([&flags, show, cs, conn, io, exit_code] {
     show->has_cs_id = cs->count() > 0;
     show->has_conn_id = conn->count() > 0;

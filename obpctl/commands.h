@@ -5,6 +5,8 @@
 #ifndef OBP_OBPCTL_COMMANDS_H_
 #define OBP_OBPCTL_COMMANDS_H_
 
+#include <string>
+
 #include "CLI/CLI.hpp"
 #include "obpctl/fleet_args.h"
 #include "obpctl/report.h"
@@ -17,6 +19,13 @@ void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_c
 void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl kill ...
 void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// obpctl version [--client] [-o table|json]
+void AddVersionCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// (obpctl completion bash|zsh is in completion.h.)
+
+// The footer of a subcommand's --help: "Examples:", `examples` (indented
+// lines, comments allowed), then where the global flags and exit codes are.
+std::string SubcommandFooter(const std::string& examples);
 
 }  // namespace obp::ctl
 

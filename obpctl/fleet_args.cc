@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -17,30 +18,56 @@
 namespace obp::ctl {
 
 void AddGlobalFlags(CLI::App& app, GlobalFlags& f) {
+  // Given twice (before and after the command), the last one wins, as with kubectl.
+  constexpr auto kLast = CLI::MultiOptionPolicy::TakeLast;
   app.add_option("--fleet", f.fleet_file, "fleet file (TOML, [[node]] id/grpc/sql)")
-      ->envname("OBPCTL_FLEET");
-  app.add_option("--node", f.nodes, "a node's gRPC address HOST:PORT (repeatable)");
-  app.add_option("--discover", f.discover,
-                 "dns:NAME:PORT: every A/AAAA record of NAME is a node (repeatable)");
-  app.add_option("--timeout", f.timeout, "per-node deadline: 500ms, 2s, 1m (default 2s)");
-  app.add_option("--token", f.token, "bearer token")->envname("OBPCTL_TOKEN");
-  app.add_option("--token-file", f.token_file, "file holding the bearer token");
-  app.add_option("--ca", f.ca_file, "PEM CA bundle to verify nodes (enables TLS)");
-  app.add_option("--cert", f.cert_file, "PEM client certificate for mTLS (with --key)");
-  app.add_option("--key", f.key_file, "PEM client key for mTLS (with --cert)");
-  app.add_option("--server-name", f.server_name, "TLS: expect this name in node certificates");
+      ->envname("OBPCTL_FLEET")
+      ->type_name("FILE")
+      ->multi_option_policy(kLast);
+  app.add_option("--node", f.nodes, "a node's gRPC address (repeatable)")->type_name("HOST:PORT");
+  app.add_option("--discover", f.discover, "every A/AAAA record of NAME is a node (repeatable)")
+      ->type_name("dns:NAME:PORT");
+  app.add_option("--timeout", f.timeout,
+                 "per-node deadline: 500ms, 2s, 1m; a bare number is seconds (default 2s)")
+      ->type_name("DURATION")
+      ->multi_option_policy(kLast);
+  app.add_option("--token", f.token, "bearer token")
+      ->envname("OBPCTL_TOKEN")
+      ->type_name("TOKEN")
+      ->multi_option_policy(kLast);
+  app.add_option("--token-file", f.token_file, "file holding the bearer token")
+      ->type_name("FILE")
+      ->multi_option_policy(kLast);
+  app.add_option("--ca", f.ca_file, "PEM CA bundle to verify nodes (enables TLS)")
+      ->type_name("FILE")
+      ->multi_option_policy(kLast);
+  app.add_option("--cert", f.cert_file, "PEM client certificate for mTLS (with --key)")
+      ->type_name("FILE")
+      ->multi_option_policy(kLast);
+  app.add_option("--key", f.key_file, "PEM client key for mTLS (with --cert)")
+      ->type_name("FILE")
+      ->multi_option_policy(kLast);
+  app.add_option("--server-name", f.server_name, "TLS: expect this name in node certificates")
+      ->type_name("NAME")
+      ->multi_option_policy(kLast);
   app.add_flag("--tls", f.tls, "use TLS with the system's CA roots");
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text) {
+  // A bare number is seconds: "2", "0.5". Digits with at most one '.', no sign
+  // or exponent, so "1e3" and "-1" stay errors.
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos &&
+                    std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.' &&
+                    text.back() != '.';
+  const std::string spelled = bare ? text + "s" : text;
   absl::Duration d;
-  // absl::ParseDuration takes a bare "0" and "inf"; neither is a deadline.
-  if (!absl::ParseDuration(text, &d) || text == "0" || d == absl::InfiniteDuration() ||
+  // absl::ParseDuration takes "inf"; that is no deadline.
+  if (!absl::ParseDuration(spelled, &d) || d == absl::InfiniteDuration() ||
       d <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": expected a positive duration like 500ms, 2s or 1m, got \"", text,
-                     "\""));
+        absl::StrCat(flag, ": expected a positive duration like 500ms, 2s, 1m or 2 (seconds), ",
+                     "got \"", text, "\""));
   }
   return d;
 }
@@ -113,11 +140,7 @@ absl::StatusOr<std::vector<fleet::NodeTarget>> TargetsFromFlags(const GlobalFlag
   for (auto& a : addresses) {
     if (seen.insert(a).second) out.push_back({0, a});
   }
-  if (out.empty()) {
-    return absl::InvalidArgumentError(
-        "no fleet given: use --fleet FILE, --node HOST:PORT, --discover dns:NAME:PORT "
-        "or set OBPCTL_FLEET");
-  }
+  if (out.empty()) return absl::InvalidArgumentError(kNoFleetMessage);
   return out;
 }
 

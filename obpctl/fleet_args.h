@@ -30,8 +30,8 @@ struct GlobalFlags {
 
 void AddGlobalFlags(CLI::App& app, GlobalFlags& flags);
 
-// "500ms", "2s", "1m", "1m30s". A bare number or a negative value is an
-// error (INVALID_ARGUMENT naming `flag`).
+// "500ms", "2s", "1m", "1m30s"; a bare number is seconds ("2", "0.5"). Zero,
+// a negative value or "inf" is an error (INVALID_ARGUMENT naming `flag`).
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text);
 
@@ -39,10 +39,18 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
 // resolver's order without duplicates; IPv6 as "[ip]:port".
 absl::StatusOr<std::vector<std::string>> DiscoverDns(const std::string& spec);
 
+// What obpctl says when no flag names a node: the ways to give the fleet.
+inline constexpr const char* kNoFleetMessage =
+    "no fleet given; name the nodes with one of:\n"
+    "  --fleet FILE              a fleet file ([[node]] id, grpc, sql), or set OBPCTL_FLEET=FILE\n"
+    "  --node HOST:PORT          a node's gRPC address (repeatable)\n"
+    "  --discover dns:NAME:PORT  every A/AAAA record of NAME is a node\n"
+    "e.g. obpctl --fleet fleet.toml sessions list";
+
 // All nodes named by the flags: fleet file entries (with ids) first, then
 // --node and --discover addresses (ids unknown, learned from the nodes). An
 // address given twice is kept once. NOT_FOUND-free: an empty result is
-// INVALID_ARGUMENT ("no fleet given").
+// INVALID_ARGUMENT (kNoFleetMessage).
 absl::StatusOr<std::vector<fleet::NodeTarget>> TargetsFromFlags(const GlobalFlags& flags);
 
 absl::StatusOr<fleet::ClientOptions> OptionsFromFlags(const GlobalFlags& flags);

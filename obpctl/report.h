@@ -6,8 +6,10 @@
 #ifndef OBP_OBPCTL_REPORT_H_
 #define OBP_OBPCTL_REPORT_H_
 
+#include <algorithm>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,6 +38,15 @@ std::string NodeLabel(const fleet::NodeTarget& node);
 std::string StatusText(const absl::Status& status);
 // Writes "obpctl: MESSAGE" and returns ExitCodeFor(status).
 int Fail(Io io, const absl::Status& status);
+
+// Known node ids in order, then nodes whose id is still unknown (0) by address.
+template <class T>
+void SortByNode(std::vector<fleet::NodeResult<T>>& results) {
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.node.id == 0, a.node.id, a.node.address) <
+           std::make_tuple(b.node.id == 0, b.node.id, b.node.address);
+  });
+}
 
 // One stderr line per failed node ("obpctl: node 2 (...): deadline
 // exceeded"); returns the exit code they amount to (0 if none failed).

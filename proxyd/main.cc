@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "absl/synchronization/mutex.h"
+#include "common/core/build_info.h"
 #include "proxyd/config/config.h"
 #include "proxyd/log_file.h"
 #include "proxyd/server.h"
@@ -16,6 +17,9 @@ int main(int argc, char** argv) {
   // deadlock detector's global graph (a process-wide lock per acquisition).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"proxyd: a MySQL proxy node of an operable fleet"};
+  // Handled while parsing, before --config is required: `proxyd --version` alone works.
+  app.set_version_flag("--version", "proxyd " + obp::VersionText(),
+                       "print version and build commit");
   std::string config_path;
   app.add_option("--config", config_path, "TOML configuration file")->required();
   obp::config::Overrides overrides;

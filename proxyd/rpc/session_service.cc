@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/core/build_info.h"
 #include "common/core/ids.h"
 #include "common/fleet_client/grpc_status.h"
 #include "proxyd/control/session_view.h"
@@ -291,7 +292,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
   const config::ProxyConfig& c = *ctx_->config;
   response->set_node_id(c.node_id);
   response->set_cluster(c.cluster);
-  response->set_version(PROXYD_VERSION);
+  response->set_version(std::string(BuildVersion()));
+  response->set_build_commit(std::string(BuildCommit()));
   *response->mutable_started_at() = ToProto(ctx_->started_at);
   response->set_sql_address(c.listen);
   {

@@ -45,7 +45,10 @@ TEST(Flags, ParseDurations) {
   EXPECT_EQ(*ParseDurationFlag("--timeout", "2s"), absl::Seconds(2));
   EXPECT_EQ(*ParseDurationFlag("--timeout", "1m"), absl::Minutes(1));
   EXPECT_EQ(*ParseDurationFlag("--timeout", "1m30s"), absl::Seconds(90));
-  for (const char* bad : {"", "2", "0", "-1s", "abc", "inf"}) {
+  // A bare number is seconds.
+  EXPECT_EQ(*ParseDurationFlag("--timeout", "2"), absl::Seconds(2));
+  EXPECT_EQ(*ParseDurationFlag("--timeout", "0.5"), absl::Milliseconds(500));
+  for (const char* bad : {"", "0", "0.0", "-1", "-1s", "abc", "inf", "1e3", "2.", ".5", "1.2.3"}) {
     EXPECT_FALSE(ParseDurationFlag("--timeout", bad).ok()) << bad;
   }
 }

@@ -41,7 +41,8 @@ a duration or time is absent when the node did not set it), and
 Error is {"node_id","address","code":"DEADLINE_EXCEEDED","error":"deadline exceeded"}.
 
 Exit codes:
-  0  done
+  0  done (a kill whose backend KILL the node could not confirm is done too: the
+     session is closed; a warning on stderr says which backend connection)
   1  usage error, or the session / node was not found
   2  refused: permission denied, bad token, or an ambiguous --conn-id
   3  partial: some nodes were unreachable or failed (each on stderr as

@@ -72,6 +72,10 @@ int RunKillOne(const GlobalFlags& flags, const KillArgs& a, Io io) {
                                  absl::StrCat(label, ": ", StatusText(resp.status()))));
   }
   io.out << label << ": " << Describe(*resp) << "\n";
+  if (resp->outcome() == pb::KILL_OUTCOME_PARTIAL) {
+    // The session is gone; its statement may still run on the backend a while.
+    io.err << "obpctl: warning: " << label << ": " << resp->message() << "\n";
+  }
   return kExitOk;
 }
 

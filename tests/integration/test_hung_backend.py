@@ -8,6 +8,7 @@ naming its target."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -103,3 +104,18 @@ def test_kills_on_healthy_backends_are_not_delayed(proxy_factory, replica1):
     assert took < 0.5, f"took {took:.2f}s"
     assert running.join(5)
     admin.close()
+
+
+def test_obpctl_kill_on_a_hung_backend_is_done_with_a_warning(hung):
+    node, admin, vid, running, audit = hung
+    t0 = time.monotonic()
+    r = subprocess.run([sandbox.env_path("OBPCTL_BIN"), "--node", f"127.0.0.1:{node.grpc_port}",
+                        "kill", "--cs-id", str(vid)], capture_output=True, text=True, timeout=30)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert f"killed cs_id {vid}" in r.stdout, r.stdout
+    assert "not confirmed" in r.stderr, r.stderr
+    assert took < 2 + KILL_TIMEOUT_MS / 1000, f"took {took:.2f}s"
+    assert running.join(5)
+    [line] = [rec for rec in audit_lines(audit) if rec["id"] == vid]
+    assert line["result"] == "partial" and line["actor"].startswith("grpc "), line

@@ -155,6 +155,11 @@ def scanner_seeds():
     stream = (head + big(0xFFFFFF, 4, b"\xfe\x00\x00\x00\x01\x00\x00\x00\x00") +
               small(b"\xff\x10\x04#HY000x", 5) + small(eof, 6))
     write("scanner_fuzz", "big_continuation_like_err", bytes([GENERIC | 0x20, 0]) + stream)
+    # Built mode (0x40): recipes for well-formed responses of each kind.
+    for kind in (GENERIC, PREPARE, FETCH, FIELD_LIST, STATISTICS):
+        recipe = b"".join(hashlib.sha256(b"%d-%d" % (kind, i)).digest() for i in range(6))
+        opts = 0x40 | kind | (0x08 if kind % 2 else 0)
+        write("scanner_fuzz", "built_kind_%d" % kind, bytes([opts, 0]) + recipe)
     # COM_STATISTICS answered with exactly 0xFFFFFF bytes, then the empty packet.
     write("scanner_fuzz", "big_statistics", bytes([STATISTICS | 0x20, 0]) +
           big(0xFFFFFF, 1, b"Uptime: 1") + small(b"", 2))

@@ -6,7 +6,12 @@
 // SESSION_TRACK, bit 5 "big": a packet header with a length >= 64 KiB is followed by
 // one byte r, then r real payload bytes, and the scanner sees the rest of that
 // payload as zeros it never copies (so 16 MiB continuations cost nothing here).
-// Byte 1 = k (mod 8), then k 4-byte cut points, then the backend's bytes.
+// Byte 1 = k (mod 8), then k 4-byte cut points, then the backend's bytes. With bit 6
+// ("built") set, those bytes are instead a recipe for a well-formed response of that
+// kind (OKs, ERRs, result sets with and without MORE_RESULTS, cursors, ERR mid-result,
+// LOCAL INFILE, MariaDB progress reports, PREPARE_OK with its definitions, fetched
+// rows, field lists), built here, followed by the recipe's unused bytes as the start
+// of whatever the backend sends next.
 //
 // The stream is fed three ways: whole, cut at the k points, and byte by byte (in
 // steps of 61 past 2 KiB of real bytes), the second on a scanner reused with Reset().
@@ -19,7 +24,10 @@
 //  - the outcome (failed or not, done, bytes claimed, ERR fields, status, OK
 //    counters, PREPARE_OK fields, last sequence id, LOCAL INFILE pauses) is the same
 //    for every chunking, and for a reused scanner as for a fresh one;
-//  - a done response has a 5-character SQLSTATE if it is an ERR, and no status then.
+//  - a done response has a 5-character SQLSTATE if it is an ERR, and no status then;
+//  - a built response ends exactly where it was built to end (nothing of what follows
+//    is claimed), with the error, status, OK counters, PREPARE_OK fields, sequence id
+//    and LOCAL INFILE pauses it was built with.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +37,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "proxyd/mysql/constants.h"
+#include "proxyd/mysql/packets.h"
 #include "proxyd/mysql/response_scanner.h"
+#include "proxyd/mysql/resultset.h"
+#include "proxyd/mysql/wire.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace obp::mysql {
@@ -203,6 +214,267 @@ Outcome Run(ResponseScanner& s, const std::vector<absl::string_view>& chunks) {
   return o;
 }
 
+// A well-formed response, as the recipe in `in` says, and what the scanner must
+// report for it.
+class Builder {
+ public:
+  Builder(Input& in, ResponseKind kind, uint32_t caps)
+      : in_(in), kind_(kind), deprecate_eof_(caps & kClientDeprecateEof), seq_(in.U8()) {}
+
+  // Returns the response's bytes; `want` is what the scanner must report.
+  std::string Build(Outcome* want) {
+    want_.done = true;
+    switch (kind_) {
+      case ResponseKind::kGeneric:
+        Generic();
+        break;
+      case ResponseKind::kStmtPrepare:
+        Prepare();
+        break;
+      case ResponseKind::kStmtFetch:
+        Rows(/*binary=*/true, /*fetch=*/true);
+        break;
+      case ResponseKind::kFieldList:
+        FieldList();
+        break;
+      case ResponseKind::kStatistics:
+        Statistics();
+        break;
+    }
+    want_.consumed = out_.size();
+    want_.last_seq = static_cast<uint8_t>(seq_ - 1);
+    *want = want_;
+    return out_;
+  }
+
+ private:
+  void Packet(absl::string_view payload) {
+    // Now and then a MariaDB progress report first: informational, skipped.
+    if (in_.U8() % 16 == 0) {
+      std::string progress("\xff\xff\xff\x01\x01\x02", 6);
+      progress += std::string(in_.Bytes(in_.Below(8)));
+      AppendPacket(&out_, &seq_, progress);
+    }
+    AppendPacket(&out_, &seq_, payload);
+  }
+
+  uint16_t Status(bool more) {
+    uint16_t s = in_.U16() & ~(kServerMoreResultsExists | kServerStatusCursorExists);
+    return more ? s | kServerMoreResultsExists : s;
+  }
+
+  void Ok(uint8_t header, bool more) {
+    const uint64_t affected = in_.U64() >> in_.Below(64);
+    const uint64_t last_id = in_.U64() >> in_.Below(64);
+    const uint16_t status = Status(more);
+    const uint16_t warnings = in_.U16();
+    std::string p;
+    Writer w(&p);
+    w.U8(header);
+    w.LenEnc(affected);
+    w.LenEnc(last_id);
+    w.U16(status);
+    w.U16(warnings);
+    w.Bytes(in_.Bytes(in_.Below(16)));  // info and session state: not the scanner's business
+    Packet(p);
+    want_.has_status = true;
+    want_.status = status;
+    want_.warnings = warnings;
+    want_.affected = affected;
+    want_.last_id = last_id;
+  }
+
+  void Eof(uint16_t status) {
+    const uint16_t warnings = in_.U16();
+    Packet(EncodeEof(warnings, status));
+    want_.has_status = true;
+    want_.status = status;
+    want_.warnings = warnings;
+    want_.affected = want_.last_id = 0;
+  }
+
+  // The row terminator: EOF, or under DEPRECATE_EOF an OK with header 0xFE.
+  void Terminator(bool more) {
+    if (deprecate_eof_) {
+      Ok(kEofHeader, more);
+    } else {
+      Eof(Status(more));
+    }
+  }
+
+  void Err() {
+    ErrPacket e;
+    e.code = static_cast<uint16_t>(in_.Below(0xFFFF));
+    e.sql_state = std::string(in_.Bytes(5));
+    e.sql_state.resize(5, '0');
+    e.message = std::string(in_.Bytes(in_.Below(80)));
+    Packet(EncodeErr(e));
+    want_.is_error = true;
+    want_.err_code = e.code;
+    want_.sql_state = e.sql_state;
+    want_.message = e.message;
+    want_.has_status = false;
+    want_.affected = want_.last_id = 0;
+  }
+
+  void Defs(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      ColumnDef c;
+      c.name = std::string(in_.Bytes(in_.Below(8)));
+      c.type = in_.U8();
+      Packet(EncodeColumnDef(c));
+    }
+  }
+
+  // Rows, then the terminator or an ERR. Returns false when an ERR ended them.
+  bool Rows(bool binary, bool fetch, bool more = false) {
+    const size_t n = in_.Below(5);
+    for (size_t i = 0; i < n; ++i) {
+      std::string row;
+      Writer w(&row);
+      if (binary) w.U8(0x00);
+      for (size_t v = in_.Below(4); v > 0; --v) {
+        if (!binary && in_.U8() % 4 == 0) {
+          w.Null();
+        } else {
+          w.LenEncString(in_.Bytes(in_.Below(20)));
+        }
+      }
+      if (row.empty()) w.U8(0);  // an empty string value
+      Packet(row);
+    }
+    if (in_.U8() % 8 == 0) {
+      Err();
+      return false;
+    }
+    if (fetch) {
+      Terminator(in_.Bool());  // more-results means nothing after a fetch
+    } else {
+      Terminator(more);
+    }
+    return true;
+  }
+
+  void Generic() {
+    const size_t results = 1 + in_.Below(4);
+    for (size_t r = 0; r < results; ++r) {
+      const bool more = r + 1 < results;
+      switch (in_.U8() % 8) {
+        case 0:
+        case 1:
+          Ok(kOkHeader, more);
+          break;
+        case 2:
+          Err();
+          return;
+        case 3:  // LOCAL INFILE: the server asks, the client sends, the server answers
+          Packet(std::string("\xfb") + std::string(in_.Bytes(in_.Below(12))));
+          ++want_.infile_pauses;
+          if (in_.U8() % 4 == 0) {
+            Err();
+            return;
+          }
+          Ok(kOkHeader, more);
+          break;
+        default: {
+          const size_t cols = 1 + in_.Below(4);
+          std::string count;
+          Writer(&count).LenEnc(cols);
+          Packet(count);
+          Defs(cols);
+          if (in_.U8() % 16 == 0) {  // ERR right after the definitions
+            Err();
+            return;
+          }
+          if (!deprecate_eof_) {
+            // A cursor opened by COM_STMT_EXECUTE: this EOF ends the response.
+            const bool cursor = in_.U8() % 8 == 0;
+            const uint16_t status = Status(false) | (cursor ? kServerStatusCursorExists : 0);
+            Eof(status);
+            if (cursor) return;
+          }
+          if (!Rows(in_.Bool(), /*fetch=*/false, more)) return;
+          break;
+        }
+      }
+    }
+  }
+
+  void Prepare() {
+    if (in_.U8() % 8 == 0) {
+      Err();
+      return;
+    }
+    const uint32_t id = in_.U32();
+    const uint16_t cols = static_cast<uint16_t>(in_.Below(5));
+    const uint16_t params = static_cast<uint16_t>(in_.Below(5));
+    const uint16_t warnings = in_.U16();
+    std::string p;
+    Writer w(&p);
+    w.U8(kOkHeader);
+    w.U32(id);
+    w.U16(cols);
+    w.U16(params);
+    w.U8(0);
+    w.U16(warnings);
+    Packet(p);
+    want_.stmt_id = id;
+    want_.cols = cols;
+    want_.params = params;
+    want_.warnings = warnings;
+    for (uint16_t n : {params, cols}) {
+      Defs(n);
+      if (n > 0 && !deprecate_eof_) Eof(in_.U16());
+    }
+  }
+
+  void FieldList() {
+    if (in_.U8() % 8 == 0) {
+      Err();
+      return;
+    }
+    Defs(in_.Below(5));
+    Terminator(false);
+  }
+
+  void Statistics() {
+    if (in_.U8() % 8 == 0) {
+      Err();
+      return;
+    }
+    std::string text(in_.Bytes(in_.Below(60)));
+    if (!text.empty() && static_cast<uint8_t>(text[0]) == kErrHeader) text[0] = 'U';
+    Packet(text);
+  }
+
+  Input& in_;
+  ResponseKind kind_;
+  bool deprecate_eof_;
+  uint8_t seq_;
+  std::string out_;
+  Outcome want_;
+};
+
+// What must hold of `got` for the built response `want` (fields the scanner calls
+// meaningless for it are left out).
+void CheckBuilt(const Outcome& got, const Outcome& want) {
+  FUZZ_CHECK(!got.failed && got.done);
+  FUZZ_CHECK(got.consumed == want.consumed);
+  FUZZ_CHECK(got.infile_pauses == want.infile_pauses);
+  FUZZ_CHECK(got.last_seq == want.last_seq);
+  FUZZ_CHECK(got.is_error == want.is_error);
+  if (want.is_error) {
+    FUZZ_CHECK(got.err_code == want.err_code && got.sql_state == want.sql_state &&
+               got.message == want.message);
+  }
+  FUZZ_CHECK(got.has_status == want.has_status);
+  if (want.has_status) FUZZ_CHECK(got.status == want.status && got.warnings == want.warnings);
+  FUZZ_CHECK(got.affected == want.affected && got.last_id == want.last_id);
+  if (!want.is_error) {
+    FUZZ_CHECK(got.stmt_id == want.stmt_id && got.cols == want.cols && got.params == want.params);
+  }
+}
+
 }  // namespace
 }  // namespace obp::mysql
 
@@ -218,7 +490,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t k = in.U8() % 8;
   std::vector<uint32_t> raw_cuts;
   for (size_t i = 0; i < k; ++i) raw_cuts.push_back(in.U32());
-  const std::vector<Piece> pieces = BuildStream(in.Rest(), big);
+  const bool built = options & 0x40;
+  Outcome want;
+  std::string stream;
+  if (built) {
+    stream = Builder(in, kind, caps).Build(&want);
+    const absl::string_view next = in.Rest();  // what the backend sends after it
+    stream.append(next.data(), next.size());
+  }
+  const std::vector<Piece> pieces =
+      built ? BuildStream(stream, /*big=*/false) : BuildStream(in.Rest(), big);
 
   uint64_t total = 0, real = 0;
   for (const Piece& p : pieces) {
@@ -249,5 +530,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fresh.Reset(kind, caps);
   const Outcome c = Run(fresh, Chunks(pieces, bytewise));
   FUZZ_CHECK(a == c);
+  if (built) CheckBuilt(a, want);
   return 0;
 }

@@ -33,7 +33,7 @@ run_one() {  # run_one TARGET
   local t=$1
   local bin=$BUILD/tests/fuzz/$t
   local corpus=$OUT/$t.corpus crashes=$OUT/$t.crashes
-  rm -rf "$corpus" && mkdir -p "$corpus" "$crashes"
+  rm -rf "$corpus" "$crashes" && mkdir -p "$corpus" "$crashes"
   cp "$ROOT/tests/fuzz/corpus/$t"/* "$corpus"/
   local dict=()
   [[ -f $ROOT/tests/fuzz/dict/$t.dict ]] && dict=(-dict="$ROOT/tests/fuzz/dict/$t.dict")

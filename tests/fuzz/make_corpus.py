@@ -319,6 +319,10 @@ def toml_seeds():
     }
     for name, text in configs.items():
         write("config_fuzz", name, text)
+    # Recipes (0x01) for configs written by the target itself.
+    for i in range(3):
+        write("config_fuzz", "built_%d" % i,
+              b"\x01" + b"".join(hashlib.sha256(b"config-%d-%d" % (i, j)).digest() for j in range(8)))
 
     fleets = {
         "spec": '[[node]]\nid = 1\ngrpc = "127.0.0.1:2884"\nsql = "127.0.0.1:2883"\n\n[[node]]\n'

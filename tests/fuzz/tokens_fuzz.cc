@@ -5,7 +5,8 @@
 //
 // For any input:
 //  - a refusal is InvalidArgument naming the file ("tokens.toml:..."), and does not
-//    echo a secret (a `token` value) unless that text also appears as a name or key;
+//    quote a secret (a `token` value of 16 or more characters) unless that text also
+//    appears as a name, role or key;
 //  - an accepted table is not empty, and every clear `token` of the file looks up to
 //    its entry's name and role; the empty token and the input itself (unless it is
 //    one of the secrets) look up nothing;
@@ -109,7 +110,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::string_view msg = table.status().message();
     FUZZ_CHECK(absl::StartsWith(msg, absl::StrCat(kSource, ":")));
     for (const auto& [secret, entry] : file.secrets) {
-      if (!absl::StrContains(msg, secret)) continue;
+      // A message quotes the values it is about; a secret of the accepted length
+      // must never be one of them. (Unquoted, a secret may just happen to match the
+      // message's own wording.)
+      if (secret.size() < 16 || !absl::StrContains(msg, absl::StrCat("\"", secret, "\""))) {
+        continue;
+      }
       bool is_public = false;
       for (const std::string& p : file.public_text) is_public |= absl::StrContains(p, secret);
       FUZZ_CHECK(is_public);

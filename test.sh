@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything twice (normal, and ASan+UBSan) and runs every test in both.
-# Exit status is non-zero if any build or test failed. Logs go to build*/test.log.
+# Builds everything twice (normal, and ASan+UBSan) and runs every test in both, then
+# builds the libFuzzer targets (build-fuzz, clang) and runs each for FUZZ_SECONDS
+# (default 20). Exit status is non-zero if any build, test or fuzz target failed.
+# Logs go to build*/test.log and build-fuzz/fuzz/.
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -47,6 +49,25 @@ else
   RESULT[build-asan]="build FAILED"; failed=1
 fi
 
+# The fuzz targets (tests/fuzz), instrumented with libFuzzer + ASan + UBSan, each run
+# for a bounded time on a copy of its seed corpus. A crash fails the run; its
+# reproducer stays in build-fuzz/fuzz/<target>.crashes/ and is named in the output.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+fuzz_start=$SECONDS
+mkdir -p build-fuzz
+if CC=clang-14 CXX=clang++-14 build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBP_FUZZ=ON; then
+  echo "=== fuzz build-fuzz (${FUZZ_SECONDS} s per target)"
+  tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS" 2>&1 | tee "$ROOT/build-fuzz/test.log"
+  if [[ ${PIPESTATUS[0]} -eq 0 ]]; then
+    RESULT[build-fuzz]=ok
+  else
+    RESULT[build-fuzz]="fuzzing FAILED"; failed=1
+  fi
+else
+  RESULT[build-fuzz]="build FAILED"; failed=1
+fi
+RESULT[build-fuzz]+=" ($((SECONDS - fuzz_start)) s with the build)"
+
 echo
 echo "================ summary ================"
 for dir in build build-asan; do
@@ -56,4 +77,6 @@ for dir in build build-asan; do
     sed -n '/% tests passed/,$p' "$dir/test.log"
   fi
 done
+echo "--- build-fuzz: ${RESULT[build-fuzz]}"
+[[ -f build-fuzz/test.log ]] && grep -E '^(fuzz |  )' build-fuzz/test.log
 exit "$failed"

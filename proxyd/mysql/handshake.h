@@ -26,6 +26,8 @@ struct InitialHandshake {
   std::string auth_plugin_name = kNativePasswordPlugin;
 };
 
+// REQUIRES: no NUL in server_version and auth_plugin_name; with kClientPluginAuth a
+// scramble of at most 254 bytes (its length goes in one byte), else of 20.
 std::string EncodeInitialHandshake(const InitialHandshake& hs);
 absl::StatusOr<InitialHandshake> DecodeInitialHandshake(absl::string_view payload);
 
@@ -44,6 +46,9 @@ struct HandshakeResponse {
   std::string connect_attrs;
 };
 
+// REQUIRES: no NUL in username, database and auth_plugin_name; an auth_response of at
+// most 255 bytes unless kClientPluginAuthLenencData, and without NUL when neither that
+// nor kClientSecureConnection is set.
 std::string EncodeHandshakeResponse(const HandshakeResponse& r);
 // Protocol 4.1 only: a client without kClientProtocol41 gets an error status. Like
 // MariaDB, tolerates a packet that ends where the plugin name or the connection

@@ -101,6 +101,16 @@ absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload) {
   return eof;
 }
 
+absl::StatusOr<uint32_t> DecodeProcessKill(absl::string_view payload) {
+  Reader r(payload);
+  uint8_t cmd = 0;
+  OBP_MYSQL_READ(cmd, r.ReadU8());
+  if (cmd != static_cast<uint8_t>(Command::kProcessKill)) {
+    return absl::InvalidArgumentError("not a COM_PROCESS_KILL packet");
+  }
+  return r.ReadU32();
+}
+
 bool IsErrPacket(absl::string_view payload) {
   return !payload.empty() && static_cast<uint8_t>(payload[0]) == kErrHeader;
 }

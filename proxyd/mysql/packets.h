@@ -1,4 +1,5 @@
-// Generic response packets: OK, ERR and EOF (protocol 4.1), encode and decode.
+// Generic response packets: OK, ERR and EOF (protocol 4.1), encode and decode; and
+// the COM_PROCESS_KILL payload (a command proxyd answers itself, SPEC §3).
 // Payloads only (no packet headers). Pure functions; safe from any thread.
 #pragma once
 
@@ -49,6 +50,11 @@ struct EofPacket {
 std::string EncodeEof(uint16_t warnings, uint16_t status_flags);
 // REQUIRES a 0xFE packet of 5..8 bytes.
 absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload);
+
+// COM_PROCESS_KILL, from the command byte: 0x0C + the 4-byte id to kill. Bytes after
+// the id are ignored, as MariaDB and MySQL do. InvalidArgument for another command,
+// OutOfRange when the id is cut short.
+absl::StatusOr<uint32_t> DecodeProcessKill(absl::string_view payload);
 
 bool IsErrPacket(absl::string_view payload);  // 0xFF
 bool IsOkPacket(absl::string_view payload);   // 0x00 (also a binary row: context decides)

@@ -332,13 +332,15 @@ absl::Status ResponseScanner::OnEof(absl::string_view p) {
   status_flags_ = eof->status_flags;
   warnings_ = eof->warnings;
   has_status_ = true;
+  // An EOF carries no counters: an OK of an earlier result (more-results) must not
+  // show through when this EOF ends the response (row terminator, cursor opened).
+  affected_rows_ = last_insert_id_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status ResponseScanner::OnTerminator(absl::string_view p) {
   if (deprecate_eof_) return OnOk(p);
   OBP_MYSQL_RETURN_IF_ERROR(OnEof(p));
-  affected_rows_ = last_insert_id_ = 0;
   AfterResultEnd();
   return absl::OkStatus();
 }

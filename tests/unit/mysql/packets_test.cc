@@ -145,6 +145,21 @@ TEST(PacketsTest, RealEof) {
   for (size_t cut = 0; cut < p.size(); ++cut) EXPECT_FALSE(DecodeEof(p.substr(0, cut)).ok());
 }
 
+TEST(PacketsTest, ProcessKill) {
+  // What `mysqladmin kill 1234567` sends (mysql_kill()): 0x0C + the id, little-endian.
+  const std::string p("\x0c\x87\xd6\x12\x00", 5);
+  auto id = DecodeProcessKill(p);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, 1234567u);
+  EXPECT_EQ(*DecodeProcessKill(std::string("\x0c\xff\xff\xff\xff", 5)), 0xFFFFFFFFu);
+  EXPECT_EQ(*DecodeProcessKill(p + "xyz"), 1234567u);  // trailing bytes are ignored
+  for (size_t cut = 0; cut < p.size(); ++cut) {
+    EXPECT_FALSE(DecodeProcessKill(p.substr(0, cut)).ok()) << cut;
+  }
+  auto other = DecodeProcessKill(std::string("\x03\x87\xd6\x12\x00", 5));  // COM_QUERY
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PacketsTest, Predicates) {
   EXPECT_FALSE(IsOkPacket(""));
   EXPECT_FALSE(IsErrPacket(""));

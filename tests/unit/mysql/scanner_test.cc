@@ -222,6 +222,23 @@ TEST(ScannerTest, ErrAfterMoreResultsEndsResponse) {
   EXPECT_EQ(o.err_code, 1146);
 }
 
+// Found by scanner_fuzz: an OK with more-results, then a result set whose column EOF
+// opens a cursor. The response ends at that EOF, so the counters are 0 (they are
+// "from a final OK"), not the earlier OK's.
+TEST(ScannerTest, CursorAfterMoreResultsHasNoCountersOfTheEarlierOk) {
+  std::string stream = Frame({Bin({0, 3, 7, kServerMoreResultsExists, 0, 0, 0}), "\x01", kColDef,
+                              Bin({0xFE, 0, 0, kServerStatusCursorExists | 2, 0})});
+  for (size_t chunk : {size_t{1}, stream.size()}) {
+    Outcome o = RunChunked(kClientProtocol41, ResponseKind::kGeneric, stream, chunk);
+    EXPECT_TRUE(o.done);
+    EXPECT_EQ(o.consumed, stream.size());
+    EXPECT_TRUE(o.has_status);
+    EXPECT_EQ(o.status, kServerStatusCursorExists | 2);
+    EXPECT_EQ(o.affected, 0u);
+    EXPECT_EQ(o.last_id, 0u);
+  }
+}
+
 TEST(ScannerTest, SkipsMariaDbProgressReports) {
   std::string progress = Bin({0xFF, 0xFF, 0xFF, 1, 1, 2, 0x10, 0x27, 0}) + "\x05stage";
   std::string stream = Frame({progress, progress, Bin({0, 3, 0, 2, 0, 0, 0})});

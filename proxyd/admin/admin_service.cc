@@ -73,13 +73,12 @@ asio::awaitable<absl::Status> AdminService::Execute(session::ClientPort& caller,
 
 asio::awaitable<absl::Status> AdminService::ProcessKill(session::ClientPort& caller,
                                                         absl::string_view payload) {
-  if (payload.size() < 5) {
+  auto id = mysql::DecodeProcessKill(payload);
+  if (!id.ok()) {
     co_return co_await caller.SendError(1835, "HY000", "Malformed communication packet");
   }
   control::KillRequest req;
-  req.id = static_cast<uint8_t>(payload[1]) | static_cast<uint8_t>(payload[2]) << 8 |
-           static_cast<uint8_t>(payload[3]) << 16 |
-           static_cast<uint64_t>(static_cast<uint8_t>(payload[4])) << 24;
+  req.id = *id;
   req.reason = "COM_PROCESS_KILL";
   req.allow_forward = true;
   co_return co_await Kill(caller, std::move(req));

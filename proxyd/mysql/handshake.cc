@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "proxyd/mysql/internal_macros.h"
+#include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::mysql {
@@ -46,39 +46,39 @@ std::string EncodeInitialHandshake(const InitialHandshake& hs) {
 absl::StatusOr<InitialHandshake> DecodeInitialHandshake(absl::string_view payload) {
   Reader r(payload);
   InitialHandshake hs;
-  OBP_MYSQL_READ(hs.protocol_version, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(hs.protocol_version, r.ReadU8());
   if (hs.protocol_version != 10) {
     return absl::InvalidArgumentError("unsupported handshake protocol version");
   }
   absl::string_view sv;
-  OBP_MYSQL_READ(sv, r.ReadNulString());
+  OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
   hs.server_version = std::string(sv);
-  OBP_MYSQL_READ(hs.connection_id, r.ReadU32());
-  OBP_MYSQL_READ(sv, r.ReadFixed(kScramblePart1));
+  OBP_ASSIGN_OR_RETURN(hs.connection_id, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(sv, r.ReadFixed(kScramblePart1));
   hs.scramble = std::string(sv);
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  OBP_RETURN_IF_ERROR(r.Skip(1));
   uint16_t caps_lo = 0, caps_hi = 0;
-  OBP_MYSQL_READ(caps_lo, r.ReadU16());
-  OBP_MYSQL_READ(hs.charset, r.ReadU8());
-  OBP_MYSQL_READ(hs.status_flags, r.ReadU16());
-  OBP_MYSQL_READ(caps_hi, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(caps_lo, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(hs.charset, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(hs.status_flags, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(caps_hi, r.ReadU16());
   hs.capabilities = caps_lo | static_cast<uint32_t>(caps_hi) << 16;
   uint8_t auth_len = 0;
-  OBP_MYSQL_READ(auth_len, r.ReadU8());
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(6));
+  OBP_ASSIGN_OR_RETURN(auth_len, r.ReadU8());
+  OBP_RETURN_IF_ERROR(r.Skip(6));
   uint32_t ext = 0;
-  OBP_MYSQL_READ(ext, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(ext, r.ReadU32());
   if (!(hs.capabilities & kClientMysql)) hs.mariadb_ext_capabilities = ext;
   if (hs.capabilities & kClientSecureConnection) {
     size_t part2 = std::max<size_t>(13, auth_len > kScramblePart1 ? auth_len - kScramblePart1 : 0);
-    OBP_MYSQL_READ(sv, r.ReadFixed(part2));
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadFixed(part2));
     // The wire form ends in a NUL that is not part of the scramble.
     if (!sv.empty() && sv.back() == '\0') sv.remove_suffix(1);
     hs.scramble.append(sv.data(), sv.size());
   }
   hs.auth_plugin_name.clear();
   if (hs.capabilities & kClientPluginAuth) {
-    OBP_MYSQL_READ(sv, r.ReadNulString());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
     hs.auth_plugin_name = std::string(sv);
   }
   return hs;
@@ -121,43 +121,43 @@ std::string EncodeHandshakeResponse(const HandshakeResponse& resp) {
 absl::StatusOr<HandshakeResponse> DecodeHandshakeResponse(absl::string_view payload) {
   Reader r(payload);
   HandshakeResponse resp;
-  OBP_MYSQL_READ(resp.capabilities, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(resp.capabilities, r.ReadU32());
   const uint32_t caps = resp.capabilities;
   if (!(caps & kClientProtocol41)) {
     return absl::InvalidArgumentError("client does not speak protocol 4.1");
   }
-  OBP_MYSQL_READ(resp.max_packet_size, r.ReadU32());
-  OBP_MYSQL_READ(resp.charset, r.ReadU8());
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(19));
+  OBP_ASSIGN_OR_RETURN(resp.max_packet_size, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(resp.charset, r.ReadU8());
+  OBP_RETURN_IF_ERROR(r.Skip(19));
   uint32_t ext = 0;
-  OBP_MYSQL_READ(ext, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(ext, r.ReadU32());
   if (!(caps & kClientMysql)) resp.mariadb_ext_capabilities = ext;
   absl::string_view sv;
-  OBP_MYSQL_READ(sv, r.ReadNulString());
+  OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
   resp.username = std::string(sv);
   if (caps & kClientPluginAuthLenencData) {
-    OBP_MYSQL_READ(sv, r.ReadLenEncString());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadLenEncString());
   } else if (caps & kClientSecureConnection) {
     uint8_t n = 0;
-    OBP_MYSQL_READ(n, r.ReadU8());
-    OBP_MYSQL_READ(sv, r.ReadFixed(n));
+    OBP_ASSIGN_OR_RETURN(n, r.ReadU8());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadFixed(n));
   } else {
-    OBP_MYSQL_READ(sv, r.ReadNulString());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
   }
   resp.auth_response = std::string(sv);
   if (caps & kClientConnectWithDb) {
-    OBP_MYSQL_READ(sv, r.ReadNulString());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
     resp.database = std::string(sv);
   }
   if ((caps & kClientPluginAuth) && !r.empty()) {
-    OBP_MYSQL_READ(sv, r.ReadNulString());
+    OBP_ASSIGN_OR_RETURN(sv, r.ReadNulString());
     resp.auth_plugin_name = std::string(sv);
   }
   if ((caps & kClientConnectAttrs) && !r.empty()) {
     size_t start = r.position();
     uint64_t total = 0;
-    OBP_MYSQL_READ(total, r.ReadLenEnc());
-    OBP_MYSQL_RETURN_IF_ERROR(r.Skip(total));
+    OBP_ASSIGN_OR_RETURN(total, r.ReadLenEnc());
+    OBP_RETURN_IF_ERROR(r.Skip(total));
     resp.connect_attrs = std::string(payload.substr(start, r.position() - start));
   }
   return resp;

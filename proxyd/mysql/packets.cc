@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "proxyd/mysql/constants.h"
-#include "proxyd/mysql/internal_macros.h"
+#include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::mysql {
@@ -26,25 +26,25 @@ std::string EncodeOk(const OkPacket& ok, uint32_t caps, uint8_t header) {
 absl::StatusOr<OkPacket> DecodeOk(absl::string_view payload, uint32_t caps) {
   Reader r(payload);
   uint8_t header = 0;
-  OBP_MYSQL_READ(header, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(header, r.ReadU8());
   if (header != kOkHeader && header != kEofHeader) {
     return absl::InvalidArgumentError("not an OK packet");
   }
   OkPacket ok;
-  OBP_MYSQL_READ(ok.affected_rows, r.ReadLenEnc());
-  OBP_MYSQL_READ(ok.last_insert_id, r.ReadLenEnc());
-  OBP_MYSQL_READ(ok.status_flags, r.ReadU16());
-  OBP_MYSQL_READ(ok.warnings, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(ok.affected_rows, r.ReadLenEnc());
+  OBP_ASSIGN_OR_RETURN(ok.last_insert_id, r.ReadLenEnc());
+  OBP_ASSIGN_OR_RETURN(ok.status_flags, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(ok.warnings, r.ReadU16());
   // The info may be absent at the end of the packet, unless a state block follows.
   const bool state_follows =
       (caps & kClientSessionTrack) && (ok.status_flags & kServerSessionStateChanged);
   if (r.empty() && !state_follows) return ok;
   absl::string_view info;
-  OBP_MYSQL_READ(info, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(info, r.ReadLenEncString());
   ok.info = std::string(info);
   if (state_follows) {
     absl::string_view state;  // validated for size, contents ignored
-    OBP_MYSQL_READ(state, r.ReadLenEncString());
+    OBP_ASSIGN_OR_RETURN(state, r.ReadLenEncString());
   }
   return ok;
 }
@@ -65,17 +65,17 @@ std::string EncodeErr(const ErrPacket& err) {
 absl::StatusOr<ErrPacket> DecodeErr(absl::string_view payload) {
   Reader r(payload);
   uint8_t header = 0;
-  OBP_MYSQL_READ(header, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(header, r.ReadU8());
   if (header != kErrHeader) return absl::InvalidArgumentError("not an ERR packet");
   ErrPacket err;
-  OBP_MYSQL_READ(err.code, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(err.code, r.ReadU16());
   if (err.code == 0xFFFF) {
     return absl::InvalidArgumentError("MariaDB progress report, not an ERR packet");
   }
   if (!r.empty() && *r.PeekU8() == '#') {
-    OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+    OBP_RETURN_IF_ERROR(r.Skip(1));
     absl::string_view state;
-    OBP_MYSQL_READ(state, r.ReadFixed(5));
+    OBP_ASSIGN_OR_RETURN(state, r.ReadFixed(5));
     err.sql_state = std::string(state);
   }
   err.message = std::string(r.ReadRest());
@@ -94,17 +94,17 @@ std::string EncodeEof(uint16_t warnings, uint16_t status_flags) {
 absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload) {
   if (!IsEofPacket(payload)) return absl::InvalidArgumentError("not an EOF packet");
   Reader r(payload);
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  OBP_RETURN_IF_ERROR(r.Skip(1));
   EofPacket eof;
-  OBP_MYSQL_READ(eof.warnings, r.ReadU16());
-  OBP_MYSQL_READ(eof.status_flags, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(eof.warnings, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(eof.status_flags, r.ReadU16());
   return eof;
 }
 
 absl::StatusOr<uint32_t> DecodeProcessKill(absl::string_view payload) {
   Reader r(payload);
   uint8_t cmd = 0;
-  OBP_MYSQL_READ(cmd, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(cmd, r.ReadU8());
   if (cmd != static_cast<uint8_t>(Command::kProcessKill)) {
     return absl::InvalidArgumentError("not a COM_PROCESS_KILL packet");
   }

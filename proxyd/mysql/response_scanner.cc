@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "proxyd/mysql/constants.h"
-#include "proxyd/mysql/internal_macros.h"
+#include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::mysql {
@@ -20,12 +20,12 @@ constexpr uint16_t kProgressReportCode = 0xFFFF;
 // OK fields up to the warnings; the info and session-state tail is not needed.
 absl::StatusOr<OkPacket> ParseOkPrefix(absl::string_view prefix) {
   Reader r(prefix);
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  OBP_RETURN_IF_ERROR(r.Skip(1));
   OkPacket ok;
-  OBP_MYSQL_READ(ok.affected_rows, r.ReadLenEnc());
-  OBP_MYSQL_READ(ok.last_insert_id, r.ReadLenEnc());
-  OBP_MYSQL_READ(ok.status_flags, r.ReadU16());
-  OBP_MYSQL_READ(ok.warnings, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(ok.affected_rows, r.ReadLenEnc());
+  OBP_ASSIGN_OR_RETURN(ok.last_insert_id, r.ReadLenEnc());
+  OBP_ASSIGN_OR_RETURN(ok.status_flags, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(ok.warnings, r.ReadU16());
   return ok;
 }
 
@@ -244,7 +244,7 @@ absl::Status ResponseScanner::Classify(absl::string_view p) {
       if (--defs_left_ == 0) state_ = deprecate_eof_ ? State::kRows : State::kColumnsEof;
       return absl::OkStatus();
     case State::kColumnsEof: {
-      OBP_MYSQL_RETURN_IF_ERROR(OnEof(p));
+      OBP_RETURN_IF_ERROR(OnEof(p));
       // A cursor was opened: the rows come later through COM_STMT_FETCH.
       if (kind_ == ResponseKind::kGeneric && (status_flags_ & kServerStatusCursorExists)) {
         end_after_packet_ = true;
@@ -268,7 +268,7 @@ absl::Status ResponseScanner::Classify(absl::string_view p) {
       }
       return absl::OkStatus();
     case State::kParamsEof:
-      OBP_MYSQL_RETURN_IF_ERROR(OnEof(p));
+      OBP_RETURN_IF_ERROR(OnEof(p));
       AfterParams();
       return absl::OkStatus();
     case State::kPrepColumnDefs:
@@ -281,12 +281,12 @@ absl::Status ResponseScanner::Classify(absl::string_view p) {
       }
       return absl::OkStatus();
     case State::kPrepColumnsEof:
-      OBP_MYSQL_RETURN_IF_ERROR(OnEof(p));
+      OBP_RETURN_IF_ERROR(OnEof(p));
       end_after_packet_ = true;
       return absl::OkStatus();
     case State::kFieldList:
       if (!IsTerminator(first)) return absl::OkStatus();  // a column definition
-      OBP_MYSQL_RETURN_IF_ERROR(OnTerminator(p));
+      OBP_RETURN_IF_ERROR(OnTerminator(p));
       end_after_packet_ = true;
       return absl::OkStatus();
     case State::kStatistics:
@@ -340,7 +340,7 @@ absl::Status ResponseScanner::OnEof(absl::string_view p) {
 
 absl::Status ResponseScanner::OnTerminator(absl::string_view p) {
   if (deprecate_eof_) return OnOk(p);
-  OBP_MYSQL_RETURN_IF_ERROR(OnEof(p));
+  OBP_RETURN_IF_ERROR(OnEof(p));
   AfterResultEnd();
   return absl::OkStatus();
 }
@@ -365,7 +365,7 @@ absl::Status ResponseScanner::OnColumnCount(absl::string_view p) {
 absl::Status ResponseScanner::OnPrepareOk(absl::string_view p) {
   Reader r(p);
   if (static_cast<uint8_t>(p[0]) != kOkHeader) return Malformed("expected PREPARE_OK");
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  OBP_RETURN_IF_ERROR(r.Skip(1));
   auto id = r.ReadU32();
   auto cols = r.ReadU16();
   auto params = r.ReadU16();

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "proxyd/mysql/internal_macros.h"
+#include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::mysql {
@@ -30,26 +30,26 @@ absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload) {
   Reader r(payload);
   ColumnDef col;
   absl::string_view s;
-  OBP_MYSQL_READ(s, r.ReadLenEncString());  // catalog
-  OBP_MYSQL_READ(s, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());  // catalog
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.schema = std::string(s);
-  OBP_MYSQL_READ(s, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.table = std::string(s);
-  OBP_MYSQL_READ(s, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.org_table = std::string(s);
-  OBP_MYSQL_READ(s, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.name = std::string(s);
-  OBP_MYSQL_READ(s, r.ReadLenEncString());
+  OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.org_name = std::string(s);
   uint64_t fixed_len = 0;
-  OBP_MYSQL_READ(fixed_len, r.ReadLenEnc());
+  OBP_ASSIGN_OR_RETURN(fixed_len, r.ReadLenEnc());
   if (fixed_len < 0x0c) return absl::InvalidArgumentError("column definition too short");
-  OBP_MYSQL_READ(col.charset, r.ReadU16());
-  OBP_MYSQL_READ(col.length, r.ReadU32());
-  OBP_MYSQL_READ(col.type, r.ReadU8());
-  OBP_MYSQL_READ(col.flags, r.ReadU16());
-  OBP_MYSQL_READ(col.decimals, r.ReadU8());
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(fixed_len - 10));
+  OBP_ASSIGN_OR_RETURN(col.charset, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(col.length, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(col.type, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(col.flags, r.ReadU16());
+  OBP_ASSIGN_OR_RETURN(col.decimals, r.ReadU8());
+  OBP_RETURN_IF_ERROR(r.Skip(fixed_len - 10));
   return col;
 }
 

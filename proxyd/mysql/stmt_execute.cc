@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "proxyd/mysql/constants.h"
-#include "proxyd/mysql/internal_macros.h"
+#include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::mysql {
@@ -30,20 +30,20 @@ absl::StatusOr<size_t> BoundFlagOffset(absl::string_view payload, uint16_t num_p
 absl::StatusOr<StmtExecuteHeader> ParseStmtExecuteHeader(absl::string_view payload) {
   Reader r(payload);
   uint8_t cmd = 0;
-  OBP_MYSQL_READ(cmd, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(cmd, r.ReadU8());
   if (cmd != static_cast<uint8_t>(Command::kStmtExecute)) {
     return absl::InvalidArgumentError("not a COM_STMT_EXECUTE packet");
   }
   StmtExecuteHeader h;
-  OBP_MYSQL_READ(h.stmt_id, r.ReadU32());
-  OBP_MYSQL_READ(h.flags, r.ReadU8());
-  OBP_MYSQL_READ(h.iterations, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(h.stmt_id, r.ReadU32());
+  OBP_ASSIGN_OR_RETURN(h.flags, r.ReadU8());
+  OBP_ASSIGN_OR_RETURN(h.iterations, r.ReadU32());
   return h;
 }
 
 absl::StatusOr<uint32_t> ParseStmtId(absl::string_view payload) {
   Reader r(payload);
-  OBP_MYSQL_RETURN_IF_ERROR(r.Skip(1));
+  OBP_RETURN_IF_ERROR(r.Skip(1));
   return r.ReadU32();
 }
 
@@ -59,13 +59,13 @@ absl::StatusOr<bool> NewParamsBound(absl::string_view payload, uint16_t num_para
     return false;
   }
   size_t offset = 0;
-  OBP_MYSQL_READ(offset, BoundFlagOffset(payload, num_params));
+  OBP_ASSIGN_OR_RETURN(offset, BoundFlagOffset(payload, num_params));
   return payload[offset] != 0;
 }
 
 absl::StatusOr<std::string> ExtractParamTypes(absl::string_view payload, uint16_t num_params) {
   bool bound = false;
-  OBP_MYSQL_READ(bound, NewParamsBound(payload, num_params));
+  OBP_ASSIGN_OR_RETURN(bound, NewParamsBound(payload, num_params));
   if (!bound) return std::string();
   size_t offset = kExecuteFixed + (num_params + 7) / 8 + 1;
   size_t n = 2 * static_cast<size_t>(num_params);
@@ -81,7 +81,7 @@ absl::StatusOr<std::string> InjectParamTypes(absl::string_view payload, uint16_t
     return absl::InvalidArgumentError("parameter types must be 2 bytes per parameter");
   }
   bool bound = false;
-  OBP_MYSQL_READ(bound, NewParamsBound(payload, num_params));
+  OBP_ASSIGN_OR_RETURN(bound, NewParamsBound(payload, num_params));
   if (bound || num_params == 0) return std::string(payload);
   size_t offset = kExecuteFixed + (num_params + 7) / 8;
   std::string out;

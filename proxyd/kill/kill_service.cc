@@ -157,7 +157,7 @@ void KillService::Audit(const Caller& caller, const KillRequest& request,
   } else {
     rec.result = std::string(result.status().message());
   }
-  absl::MutexLock lock(&audit_mu_);
+  obp::MutexLock lock(&audit_mu_);
   WriteAuditLine(ctx_->config->audit_log, rec);
 }
 

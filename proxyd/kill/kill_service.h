@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/core/mutex.h"
 #include "proxyd/session/proxy_context.h"
 
 namespace obp::session { class ClientSession; struct SessionInfo; }
@@ -100,7 +100,7 @@ class KillService {
 
   session::ProxyContext* ctx_;
   std::string rpc_address_;
-  absl::Mutex audit_mu_;
+  obp::Mutex audit_mu_;
 };
 
 }  // namespace obp::kill

@@ -7,7 +7,7 @@
 namespace obp::session {
 
 BackendPool::~BackendPool() {
-  absl::MutexLock lock(&mu_);
+  obp::MutexLock lock(&mu_);
   for (auto& [key, entries] : idle_) {
     for (Entry& e : entries) e.ss->conn().Close();
   }
@@ -26,7 +26,7 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
   std::unique_ptr<ServerSession> found;
   std::deque<Entry> gone;  // closed outside the lock
   {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     auto it = idle_.find(k);
     if (it == idle_.end()) return nullptr;
     std::deque<Entry>& entries = it->second;
@@ -62,7 +62,7 @@ bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss,
   std::deque<Entry> gone;  // closed outside the lock
   bool kept = false;
   {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     std::deque<Entry>& entries = idle_[k];
     ExpireLocked(entries, key.backend, &gone);
     PoolStats& counts = counts_[key.backend];
@@ -91,7 +91,7 @@ void BackendPool::ExpireLocked(std::deque<Entry>& entries, const config::Backend
 }
 
 PoolStats BackendPool::Stats(const config::Backend* backend) const {
-  absl::MutexLock lock(&mu_);
+  obp::MutexLock lock(&mu_);
   auto it = counts_.find(backend);
   return it == counts_.end() ? PoolStats{} : it->second;
 }

@@ -26,8 +26,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/core/mutex.h"
 #include "proxyd/config/config.h"
 #include "proxyd/session/server_session.h"
 
@@ -90,7 +90,7 @@ class BackendPool {
 
   const int max_idle_;
   const absl::Duration idle_timeout_;
-  mutable absl::Mutex mu_;
+  mutable obp::Mutex mu_;
   // Newest last: Take prefers the most recently used (warmest, least likely to
   // have hit the backend's wait_timeout).
   absl::flat_hash_map<std::string, std::deque<Entry>> idle_ ABSL_GUARDED_BY(mu_);

@@ -89,7 +89,7 @@ asio::awaitable<void> ClientSession::Run() {
     co_await ReleaseServerSessions();
   }
   {
-    absl::MutexLock lock(&info_mu_);
+    obp::MutexLock lock(&info_mu_);
     info_.state = ClientState::kClosed;
   }
   ctx_->registry->Unregister(cs_id_);
@@ -117,7 +117,7 @@ void ClientSession::Publish() {
   {
     // Most commands change nothing but the server sessions' states: update those
     // in place rather than rebuilding (and allocating) the whole copy.
-    absl::MutexLock lock(&info_mu_);
+    obp::MutexLock lock(&info_mu_);
     if (PublishedIsCurrent()) {
       size_t n = 0;
       for (const auto& ss : servers_) {
@@ -158,7 +158,7 @@ void ClientSession::Publish() {
     si.from_pool = ss->from_pool;
     fresh.servers.push_back(std::move(si));
   }
-  absl::MutexLock lock(&info_mu_);
+  obp::MutexLock lock(&info_mu_);
   fresh.state = info_.state;
   fresh.last_active = info_.last_active;
   fresh.current_command = info_.current_command;
@@ -168,7 +168,7 @@ void ClientSession::Publish() {
 }
 
 void ClientSession::PublishServerState(const ServerSession* ss) {
-  absl::MutexLock lock(&info_mu_);
+  obp::MutexLock lock(&info_mu_);
   for (auto& si : info_.servers) {
     si.in_use = si.ss_id == ss->ss_id();
     if (si.in_use) si.state = ss->state;
@@ -178,7 +178,7 @@ void ClientSession::PublishServerState(const ServerSession* ss) {
 void ClientSession::SetCommand(absl::string_view command, absl::string_view statement) {
   absl::Time now = absl::Now();
   bool active = command != "Sleep";
-  absl::MutexLock lock(&info_mu_);
+  obp::MutexLock lock(&info_mu_);
   info_.state = active ? ClientState::kActiveReader : ClientState::kKeepAlive;
   // assign() reuses the strings' capacity: no allocation per statement.
   info_.current_command.assign(command.data(), command.size());
@@ -193,7 +193,7 @@ void ClientSession::SetCommand(absl::string_view command, absl::string_view stat
 SessionInfo ClientSession::Info() const {
   SessionInfo copy;
   {
-    absl::MutexLock lock(&info_mu_);
+    obp::MutexLock lock(&info_mu_);
     copy = info_;
   }
   copy.bytes_from_client = client_.bytes_read();
@@ -219,7 +219,7 @@ asio::awaitable<void> ClientSession::Terminate(std::string reason) {
   closing_ = true;
   spdlog::info("cs_id {}: killed ({})", cs_id_, reason);
   {
-    absl::MutexLock lock(&info_mu_);
+    obp::MutexLock lock(&info_mu_);
     info_.state = ClientState::kHalfClosed;
   }
   // Everything is marked and closed before the first co_await: from then on the

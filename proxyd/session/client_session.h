@@ -25,7 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "common/core/mutex.h"
 #include "proxyd/mysql/packets.h"
 #include "proxyd/net/packet_conn.h"
 #include "proxyd/session/proxy_context.h"
@@ -188,7 +188,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool closing_ = false;
   std::string last_statement_;
 
-  mutable absl::Mutex info_mu_;
+  mutable obp::Mutex info_mu_;
   SessionInfo info_ ABSL_GUARDED_BY(info_mu_);
 };
 

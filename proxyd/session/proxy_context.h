@@ -14,9 +14,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/core/ids.h"
+#include "common/core/mutex.h"
 #include "proxyd/config/config.h"
 #include "proxyd/session/backend_pool.h"
 #include "proxyd/session/registry.h"
@@ -56,17 +56,17 @@ struct ProxyContext {
 
   // Recorded when a server session connects (not per packet).
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {
-    absl::MutexLock lock(&health_mu);
+    obp::MutexLock lock(&health_mu);
     BackendHealth& h = health[tenant + "/" + backend];
     h.state = s.ok() ? BackendHealth::kUp : BackendHealth::kDown;
     h.last_error = s.ok() ? "" : std::string(s.message());
   }
   BackendHealth Health(const std::string& tenant, const std::string& backend) const {
-    absl::MutexLock lock(&health_mu);
+    obp::MutexLock lock(&health_mu);
     auto it = health.find(tenant + "/" + backend);
     return it == health.end() ? BackendHealth{} : it->second;
   }
-  mutable absl::Mutex health_mu;
+  mutable obp::Mutex health_mu;
   absl::flat_hash_map<std::string, BackendHealth> health ABSL_GUARDED_BY(health_mu);
 };
 

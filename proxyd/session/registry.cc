@@ -10,7 +10,7 @@ absl::StatusOr<uint32_t> SessionRegistry::Register(std::shared_ptr<ClientSession
     if (seq == 0) continue;
     uint32_t cs_id = MakeCsId(node_id_, seq);
     Shard& shard = ShardOf(cs_id);
-    absl::MutexLock lock(&shard.mu);
+    obp::MutexLock lock(&shard.mu);
     if (shard.sessions.try_emplace(cs_id, session).second) {
       size_.fetch_add(1, std::memory_order_relaxed);
       return cs_id;
@@ -21,13 +21,13 @@ absl::StatusOr<uint32_t> SessionRegistry::Register(std::shared_ptr<ClientSession
 
 void SessionRegistry::Unregister(uint32_t cs_id) {
   Shard& shard = ShardOf(cs_id);
-  absl::MutexLock lock(&shard.mu);
+  obp::MutexLock lock(&shard.mu);
   if (shard.sessions.erase(cs_id) > 0) size_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 std::shared_ptr<ClientSession> SessionRegistry::Find(uint32_t cs_id) const {
   const Shard& shard = ShardOf(cs_id);
-  absl::MutexLock lock(&shard.mu);
+  obp::MutexLock lock(&shard.mu);
   auto it = shard.sessions.find(cs_id);
   return it == shard.sessions.end() ? nullptr : it->second;
 }
@@ -36,7 +36,7 @@ std::vector<std::shared_ptr<ClientSession>> SessionRegistry::All() const {
   std::vector<std::shared_ptr<ClientSession>> out;
   out.reserve(size());
   for (const Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    obp::MutexLock lock(&shard.mu);
     for (const auto& [id, s] : shard.sessions) out.push_back(s);
   }
   return out;

@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/core/mutex.h"
 
 namespace obp::session {
 
@@ -39,7 +39,7 @@ class SessionRegistry {
  private:
   static constexpr int kShards = 16;
   struct Shard {
-    mutable absl::Mutex mu;
+    mutable obp::Mutex mu;
     absl::flat_hash_map<uint32_t, std::shared_ptr<ClientSession>> sessions ABSL_GUARDED_BY(mu);
   };
   Shard& ShardOf(uint32_t cs_id) { return shards_[cs_id % kShards]; }

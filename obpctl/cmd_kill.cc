@@ -1,12 +1,12 @@
 // obpctl kill: one session (by cs_id, or by connection_id resolved across
 // the fleet), or every session matching a selector (--dry-run lists them,
 // --yes kills them and reports per node).
+#include <latch>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
+#include "common/core/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "obpctl/commands.h"
 #include "obpctl/locate.h"
@@ -98,22 +98,22 @@ void Record(Outcome& o, uint32_t cs_id, const absl::Status& status, int& code) {
 // what failed.
 int KillAll(fleet::FleetClient& client, const KillArgs& a,
             const std::vector<std::pair<size_t, uint32_t>>& targets, Io io) {
-  absl::Mutex mu;
+  obp::Mutex mu;
   std::map<size_t, Outcome> by_node;
   int code = kExitOk;
-  absl::BlockingCounter pending(static_cast<int>(targets.size()));
+  std::latch pending(static_cast<std::ptrdiff_t>(targets.size()));
   for (const auto& [index, cs_id] : targets) {
     client.KillSession(index, BaseRequest(a, cs_id),
                        [&, index = index, cs_id = cs_id](absl::StatusOr<pb::KillSessionResponse> r) {
                          {
-                           absl::MutexLock lock(&mu);
+                           obp::MutexLock lock(&mu);
                            Record(by_node[index], cs_id, r.status(), code);
                          }
-                         pending.DecrementCount();
+                         pending.count_down();
                        });
   }
-  pending.Wait();
-  absl::MutexLock lock(&mu);
+  pending.wait();
+  obp::MutexLock lock(&mu);
   const auto nodes = client.nodes();
   for (const auto& [index, o] : by_node) {
     const std::string label = NodeLabel(nodes[index]);

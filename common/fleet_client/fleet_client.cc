@@ -4,11 +4,11 @@
 
 #include <atomic>
 #include <fstream>
+#include <latch>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "common/core/mutex.h"
 #include "common/fleet_client/grpc_status.h"
 #include "common/fleet_client/unary_call.h"
 
@@ -175,7 +175,7 @@ void FleetClient::FanOut(
     AllCallback<T> done) {
   // Shared by the per-node reports; the last one to arrive calls `done`.
   struct Gather {
-    absl::Mutex mu;
+    obp::Mutex mu;
     std::vector<NodeResult<T>> results ABSL_GUARDED_BY(mu);
     size_t pending ABSL_GUARDED_BY(mu) = 0;
     AllCallback<T> done;
@@ -183,7 +183,7 @@ void FleetClient::FanOut(
   auto gather = std::make_shared<Gather>();
   gather->done = std::move(done);
   {
-    absl::MutexLock lock(&gather->mu);
+    obp::MutexLock lock(&gather->mu);
     gather->results.resize(nodes_.size());
     gather->pending = nodes_.size();
   }
@@ -192,7 +192,7 @@ void FleetClient::FanOut(
     start(node, [gather, node, i](absl::Status status, T response) {
       bool last = false;
       {
-        absl::MutexLock lock(&gather->mu);
+        obp::MutexLock lock(&gather->mu);
         auto& r = gather->results[i];
         r.node = node->target();
         r.status = std::move(status);
@@ -202,7 +202,7 @@ void FleetClient::FanOut(
       if (!last) return;
       std::vector<NodeResult<T>> results;
       {
-        absl::MutexLock lock(&gather->mu);
+        obp::MutexLock lock(&gather->mu);
         results = std::move(gather->results);
       }
       gather->done(std::move(results));
@@ -318,13 +318,13 @@ namespace {
 
 template <class R, class Start>
 R Wait(Start start) {
-  absl::Notification done;
+  std::latch done(1);
   std::optional<R> out;
   start([&](R r) {
     out.emplace(std::move(r));
-    done.Notify();
+    done.count_down();
   });
-  done.WaitForNotification();
+  done.wait();
   return *std::move(out);
 }
 

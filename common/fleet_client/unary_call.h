@@ -18,8 +18,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/core/mutex.h"
 #include "common/fleet_client/grpc_status.h"
 #include "obproxy/fleet/v1/session.grpc.pb.h"
 
@@ -36,7 +36,7 @@ class CallTracker {
  public:
   // Registers a call about to start. False once closing: don't start it.
   bool Begin(grpc::ClientContext* context) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     if (closing_) return false;
     live_.insert(context);
     ++pending_;
@@ -44,26 +44,26 @@ class CallTracker {
   }
   // The call completed; its context is about to be destroyed.
   void Forget(grpc::ClientContext* context) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     live_.erase(context);
   }
   // The call's context is gone.
   void Finished() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    --pending_;
+    obp::MutexLock lock(&mu_);
+    if (--pending_ == 0) idle_.SignalAll();
   }
   // Refuses new calls, cancels those in flight and waits until every
   // callback has finished. REQUIRES: not called on a gRPC callback thread.
   void CancelAllAndWait() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     closing_ = true;
     for (grpc::ClientContext* c : live_) c->TryCancel();
-    mu_.Await(absl::Condition(
-        +[](int* pending) { return *pending == 0; }, &pending_));
+    while (pending_ != 0) idle_.Wait(&mu_);
   }
 
  private:
-  absl::Mutex mu_;
+  obp::Mutex mu_;
+  obp::CondVar idle_;  // signalled when pending_ drops to zero
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<grpc::ClientContext*> live_ ABSL_GUARDED_BY(mu_);
   int pending_ ABSL_GUARDED_BY(mu_) = 0;

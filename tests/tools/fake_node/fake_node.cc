@@ -72,15 +72,16 @@ class FakeNode::Service final : public pb::SessionService::Service {
   }
 
   void Stop() {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     stopping_ = true;
+    stop_cv_.SignalAll();
   }
   std::string last_authorization() const {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     return last_authorization_;
   }
   std::vector<pb::KillSessionRequest> kills() const {
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     return kills_;
   }
 
@@ -92,7 +93,7 @@ class FakeNode::Service final : public pb::SessionService::Service {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page_token");
     }
     const int page = req->page_size() > 0 ? req->page_size() : config_.default_page_size;
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     resp->set_node_id(config_.node_id);
     for (const auto& s : config_.sessions) {
       if (s.cs_id() <= after || !Matches(s, req->filter())) continue;
@@ -108,7 +109,7 @@ class FakeNode::Service final : public pb::SessionService::Service {
   grpc::Status GetAttributes(grpc::ServerContext* ctx, const pb::GetAttributesRequest* req,
                              pb::GetAttributesResponse* resp) override {
     if (auto s = Enter(ctx, false); !s.ok()) return s;
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     const pb::Session* found = nullptr;
     if (auto s = Find(req->ref(), &found); !s.ok()) return s;
     *resp->mutable_session() = *found;
@@ -124,7 +125,7 @@ class FakeNode::Service final : public pb::SessionService::Service {
   grpc::Status KillSession(grpc::ServerContext* ctx, const pb::KillSessionRequest* req,
                            pb::KillSessionResponse* resp) override {
     if (auto s = Enter(ctx, true); !s.ok()) return s;
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     kills_.push_back(*req);
     const pb::Session* found = nullptr;
     if (auto s = Find(req->ref(), &found); !s.ok()) return s;
@@ -158,7 +159,7 @@ class FakeNode::Service final : public pb::SessionService::Service {
   grpc::Status GetNodeInfo(grpc::ServerContext* ctx, const pb::GetNodeInfoRequest*,
                            pb::GetNodeInfoResponse* resp) override {
     if (auto s = Enter(ctx, false); !s.ok()) return s;
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     resp->set_node_id(config_.node_id);
     resp->set_cluster("test");
     resp->set_version("fake-0.1");
@@ -174,12 +175,12 @@ class FakeNode::Service final : public pb::SessionService::Service {
     std::string auth;
     auto it = ctx->client_metadata().find("authorization");
     if (it != ctx->client_metadata().end()) auth.assign(it->second.data(), it->second.size());
-    absl::MutexLock lock(&mu_);
+    obp::MutexLock lock(&mu_);
     last_authorization_ = auth;
     if (config_.hang) {
       // Play dead: give up only when the caller does or the node stops.
       while (!stopping_ && !ctx->IsCancelled()) {
-        mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(20));
+        stop_cv_.WaitWithTimeout(&mu_, absl::Milliseconds(20));
       }
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake node stopping");
     }
@@ -229,9 +230,10 @@ class FakeNode::Service final : public pb::SessionService::Service {
     return grpc::Status::OK;
   }
 
-  mutable absl::Mutex mu_;
+  mutable obp::Mutex mu_;
   FakeNodeConfig config_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  obp::CondVar stop_cv_;  // signalled when stopping_ becomes true
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
   std::vector<pb::KillSessionRequest> kills_ ABSL_GUARDED_BY(mu_);
 };

@@ -19,7 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/core/mutex.h"
 #include "obproxy/fleet/v1/session.grpc.pb.h"
 
 namespace obp::testing {

@@ -10,10 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 
 #include "absl/time/clock.h"
 
-#include "absl/synchronization/notification.h"
 #include "common/core/ids.h"
 #include "common/fleet_client/grpc_status.h"
 #include "obpctl/sessions_view.h"
@@ -117,15 +117,15 @@ TEST(FleetClient, AsyncCallDoesNotBlockCaller) {
   ClientOptions o;
   o.timeout = absl::Seconds(1);
   auto client = Client({Target(*hung, 1)}, o);
-  absl::Notification done;
+  std::latch done(1);
   client->ListSessionsAll({}, [&](auto results) {
     EXPECT_EQ(results[0].status.code(), absl::StatusCode::kDeadlineExceeded);
-    done.Notify();
+    done.count_down();
   });
   // The hung node holds the answer for the full second: the call must
   // have returned long before its callback.
-  EXPECT_FALSE(done.HasBeenNotified());
-  done.WaitForNotification();
+  EXPECT_FALSE(done.try_wait());
+  done.wait();
 }
 
 TEST(FleetClient, DestroyCancelsCallsInFlight) {

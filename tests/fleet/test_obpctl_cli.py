@@ -27,8 +27,8 @@ def env_without_fleet():
 
 def proxyd_version():
     """(version, commit) that `proxyd --version` prints: no --config needed."""
-    r = subprocess.run([sandbox.env_path("PROXYD_BIN"), "--version"], capture_output=True, text=True,
-                       timeout=10, stdin=subprocess.DEVNULL)
+    r = subprocess.run([sandbox.env_path("PROXYD_BIN"), "--version"], capture_output=True,
+                       text=True, timeout=10, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, (r.stdout, r.stderr)
     m = VERSION_LINE.fullmatch(r.stdout.strip())
     assert m and m.group(1) == "proxyd", r.stdout
@@ -212,7 +212,10 @@ _files() { print -r -- '<files>' }
 _message() { print -r -- '<message>' }
 compset() { [[ $1 == -P ]] && words[CURRENT]=${words[CURRENT]#*=} }
 source <("$OBPCTL" completion zsh) || exit 9
-complete_words() { words=("$@"); CURRENT=$#; print -rn -- "${(j: :)@}|"; _obpctl | tr '\n' ' '; print }
+complete_words() {
+  words=("$@"); CURRENT=$#
+  print -rn -- "${(j: :)@}|"; _obpctl | tr '\n' ' '; print
+}
 """
 
 
@@ -230,7 +233,8 @@ def test_completion_zsh_sources_and_completes(obpctl_binary):
     script = ZSH_DRIVER + "".join(
         "complete_words " + " ".join(shlex_quote(w) for w in words) + "\n" for words in cases)
     r = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, timeout=30,
-                       stdin=subprocess.DEVNULL, env={**env_without_fleet(), "OBPCTL": obpctl_binary})
+                       stdin=subprocess.DEVNULL,
+                       env={**env_without_fleet(), "OBPCTL": obpctl_binary})
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert r.stderr == "compdef _obpctl obpctl\n", r.stderr
     got = {}

@@ -68,9 +68,8 @@ TEST(ObpctlErgonomics, NoFleetNamesEveryWayToGiveOne) {
     CliRun r = Obpctl(args);
     EXPECT_EQ(r.code, 1) << r;
     EXPECT_TRUE(r.out.empty() || args[0] == "version") << r;
-    for (const char* way :
-         {"no fleet given", "--fleet FILE", "--node HOST:PORT", "--discover dns:NAME:PORT",
-          "OBPCTL_FLEET"}) {
+    for (const char* way : {"no fleet given", "--fleet FILE", "--node HOST:PORT",
+                            "--discover dns:NAME:PORT", "OBPCTL_FLEET"}) {
       EXPECT_TRUE(Has(r.err, way)) << way << "\n" << r;
     }
   }
@@ -121,7 +120,8 @@ TEST(ObpctlErgonomics, EveryCommandsHelpHasExamples) {
     CliRun r = Obpctl(args);
     EXPECT_EQ(r.code, 0) << path << "\n" << r;
     EXPECT_TRUE(Has(r.out, "Examples:\n  obpctl ") || Has(r.out, "Examples:\n  source "))
-        << path << "\n" << r;
+        << path << "\n"
+        << r;
     // Each names where the global flags and exit codes are.
     EXPECT_TRUE(Has(r.out, "Exit codes") || Has(r.out, "3 partial")) << path << "\n" << r;
   }
@@ -150,9 +150,10 @@ TEST(ObpctlErgonomics, VersionOfClientAndEveryNode) {
 
   CliRun json = Obpctl({"--fleet", fleet, "--timeout", "0.3", "version", "-o", "json"});
   EXPECT_EQ(json.code, 3) << json;
-  EXPECT_TRUE(absl::StartsWith(json.out, "{\"client\":{\"version\":\"" +
-                                             std::string(BuildVersion()) + "\",\"build_commit\":\"" +
-                                             std::string(BuildCommit()) + "\"},\"nodes\":[")) << json;
+  EXPECT_TRUE(absl::StartsWith(
+      json.out, "{\"client\":{\"version\":\"" + std::string(BuildVersion()) +
+                    "\",\"build_commit\":\"" + std::string(BuildCommit()) + "\"},\"nodes\":["))
+      << json;
   EXPECT_TRUE(Has(json.out, "\"node_id\":1,\"address\":\"" + n1->address() +
                                 "\",\"ok\":true,\"error\":\"\",\"version\":\"fake-0.1\","
                                 "\"build_commit\":\"\"}"))

@@ -120,6 +120,9 @@ def test_list_flood_does_not_stall_the_data_plane(proxy_factory):
           f"calls {outcomes}; RSS {rss_before} KiB -> peak {max(peak)} KiB")
     assert outcomes["ok"] > 0
     assert flood_p99 <= 3 * idle_p99 + 0.002, (idle_p99, flood_p99)
-    assert max(peak) - rss_before < 16 * 1024, (rss_before, max(peak))
+    if os.environ.get("OBP_SANITIZE") != "ON":
+        # Under ASan, freed memory sits in its quarantine (256 MB), so RSS says nothing
+        # about what proxyd holds; the normal build checks the bound.
+        assert max(peak) - rss_before < 16 * 1024, (rss_before, max(peak))
     for c in idle_sessions + [conn]:
         c.close()

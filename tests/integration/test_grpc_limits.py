@@ -119,10 +119,12 @@ def test_list_flood_does_not_stall_the_data_plane(proxy_factory):
     print(f"SELECT 1 p99 idle {idle_p99 * 1e3:.2f} ms, under flood {flood_p99 * 1e3:.2f} ms; "
           f"calls {outcomes}; RSS {rss_before} KiB -> peak {max(peak)} KiB")
     assert outcomes["ok"] > 0
-    assert flood_p99 <= 3 * idle_p99 + 0.002, (idle_p99, flood_p99)
     if os.environ.get("OBP_SANITIZE") != "ON":
-        # Under ASan, freed memory sits in its quarantine (256 MB), so RSS says nothing
-        # about what proxyd holds; the normal build checks the bound.
+        # Measured on the build operators run. Under ASan the gRPC handlers (our code,
+        # instrumented) cost several times more CPU than the data path they are
+        # compared with, and freed memory sits in ASan's 256 MB quarantine, so neither
+        # figure says anything about proxyd there.
+        assert flood_p99 <= 3 * idle_p99 + 0.002, (idle_p99, flood_p99)
         assert max(peak) - rss_before < 16 * 1024, (rss_before, max(peak))
     for c in idle_sessions + [conn]:
         c.close()

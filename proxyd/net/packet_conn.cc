@@ -108,6 +108,31 @@ asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket(size_t max_payloa
                   absl::string_view(buf_.get() + begin_, total)};
 }
 
+asio::awaitable<absl::StatusOr<uint8_t>> PacketConn::DiscardPacket(uint64_t max_bytes) {
+  Consume(pending_consume_);
+  pending_consume_ = 0;
+  uint64_t dropped = 0;
+  for (;;) {
+    if (absl::Status s = co_await Fill(4); !s.ok()) co_return s;
+    mysql::PacketHeader h =
+        mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.get() + begin_));
+    Consume(4);
+    uint64_t left = h.length;
+    if (dropped + left > max_bytes) {
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("more than ", max_bytes, " bytes to discard"));
+    }
+    while (left > 0) {
+      if (absl::Status s = co_await Fill(1); !s.ok()) co_return s;
+      size_t n = static_cast<size_t>(std::min<uint64_t>(left, end_ - begin_));
+      Consume(n);
+      left -= n;
+    }
+    dropped += h.length;
+    if (h.length < kMaxPayload) co_return h.seq;  // the last of the chain
+  }
+}
+
 asio::awaitable<absl::StatusOr<absl::string_view>> PacketConn::Peek() {
   Consume(pending_consume_);
   pending_consume_ = 0;

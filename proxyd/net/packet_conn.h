@@ -60,6 +60,12 @@ class PacketConn {
   // (ResourceExhausted), before any of its payload is buffered.
   asio::awaitable<absl::StatusOr<Packet>> ReadPacket(size_t max_payload = kMaxPayload);
   static constexpr size_t kMaxPayload = (1u << 24) - 1;
+  // After ReadPacket refused a packet as too large: reads and drops it, and the
+  // packets that continue it, through the existing buffer (no growth), so the peer
+  // is not reset while still sending and reads the error that follows. Gives up
+  // (FailedPrecondition) past `max_bytes`; the caller bounds the time. Returns the
+  // sequence id of the last packet dropped: the reply's is the next.
+  asio::awaitable<absl::StatusOr<uint8_t>> DiscardPacket(uint64_t max_bytes);
   // Returns the buffered, not yet consumed bytes; reads from the socket first when
   // none are buffered. Never returns an empty view with an OK status.
   asio::awaitable<absl::StatusOr<absl::string_view>> Peek();

@@ -79,8 +79,15 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
 }
 
 asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {
-  // What MariaDB answers, and as it does, the connection is closed after it.
-  co_await SendError(1, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+  // What MariaDB answers, and as it does, the connection is closed after it. Like
+  // MariaDB, the rest of the packet is read and dropped first: closing with unread
+  // bytes resets the connection, and the client would see 2006 instead of 1153. The
+  // drop is bounded in bytes (MariaDB's largest max_allowed_packet) and in time.
+  constexpr uint64_t kMaxDiscard = uint64_t{1} << 30;
+  auto last = co_await net::RunWithin(client_.DiscardPacket(kMaxDiscard),
+                                     absl::Seconds(ctx_->config->net_read_timeout_s));
+  const uint8_t seq = last && last->ok() ? static_cast<uint8_t>(**last + 1) : 1;
+  co_await SendError(seq, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
   co_return absl::ResourceExhaustedError("command larger than max_allowed_packet");
 }
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds everything twice (normal, and ASan+UBSan) and runs every test in both, then
-# builds the libFuzzer targets (build-fuzz, clang) and runs each for FUZZ_SECONDS
-# (default 20). Exit status is non-zero if any build, test or fuzz target failed.
-# Logs go to build*/test.log and build-fuzz/fuzz/.
+# Builds and tests four configurations; exit status is non-zero if any build, test or
+# fuzz target failed. Logs go to build*/test*.log and build-fuzz/fuzz/.
+#   build       gcc, RelWithDebInfo: every test.
+#   build-asan  gcc, ASan + UBSan: every test but the benchmark smoke run.
+#   build-tsan  clang-14, TSan, -Werror=thread-safety: the unit tests, the fleet tests
+#               and the integration tests whose proxyd work crosses threads.
+#   build-fuzz  clang-14, libFuzzer + ASan + UBSan: each target for FUZZ_SECONDS (20).
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -23,17 +26,21 @@ build() {  # build DIR [cmake args...]
   return 1
 }
 
-run_tests() {  # run_tests DIR
-  local dir=$1
-  echo "=== ctest $dir"
-  ctest --test-dir "$ROOT/$dir" -j2 --output-on-failure --timeout 900 2>&1 | tee "$ROOT/$dir/test.log"
+run_tests() {  # run_tests DIR LOG [ctest args...]
+  local dir=$1 log=$2; shift 2
+  echo "=== ctest $dir $*"
+  ctest --test-dir "$ROOT/$dir" -j2 --output-on-failure --timeout 900 "$@" 2>&1 \
+    | tee "$ROOT/$dir/$log"
   return "${PIPESTATUS[0]}"
 }
 
 mkdir -p build build-asan
+start=$SECONDS
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBP_SANITIZE=OFF; then
-  run_tests build || { RESULT[build]="tests FAILED"; failed=1; }
+  TIME="build $((SECONDS - start)) s"; start=$SECONDS
+  run_tests build test.log || { RESULT[build]="tests FAILED"; failed=1; }
   : "${RESULT[build]:=ok}"
+  RESULT[build]+=" ($TIME, tests $((SECONDS - start)) s)"
 else
   RESULT[build]="build FAILED"; failed=1
 fi
@@ -42,11 +49,38 @@ fi
 # thread-local cache, which ASan misreads as a malloc/delete mismatch.
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1:alloc_dealloc_mismatch=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+start=$SECONDS
 if build build-asan -DCMAKE_BUILD_TYPE=Debug -DOBP_SANITIZE=ON; then
-  run_tests build-asan || { RESULT[build-asan]="tests FAILED"; failed=1; }
+  TIME="build $((SECONDS - start)) s"; start=$SECONDS
+  # The benchmark's smoke run measures nothing under ASan; the normal build runs it.
+  run_tests build-asan test.log -LE '^bench$' || { RESULT[build-asan]="tests FAILED"; failed=1; }
   : "${RESULT[build-asan]:=ok}"
+  RESULT[build-asan]+=" ($TIME, tests $((SECONDS - start)) s)"
 else
   RESULT[build-asan]="build FAILED"; failed=1
+fi
+
+# ThreadSanitizer. halt_on_error=0: a run goes on after a report, and every report
+# still fails its test: gtest binaries (and obpctl) exit with `exitcode`, and
+# proxyd's log is checked for "ThreadSanitizer" at teardown (tests/lib/sandbox.py).
+# tests/tsan.supp names what is suppressed in uninstrumented libraries, and why.
+export TSAN_OPTIONS="halt_on_error=0:exitcode=66:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
+TSAN_INTEGRATION='^integration\.(test_admin_show|test_kill|test_kill_storm|test_pool|test_audit|test_ctrl_c|test_session_handle)$'
+mkdir -p build-tsan
+rm -f build-tsan/test-*.log
+start=$SECONDS
+if CC=clang-14 CXX=clang++-14 build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+     -DOBP_TSAN=ON -DOBP_THREAD_SAFETY=ON; then
+  TSAN_TIME="build $((SECONDS - start)) s"
+  start=$SECONDS
+  run_tests build-tsan test-unit-fleet.log --no-tests=error -L '^(unit|fleet)$' || RESULT[build-tsan]="tests FAILED"
+  run_tests build-tsan test-integration.log --no-tests=error -R "$TSAN_INTEGRATION" || RESULT[build-tsan]="tests FAILED"
+  TSAN_TIME+=", tests $((SECONDS - start)) s"
+  [[ -n ${RESULT[build-tsan]:-} ]] && failed=1
+  : "${RESULT[build-tsan]:=ok}"
+  RESULT[build-tsan]+=" ($TSAN_TIME)"
+else
+  RESULT[build-tsan]="build FAILED"; failed=1
 fi
 
 # The fuzz targets (tests/fuzz), instrumented with libFuzzer + ASan + UBSan, each run
@@ -70,11 +104,13 @@ RESULT[build-fuzz]+=" ($((SECONDS - fuzz_start)) s with the build)"
 
 echo
 echo "================ summary ================"
-for dir in build build-asan; do
-  echo "--- $dir: ${RESULT[$dir]}"
-  if [[ -f $dir/test.log ]]; then
+for log in build/test.log build-asan/test.log \
+           build-tsan/test-unit-fleet.log build-tsan/test-integration.log; do
+  dir=${log%%/*}
+  if [[ $dir != "${last:-}" ]]; then echo "--- $dir: ${RESULT[$dir]}"; last=$dir; fi
+  if [[ -f $log ]]; then
     # ctest's own summary: from the "% tests passed" line to the end.
-    sed -n '/% tests passed/,$p' "$dir/test.log"
+    sed -n '/% tests passed/,$p' "$log"
   fi
 done
 echo "--- build-fuzz: ${RESULT[build-fuzz]}"

@@ -24,7 +24,12 @@ import pymysql.converters
 import pymysql.cursors
 
 READY_TIMEOUT_S = 30.0
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "ThreadSanitizer")
+# Used when the environment has no TSAN_OPTIONS (test.sh sets its own): keep running
+# after a report (assert_sanitizer_clean fails the test at teardown), and skip what
+# tests/tsan.supp names in uninstrumented third-party libraries.
+_TSAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tsan.supp")
+TSAN_OPTIONS = f"halt_on_error=0:second_deadlock_stack=1:suppressions={os.path.normpath(_TSAN_SUPP)}"
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
@@ -301,6 +306,7 @@ class Proxyd:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:print_stacktrace=1:alloc_dealloc_mismatch=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env.setdefault("TSAN_OPTIONS", TSAN_OPTIONS)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([self.binary, "--config", self.config_path, *args],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,

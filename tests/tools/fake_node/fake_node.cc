@@ -92,8 +92,8 @@ class FakeNode::Service final : public pb::SessionService::Service {
     if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page_token");
     }
-    const int page = req->page_size() > 0 ? req->page_size() : config_.default_page_size;
     obp::MutexLock lock(&mu_);
+    const int page = req->page_size() > 0 ? req->page_size() : config_.default_page_size;
     resp->set_node_id(config_.node_id);
     for (const auto& s : config_.sessions) {
       if (s.cs_id() <= after || !Matches(s, req->filter())) continue;

@@ -1,5 +1,6 @@
 #include "proxyd/server.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -7,8 +8,6 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
-
 #include <future>
 #include <thread>
 
@@ -33,7 +32,8 @@ absl::StatusOr<asio::ip::tcp::endpoint> Endpoint(const std::string& address) {
   std::error_code ec;
   std::string host = hp->host == "localhost" ? "127.0.0.1" : hp->host;
   auto ip = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("listen address must be an IP: ", address));
+  if (ec)
+    return absl::InvalidArgumentError(absl::StrCat("listen address must be an IP: ", address));
   return asio::ip::tcp::endpoint(ip, hp->port);
 }
 
@@ -48,8 +48,9 @@ void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext
   if (!t || t->backends.empty()) return;
   asio::io_context io;
   std::optional<absl::StatusOr<mysql::InitialHandshake>> got;
-  asio::co_spawn(io, session::ProbeBackend(io.get_executor(), t->backends[0], absl::Seconds(2)),
-                 [&](std::exception_ptr, absl::StatusOr<mysql::InitialHandshake> r) { got = std::move(r); });
+  asio::co_spawn(
+      io, session::ProbeBackend(io.get_executor(), t->backends[0], absl::Seconds(2)),
+      [&](std::exception_ptr, absl::StatusOr<mysql::InitialHandshake> r) { got = std::move(r); });
   io.run();
   if (got && got->ok()) {
     ctx->server_version = (*got)->server_version;
@@ -123,8 +124,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   signals.add(SIGHUP);
   signals.add(SIGUSR1);
   signals.add(SIGUSR2);
-  int threads = config.threads > 0 ? config.threads
-                                   : std::max(1u, std::thread::hardware_concurrency());
+  int threads =
+      config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   net::IoPool pool(threads);
   control::SessionRegistry registry(config.node_id);
   ProxySessIdGenerator sessids(config.node_id, absl::Now());
@@ -137,8 +138,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   for (int i = 0; i < pool.size(); ++i) {
     // Each thread keeps its share of the per-backend idle limit.
     int share = (config.pool_max_idle_per_backend + pool.size() - 1) / pool.size();
-    ctx.pools.push_back(std::make_unique<session::BackendPool>(
-        share, absl::Seconds(config.pool_idle_timeout_s)));
+    ctx.pools.push_back(
+        std::make_unique<session::BackendPool>(share, absl::Seconds(config.pool_idle_timeout_s)));
   }
   ProbeServerVersion(config, &ctx);
   control::KillService kills(&config, &registry);
@@ -180,7 +181,10 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   }
   for (auto& h : registry.All()) {
     // The lambda owns the handle for the verb's whole run.
-    auto stop = [h]() -> asio::awaitable<void> { co_await h->Terminate("proxyd stopping"); };
+    // What the backends said about their KILLs changes nothing at shutdown.
+    auto stop = [h]() -> asio::awaitable<void> {
+      (co_await h->Terminate("proxyd stopping")).IgnoreError();
+    };
     asio::co_spawn(h->executor(), std::move(stop), asio::detached);
   }
   for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {

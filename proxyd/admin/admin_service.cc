@@ -15,10 +15,17 @@ asio::awaitable<absl::Status> SendStatusError(session::ClientPort& caller,
                                               const absl::Status& status) {
   uint16_t code = 1105;
   switch (status.code()) {
-    case absl::StatusCode::kNotFound: code = 1094; break;
-    case absl::StatusCode::kPermissionDenied: code = 1095; break;
-    case absl::StatusCode::kUnavailable: code = 2013; break;
-    default: break;
+    case absl::StatusCode::kNotFound:
+      code = 1094;
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      code = 1095;
+      break;
+    case absl::StatusCode::kUnavailable:
+      code = 2013;
+      break;
+    default:
+      break;
   }
   co_return co_await caller.SendError(code, "HY000", status.message());
 }
@@ -90,7 +97,7 @@ asio::awaitable<absl::Status> AdminService::Kill(session::ClientPort& caller,
   auto r = co_await kills_->Kill(CallerOf(caller.Identity()), request);
   if (!r.ok()) co_return co_await SendStatusError(caller, r.status());
   if (r->self && (query || !request.ss_id)) {
-    co_await caller.SendError(1317, "70100", "Query execution was interrupted");
+    (co_await caller.SendError(1317, "70100", "Query execution was interrupted")).IgnoreError();
     if (query) co_return absl::OkStatus();
     co_await caller.EndSelf("killed itself");
     co_return absl::CancelledError("session killed itself");

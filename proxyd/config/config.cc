@@ -1,5 +1,7 @@
 #include "proxyd/config/config.h"
 
+#include <CLI/CLI.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "common/core/status_macros.h"
 #include "common/core/toml_util.h"

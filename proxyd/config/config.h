@@ -16,7 +16,6 @@
 // threads. The functions below are pure (LoadConfig reads one file).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -25,6 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/core/address.h"
+
+namespace CLI {
+class App;  // CLI11's, declared here so that the proxyd layers including this don't parse CLI11
+}  // namespace CLI
 
 namespace obp::config {
 
@@ -78,8 +81,8 @@ struct ProxyConfig {
   // login"); admin_reserved_connections more are kept for admin logins.
   int max_connections = 10000;
   int admin_reserved_connections = 2;
-  int login_timeout_s = 10;            // a client must finish its login within this
-  int wait_timeout_s = 0;              // close client sessions idle this long; 0 = never
+  int login_timeout_s = 10;  // a client must finish its login within this
+  int wait_timeout_s = 0;    // close client sessions idle this long; 0 = never
   // Once a client has started a packet, the rest must arrive within this (as
   // MariaDB's net_read_timeout), so a stalled packet holds its buffer for a bounded
   // time.
@@ -87,7 +90,7 @@ struct ProxyConfig {
   // The largest command a client may send (all its packets together), as MariaDB's
   // max_allowed_packet: a bigger one gets 1153 and the connection is closed.
   int max_allowed_packet = 64 << 20;
-  int connect_timeout_ms = 3000;       // backend connect + login
+  int connect_timeout_ms = 3000;  // backend connect + login
   // How long a kill waits for the backend's KILL to be confirmed (SPEC §3).
   int backend_kill_timeout_ms = 1000;
   int grpc_max_concurrent_calls = 64;  // gRPC calls in flight; more are refused
@@ -97,8 +100,8 @@ struct ProxyConfig {
   // pool_reset = "always": reset every connection before pooling, even one that
   // ran only plain reads ("auto", the default, skips those; see README).
   bool pool_reset_always = false;
-  TlsConfig grpc_tls;                  // [grpc_tls]
-  std::vector<Tenant> tenants;         // at least one; default_tenant is among them
+  TlsConfig grpc_tls;           // [grpc_tls]
+  std::vector<Tenant> tenants;  // at least one; default_tenant is among them
   std::vector<User> users;
   std::string source_path;  // the config file (or source name) it came from
 

@@ -1,18 +1,17 @@
-#include "absl/strings/string_view.h"
 #include "proxyd/net/packet_conn.h"
 
 #include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
-#include <tuple>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/wire.h"
 #include "proxyd/net/timeout.h"
@@ -26,7 +25,8 @@ constexpr size_t kMaxPacket = 4 + mysql::kMaxPacketPayload;
 }  // namespace
 
 absl::Status SocketError(const std::error_code& ec, absl::string_view what) {
-  if (ec == asio::error::eof) return absl::UnavailableError(absl::StrCat(what, ": connection closed"));
+  if (ec == asio::error::eof)
+    return absl::UnavailableError(absl::StrCat(what, ": connection closed"));
   return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
 }
 
@@ -75,8 +75,8 @@ asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
     if (end_ > begin_ && stall_timeout_ > absl::ZeroDuration()) {
       auto r = co_await RunWithin(std::move(read), stall_timeout_);
       if (!r) {
-        co_return absl::DeadlineExceededError(absl::StrCat(
-            "read: packet incomplete after ", absl::FormatDuration(stall_timeout_)));
+        co_return absl::DeadlineExceededError(
+            absl::StrCat("read: packet incomplete after ", absl::FormatDuration(stall_timeout_)));
       }
       std::tie(ec, n) = *r;
     } else {
@@ -96,16 +96,15 @@ asio::awaitable<absl::StatusOr<Packet>> PacketConn::ReadPacket(size_t max_payloa
   mysql::PacketHeader h =
       mysql::DecodeHeader(reinterpret_cast<const uint8_t*>(buf_.get() + begin_));
   if (h.length > max_payload) {
-    co_return absl::ResourceExhaustedError(
-        absl::StrCat("packet of ", h.length, " bytes announced; at most ", max_payload,
-                     " allowed here"));
+    co_return absl::ResourceExhaustedError(absl::StrCat(
+        "packet of ", h.length, " bytes announced; at most ", max_payload, " allowed here"));
   }
   size_t total = 4 + size_t{h.length};
   if (total > kMaxPacket) co_return absl::InternalError("packet too large");
   if (absl::Status s = co_await Fill(total); !s.ok()) co_return s;
   pending_consume_ = total;
   co_return Packet{h.seq, absl::string_view(buf_.get() + begin_ + 4, h.length),
-                  absl::string_view(buf_.get() + begin_, total)};
+                   absl::string_view(buf_.get() + begin_, total)};
 }
 
 asio::awaitable<absl::StatusOr<uint8_t>> PacketConn::DiscardPacket(uint64_t max_bytes) {
@@ -146,8 +145,8 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
   // epoll poll that comes with it) and a coroutine suspension per write; only
   // what the kernel does not take right away goes through async_write.
   if (socket_.is_open()) {
-    ssize_t n = ::send(socket_.native_handle(), bytes.data(), bytes.size(),
-                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n =
+        ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       counters_->AddWritten(static_cast<uint64_t>(n));
       bytes.remove_prefix(static_cast<size_t>(n));
@@ -156,8 +155,8 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
       co_return SocketError(std::error_code(errno, std::system_category()), "write");
     }
   }
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                                            kNoThrow);
+  auto [ec, n] =
+      co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kNoThrow);
   if (ec) co_return SocketError(ec, "write");
   counters_->AddWritten(n);
   co_return absl::OkStatus();

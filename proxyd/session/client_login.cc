@@ -2,8 +2,8 @@
 // verification against the config's users, tenant/cluster resolution.
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "proxyd/mysql/auth.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/handshake.h"
@@ -48,9 +48,11 @@ LoginName SplitLoginName(absl::string_view name) {
 
 asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl::string_view user,
                                                               bool used_password) {
-  co_await SendError(seq, 1045, "28000",
-                     absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
-                                  "' (using password: ", used_password ? "YES" : "NO", ")"));
+  (co_await SendError(
+       seq, 1045, "28000",
+       absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
+                    "' (using password: ", used_password ? "YES" : "NO", ")")))
+      .IgnoreError();
   co_return absl::PermissionDeniedError("access denied");
 }
 
@@ -77,12 +79,14 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   if (!pkt.ok()) co_return pkt.status();
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
-    co_await SendError(seq, 1043, "08S01", "Bad handshake: proxyd does not offer TLS on the SQL port");
+    (co_await SendError(seq, 1043, "08S01",
+                        "Bad handshake: proxyd does not offer TLS on the SQL port"))
+        .IgnoreError();
     co_return absl::UnavailableError("client wants TLS");
   }
   auto resp = mysql::DecodeHandshakeResponse(pkt->payload);
   if (!resp.ok()) {
-    co_await SendError(seq, 1043, "08S01", "Bad handshake");
+    (co_await SendError(seq, 1043, "08S01", "Bad handshake")).IgnoreError();
     co_return resp.status();
   }
   caps_ = resp->capabilities & ProxyServerCapabilities();
@@ -114,7 +118,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   auto stage1 = mysql::RecoverStage1(token, greeting.scramble, user->stage2);
   if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
   if (admins_only && !user->admin) {
-    co_await SendError(seq, 1040, "08004", "Too many connections");
+    (co_await SendError(seq, 1040, "08004", "Too many connections")).IgnoreError();
     co_return absl::ResourceExhaustedError("too many connections: only admins may log in");
   }
   user_ = user;
@@ -131,10 +135,11 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
     if (!ss.ok()) {
       if (last_backend_error_) {
         // e.g. 1049 Unknown database: what the backend itself would have said.
-        co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
-                           last_backend_error_->message);
+        (co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
+                            last_backend_error_->message))
+            .IgnoreError();
       } else {
-        co_await SendError(seq, 2003, "HY000", ss.status().message());
+        (co_await SendError(seq, 2003, "HY000", ss.status().message())).IgnoreError();
       }
       co_return ss.status();
     }

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/packets.h"
 #include "proxyd/mysql/wire.h"
@@ -85,9 +85,10 @@ asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {
   // drop is bounded in bytes (MariaDB's largest max_allowed_packet) and in time.
   constexpr uint64_t kMaxDiscard = uint64_t{1} << 30;
   auto last = co_await net::RunWithin(client_.DiscardPacket(kMaxDiscard),
-                                     absl::Seconds(ctx_->config->net_read_timeout_s));
+                                      absl::Seconds(ctx_->config->net_read_timeout_s));
   const uint8_t seq = last && last->ok() ? static_cast<uint8_t>(**last + 1) : 1;
-  co_await SendError(seq, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+  (co_await SendError(seq, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"))
+      .IgnoreError();
   co_return absl::ResourceExhaustedError("command larger than max_allowed_packet");
 }
 
@@ -177,8 +178,8 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
   // Scanned only while it can matter: once a server session needs a reset, it does.
-  const bool stateless = kind == sql::StmtKind::kOther && !ss->needs_reset &&
-                         sql::LeavesNoSessionState(sql);
+  const bool stateless =
+      kind == sql::StmtKind::kOther && !ss->needs_reset && sql::LeavesNoSessionState(sql);
   co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric, stateless);
 }
 
@@ -273,25 +274,27 @@ asio::awaitable<ServerSession*> ClientSession::Route(const std::optional<std::st
     if (index < 0) {
       std::vector<std::string> names;
       for (const auto& b : tenant_->backends) names.push_back(b.name);
-      co_await SendError(1, 1105, "HY000",
-                         absl::StrCat("Unknown backend '", *hint, "' in tenant '", tenant_->name,
-                                      "'; its backends are: ", absl::StrJoin(names, ", ")));
+      (co_await SendError(1, 1105, "HY000",
+                          absl::StrCat("Unknown backend '", *hint, "' in tenant '", tenant_->name,
+                                       "'; its backends are: ", absl::StrJoin(names, ", "))))
+          .IgnoreError();
       co_return nullptr;
     }
   }
   if (pinned_ >= 0) {
     if (hint && index != pinned_) {
-      co_await SendError(
-          1, 1105, "HY000",
-          absl::StrCat("Cannot route to backend '", *hint, "' inside a transaction on backend '",
-                       tenant_->backends[pinned_].name, "'; COMMIT or ROLLBACK first"));
+      (co_await SendError(
+           1, 1105, "HY000",
+           absl::StrCat("Cannot route to backend '", *hint, "' inside a transaction on backend '",
+                        tenant_->backends[pinned_].name, "'; COMMIT or ROLLBACK first")))
+          .IgnoreError();
       co_return nullptr;
     }
     index = pinned_;
   }
   auto ss = co_await Acquire(index);
   if (!ss.ok()) {
-    if (!closing_) co_await SendError(1, 2003, "HY000", ss.status().message());
+    if (!closing_) (co_await SendError(1, 2003, "HY000", ss.status().message())).IgnoreError();
     co_return nullptr;
   }
   co_return *ss;

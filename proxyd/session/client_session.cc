@@ -7,8 +7,8 @@
 #include "absl/strings/string_view.h"
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/resultset.h"
-#include "proxyd/net/timeout.h"
 #include "proxyd/net/io_pool.h"
+#include "proxyd/net/timeout.h"
 #include "proxyd/session/control_connection.h"
 
 namespace obp::session {
@@ -56,7 +56,7 @@ ClientSession::~ClientSession() = default;
 asio::awaitable<void> ClientSession::Refuse(uint16_t code, absl::string_view sql_state,
                                             absl::string_view message) {
   auto self = shared_from_this();
-  co_await SendError(0, code, sql_state, message);
+  (co_await SendError(0, code, sql_state, message)).IgnoreError();
   client_.Close();
 }
 
@@ -69,7 +69,8 @@ asio::awaitable<void> ClientSession::Run(bool admins_only) {
                          : absl::DeadlineExceededError(absl::StrCat(
                                "login not complete after ", ctx_->config->login_timeout_s, " s"));
   if (s.ok()) s = co_await CommandLoop();
-  if (!s.ok() && !closing_) spdlog::debug("cs_id {}: session ends: {}", cs_id(), std::string(s.message()));
+  if (!s.ok() && !closing_)
+    spdlog::debug("cs_id {}: session ends: {}", cs_id(), std::string(s.message()));
   bool killed = closing_;  // Terminate ran: nothing of this session is reused
   closing_ = true;
   client_.Close();
@@ -205,7 +206,7 @@ asio::awaitable<absl::Status> ClientSession::SendError(uint16_t code, absl::stri
 }
 
 asio::awaitable<void> ClientSession::EndSelf(std::string reason) {
-  co_await Terminate(std::move(reason));
+  (co_await Terminate(std::move(reason))).IgnoreError();
 }
 
 LoginParams ClientSession::ControlLogin() const {
@@ -248,15 +249,14 @@ asio::awaitable<absl::Status> ClientSession::Terminate(std::string reason) {
 }
 
 asio::awaitable<absl::Status> ClientSession::EndOnBackend(const config::Backend& backend,
-                                                          uint32_t connection_id,
-                                                          bool query_only) {
+                                                          uint32_t connection_id, bool query_only) {
   absl::Status s =
       co_await KillOnBackend(backend, ControlLogin(), connection_id, query_only,
                              absl::Milliseconds(ctx_->config->backend_kill_timeout_ms));
   if (s.ok()) co_return s;
-  std::string what = absl::StrCat("Backend KILL", query_only ? " QUERY" : "", " of connection ",
-                                  connection_id, " on '", backend.name, "' not confirmed: ",
-                                  s.message());
+  std::string what =
+      absl::StrCat("Backend KILL", query_only ? " QUERY" : "", " of connection ", connection_id,
+                   " on '", backend.name, "' not confirmed: ", s.message());
   spdlog::warn("cs_id {}: {}", cs_id(), what);
   co_return absl::UnavailableError(what);
 }
@@ -271,10 +271,10 @@ asio::awaitable<absl::Status> ClientSession::TerminateServerSession(uint32_t ss_
     const config::Backend* backend = &ss->backend();
     uint32_t connection_id = ss->connection_id();
     if (in_trans) {
-      pending_error_ = mysql::ErrPacket{
-          1317, "70100",
-          absl::StrCat("Query execution was interrupted: server session ", ss_id,
-                       " was killed and its transaction rolled back")};
+      pending_error_ =
+          mysql::ErrPacket{1317, "70100",
+                           absl::StrCat("Query execution was interrupted: server session ", ss_id,
+                                        " was killed and its transaction rolled back")};
     }
     ss->killed = true;
     if (busy) {
@@ -335,7 +335,8 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     absl::Status s = absl::OkStatus();
     if (reset) s = co_await ss->Reset();
     if (!s.ok()) {
-      spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id(), ss->ss_id(), std::string(s.message()));
+      spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id(), ss->ss_id(),
+                    std::string(s.message()));
       ss->conn().Close();
       continue;
     }

@@ -42,6 +42,7 @@
 #include "proxyd/mysql/resultset.h"
 #include "proxyd/mysql/wire.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/unit/mysql/scanner_harness.h"
 
 namespace obp::mysql {
 namespace {
@@ -193,24 +194,12 @@ Outcome Run(ResponseScanner& s, const std::vector<absl::string_view>& chunks) {
     absl::StatusOr<size_t> n = s.Feed(extra);
     FUZZ_CHECK(n.ok() && *n == 0 && s.done());
   }
-  o.is_error = s.is_error();
+  obp::mysql::testing::ReadFinalState(s, o);
   if (o.is_error) {
-    o.err_code = s.error().code;
-    o.sql_state = s.error().sql_state;
-    o.message = s.error().message;
     FUZZ_CHECK(o.sql_state.size() == 5);
     FUZZ_CHECK(o.message.size() <= 1024);
     FUZZ_CHECK(!s.has_status());
   }
-  o.has_status = s.has_status();
-  o.status = s.final_status_flags();
-  o.warnings = s.warnings();
-  o.affected = s.affected_rows();
-  o.last_id = s.last_insert_id();
-  o.stmt_id = s.stmt_id();
-  o.cols = s.num_columns();
-  o.params = s.num_params();
-  o.last_seq = s.last_seq();
   return o;
 }
 

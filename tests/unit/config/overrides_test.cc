@@ -1,6 +1,8 @@
 // Flag overrides: AddOverrideFlags registers them, ParseConfig applies them over the file.
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "gtest/gtest.h"
 #include "proxyd/config/config.h"
 

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/core/build_info.h"
 #include "common/core/ids.h"
+#include "common/core/tsan.h"
 #include "common/fleet_client/grpc_status.h"
 #include "proxyd/control/session_view.h"
 #include "proxyd/net/io_pool.h"
@@ -272,6 +273,11 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
   asio::co_spawn(ctx_->io->Next(), kills_->Kill(std::move(caller), req),
                  [reactor, response, req, node_id, slot = std::move(slot)](
                      std::exception_ptr e, absl::StatusOr<control::KillResult> r) {
+                   // Runs on an io thread; gRPC frees the status and response written
+                   // here on its own threads, after a hand-off TSan cannot see (Debian's
+                   // gRPC is uninstrumented). What this thread writes is not recorded;
+                   // a no-op without TSan (common/core/tsan.h).
+                   TsanIgnoreAccesses ignore_grpc_handoff;
                    if (e) r = absl::InternalError("kill failed");
                    if (!r.ok()) {
                      reactor->Finish(fleet::ToGrpcStatus(r.status()));

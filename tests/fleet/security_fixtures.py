@@ -157,7 +157,8 @@ class SecureFleet:
             with contextlib.suppress(AssertionError):
                 p.assert_sanitizer_clean()
             if rc not in (0, None):
-                errors.append(f"node {i}: proxyd exited {rc}:\n{p.log()[-3000:]}")
+                detail = p.sanitizer_report() or p.log()[-3000:]
+                errors.append(f"node {i}: proxyd exited {rc}:\n{detail}")
             p.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
         assert not errors, "\n".join(errors)

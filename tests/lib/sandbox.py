@@ -39,11 +39,22 @@ MARIADB_CLI = shutil.which("mariadb") or "/usr/bin/mariadb"
 _INNODB_ARGS = ("--innodb-log-file-size=8M", "--innodb-buffer-pool-size=64M")
 
 
+_PORTS_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nobody listens on right now, and that this process
+    has not handed out before: a port is only probed here, not held, so two picks in a
+    row (a node's SQL and gRPC ports) could otherwise get the same one from the kernel,
+    and the node then refuses its config ("same address as listen")."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
+    raise RuntimeError("no TCP port on 127.0.0.1 that this test has not used yet")
 
 
 def wait_until(pred, timeout: float = 5.0, step: float = 0.05):

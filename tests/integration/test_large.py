@@ -81,3 +81,34 @@ def test_command_over_max_allowed_packet_gets_1153(proxy_factory, limit_mib, siz
     assert query(again, "SELECT LENGTH('" + "x" * ((limit_mib << 20) // 2) + "')") == \
         (((limit_mib << 20) // 2,),)
     again.close()
+
+
+def test_oversized_command_that_stalls_is_closed_after_net_read_timeout(proxy_factory):
+    """The rest of an oversized command is read and dropped before the 1153, but only for
+    net_read_timeout_s: a client that announces 2 MiB against a 1 MiB limit and stops
+    sending is closed then, with the 1153, and the node keeps serving."""
+    import socket
+    import struct
+    import time
+    node = proxy_factory.start(extra={"max_allowed_packet": 1 << 20, "net_read_timeout_s": 1})
+    conn = connect_big(node)
+    sock = conn._sock
+    size = 2 << 20
+    sock.sendall(struct.pack("<I", size)[:3] + b"\x00" + b"\x03SELECT '" + b"x" * 1000)
+    sock.settimeout(10)
+    t0 = time.monotonic()
+    got = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not chunk:
+            break
+        got += chunk
+    waited = time.monotonic() - t0
+    assert 0.8 <= waited < 5, waited
+    assert got[4:5] == b"\xff" and struct.unpack("<H", got[5:7])[0] == 1153, got[:40]
+    again = connect_big(node)
+    assert query(again, "SELECT 1") == ((1,),)
+    again.close()

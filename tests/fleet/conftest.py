@@ -287,3 +287,12 @@ def opener(fleet):
     o = Opener(fleet)
     yield o
     o.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the backends' state and error logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.sections.append(("MariaDB backends", sandbox.servers_report()))

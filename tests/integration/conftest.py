@@ -168,3 +168,12 @@ def closing():
             c.close()
         except Exception:  # noqa: BLE001 - killed connections may fail to close cleanly
             pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the backends' state and error logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.sections.append(("MariaDB backends", sandbox.servers_report()))

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import weakref
 from typing import Iterable
 
 import pymysql
@@ -146,6 +147,7 @@ class MariaDB:
         self.socket = os.path.join(self.dir, "sock")
         self.log_path = os.path.join(self.dir, "error.log")
         self.proc: subprocess.Popen | None = None
+        _servers.add(self)
 
     @property
     def address(self) -> str:
@@ -237,6 +239,25 @@ class MariaDB:
                 return list(cur.fetchall())
         finally:
             conn.close()
+
+
+_servers: "weakref.WeakSet[MariaDB]" = weakref.WeakSet()
+
+
+def servers_report(lines: int = 30) -> str:
+    """For a failed test's report: each MariaDB still started, whether it is alive, and
+    the end of its error log (a backend crash or a killed thread shows there, not in the
+    client's 'Lost connection')."""
+    out = []
+    for db in sorted(_servers, key=lambda d: d.name):
+        if db.proc is None:
+            continue
+        rc = db.proc.poll()
+        state = "running" if rc is None else f"EXITED with {rc}"
+        tail = db.error_log().splitlines()[-lines:]
+        out.append(f"--- MariaDB {db.name} ({db.address}, pid {db.proc.pid}): {state}")
+        out.extend(tail)
+    return "\n".join(out)
 
 
 def password_hash(password: str) -> str:

@@ -50,6 +50,7 @@ void ResponseScanner::Reset(ResponseKind kind) {
   kind_ = kind;
   switch (kind) {
     case ResponseKind::kGeneric:
+    case ResponseKind::kStmtExecuteCursor:
       state_ = State::kResultStart;
       break;
     case ResponseKind::kStmtPrepare:
@@ -246,7 +247,8 @@ absl::Status ResponseScanner::Classify(absl::string_view p) {
     case State::kColumnsEof: {
       OBP_RETURN_IF_ERROR(OnEof(p));
       // A cursor was opened: the rows come later through COM_STMT_FETCH.
-      if (kind_ == ResponseKind::kGeneric && (status_flags_ & kServerStatusCursorExists)) {
+      if (kind_ == ResponseKind::kStmtExecuteCursor &&
+          (status_flags_ & kServerStatusCursorExists)) {
         end_after_packet_ = true;
       } else {
         state_ = State::kRows;
@@ -346,7 +348,8 @@ absl::Status ResponseScanner::OnTerminator(absl::string_view p) {
 }
 
 void ResponseScanner::AfterResultEnd() {
-  if (kind_ == ResponseKind::kGeneric && (status_flags_ & kServerMoreResultsExists)) {
+  if ((kind_ == ResponseKind::kGeneric || kind_ == ResponseKind::kStmtExecuteCursor) &&
+      (status_flags_ & kServerMoreResultsExists)) {
     state_ = State::kResultStart;
   } else {
     end_after_packet_ = true;

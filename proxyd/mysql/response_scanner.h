@@ -25,10 +25,15 @@ namespace obp::mysql {
 enum class ResponseKind : uint8_t {
   // COM_QUERY, COM_STMT_EXECUTE, COM_INIT_DB, COM_PING, COM_STMT_RESET,
   // COM_RESET_CONNECTION, COM_SET_OPTION, ...: OK | ERR | result set(s) | LOCAL
-  // INFILE request; more results follow while kServerMoreResultsExists is set. An
-  // EOF after the column definitions carrying kServerStatusCursorExists (a cursor
-  // opened by COM_STMT_EXECUTE) ends the response: no rows follow.
+  // INFILE request; more results follow while kServerMoreResultsExists is set.
+  // kServerStatusCursorExists means nothing here: MariaDB sets it on a result
+  // set a stored procedure sends while one of its own cursors is open, and the
+  // rows still follow.
   kGeneric,
+  // COM_STMT_EXECUTE with a cursor type asked for: as kGeneric, except that an
+  // EOF after the column definitions carrying kServerStatusCursorExists (the
+  // server opened the cursor) ends the response; the rows come by COM_STMT_FETCH.
+  kStmtExecuteCursor,
   // COM_STMT_PREPARE: ERR, or PREPARE_OK + param defs (+EOF) + column defs (+EOF).
   kStmtPrepare,
   // COM_STMT_FETCH: binary rows then EOF (or 0xFE OK with DEPRECATE_EOF), or ERR.

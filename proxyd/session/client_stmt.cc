@@ -150,14 +150,16 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet
     }
   }
   mysql::RewriteStmtId(&payload, on_backend.backend_id);
-  if (hdr->flags & 0x0F) ps.cursor_backend = current_;
+  const bool cursor = hdr->flags & 0x0F;
+  if (cursor) ps.cursor_backend = current_;
   std::string out;
   if (multi) {
     out = std::string(first.raw.substr(0, 4)) + payload;  // same length, same header
   } else {
     out = Frame(payload);
   }
-  co_return co_await Forward(ss, out, &first, ResponseKind::kGeneric);
+  co_return co_await Forward(ss, out, &first,
+                             cursor ? ResponseKind::kStmtExecuteCursor : ResponseKind::kGeneric);
 }
 
 asio::awaitable<absl::Status> ClientSession::HandleStmtFetch(const net::Packet& first) {

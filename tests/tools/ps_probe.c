@@ -4,6 +4,7 @@
  *   ps_probe HOST PORT USER PASS DB
  *       prepare/execute with typed params, send_long_data, result metadata, a read-only
  *       cursor with prefetch (COM_STMT_FETCH), reset, close, CALL with two result sets,
+ *       CALL of a procedure whose result sets go out while its own cursor is open,
  *       prepare and execute errors. Output is deterministic for a fresh run.
  *   ps_probe --reprepare HOST PORT USER PASS DB DIRECT_PORT
  *       prepares through HOST:PORT, kills the backend thread via DIRECT_PORT (a direct
@@ -210,30 +211,30 @@ static void cursor(MYSQL *m) {
   mysql_stmt_close(st);
 }
 
-static void call_two_sets(MYSQL *m) {
-  MYSQL_STMT *st = prepare(m, "CALL ps_two(?)");
+/* Executes CALL `sql` with ? = x and prints every result set as "PREFIX_setN row ...". */
+static void call_sets(MYSQL *m, const char *sql, const char *prefix, int x) {
+  MYSQL_STMT *st = prepare(m, sql);
   if (!st) return;
-  int x = 7;
   MYSQL_BIND p;
   memset(&p, 0, sizeof p);
   p.buffer_type = MYSQL_TYPE_LONG; p.buffer = &x;
   mysql_stmt_bind_param(st, &p);
-  execute(st, "call");
+  execute(st, prefix);
   int set = 0, rc;
   do {
     if (mysql_stmt_field_count(st) > 0) {
-      char label[32];
-      snprintf(label, sizeof label, "call_set%d", set++);
+      char label[64];
+      snprintf(label, sizeof label, "%s_set%d", prefix, set++);
       print_rows(st, label, 1, -1);
     } else {
-      printf("call status affected=%lld\n", (long long)mysql_stmt_affected_rows(st));
+      printf("%s status affected=%lld\n", prefix, (long long)mysql_stmt_affected_rows(st));
     }
     rc = mysql_stmt_next_result(st);
     if (rc > 0) stmt_error("next_result", st);
   } while (rc == 0);
   mysql_stmt_close(st);
   /* The connection must be back in sync for plain queries. */
-  printf("after_call %d\n", run(m, "SELECT 1"));
+  printf("after_%s %d\n", prefix, run(m, "SELECT 1"));
 }
 
 static int full(const char *host, int port, const char *user, const char *pass, const char *db) {
@@ -243,11 +244,18 @@ static int full(const char *host, int port, const char *user, const char *pass, 
          "f DOUBLE, s VARCHAR(100) CHARSET utf8mb4, dt DATETIME, b LONGBLOB)");
   run(m, "DROP PROCEDURE IF EXISTS ps_two");
   run(m, "CREATE PROCEDURE ps_two(IN x INT) BEGIN SELECT x AS a; SELECT x + 1 AS b, 'y' AS c; END");
+  /* Its result sets go out while its cursor is open: MariaDB flags them CURSOR_EXISTS. */
+  run(m, "DROP PROCEDURE IF EXISTS ps_cur");
+  run(m, "CREATE PROCEDURE ps_cur(IN x INT) BEGIN DECLARE v INT; "
+         "DECLARE c CURSOR FOR SELECT id FROM ps_t WHERE id <= x ORDER BY id; "
+         "OPEN c; FETCH c INTO v; SELECT v AS first, x AS upto; "
+         "SELECT id, s FROM ps_t WHERE id <= x ORDER BY id; CLOSE c; END");
   inserts(m);
   run(m, "INSERT INTO ps_t (i, s) SELECT seq, CONCAT('r', seq) FROM seq_1_to_20");
   selects(m);
   cursor(m);
-  call_two_sets(m);
+  call_sets(m, "CALL ps_two(?)", "call", 7);
+  call_sets(m, "CALL ps_cur(?)", "call_cursor", 4);
   MYSQL_STMT *bad = prepare(m, "SELECT * FROM no_such_table WHERE x = ?");
   if (bad) mysql_stmt_close(bad);
   bad = prepare(m, "SELEC ?");

@@ -60,7 +60,7 @@ const Expect kPerCaps[] = {
     {"statistics", ResponseKind::kStatistics},
     {"prepare_ok", ResponseKind::kStmtPrepare, 0, kAny, kAny, 1, 2, 2},
     {"stmt_execute_rows", ResponseKind::kGeneric, 0, kAc, 0},
-    {"stmt_execute_cursor", ResponseKind::kGeneric, 0, kAc | kCursor, 0},
+    {"stmt_execute_cursor", ResponseKind::kStmtExecuteCursor, 0, kAc | kCursor, 0},
     {"query_while_cursor", ResponseKind::kGeneric, 0, kAc, 0},
     {"stmt_fetch_2", ResponseKind::kStmtFetch, 0, kAc | kCursor, 0},
     {"stmt_fetch_rest", ResponseKind::kStmtFetch, 0, kAc | kServerStatusLastRowSent, 0},
@@ -229,7 +229,7 @@ TEST(ScannerTest, CursorAfterMoreResultsHasNoCountersOfTheEarlierOk) {
   std::string stream = Frame({Bin({0, 3, 7, kServerMoreResultsExists, 0, 0, 0}), "\x01", kColDef,
                               Bin({0xFE, 0, 0, kServerStatusCursorExists | 2, 0})});
   for (size_t chunk : {size_t{1}, stream.size()}) {
-    Outcome o = RunChunked(kClientProtocol41, ResponseKind::kGeneric, stream, chunk);
+    Outcome o = RunChunked(kClientProtocol41, ResponseKind::kStmtExecuteCursor, stream, chunk);
     EXPECT_TRUE(o.done);
     EXPECT_EQ(o.consumed, stream.size());
     EXPECT_TRUE(o.has_status);
@@ -237,6 +237,25 @@ TEST(ScannerTest, CursorAfterMoreResultsHasNoCountersOfTheEarlierOk) {
     EXPECT_EQ(o.affected, 0u);
     EXPECT_EQ(o.last_id, 0u);
   }
+}
+
+// What MariaDB sends for `CALL p()` when p opens a cursor and then SELECTs: the
+// result set's EOFs carry the cursor flag (the procedure's cursor is open), yet the
+// rows follow inline. Only an execute that asked for a cursor ends at that EOF.
+TEST(ScannerTest, CursorFlagOfAProcedureDoesNotEndItsResultSet) {
+  const uint16_t in_proc = kServerStatusCursorExists | kServerStatusAutocommit;
+  std::string stream = Frame({"\x01", kColDef, Bin({0xFE, 0, 0, in_proc, 0}), "\x01" "1",
+                              "\x01" "2", Bin({0xFE, 0, 0, in_proc | kServerMoreResultsExists, 0}),
+                              Bin({0, 0, 0, kServerStatusAutocommit, 0, 0, 0})});
+  for (size_t chunk : {size_t{1}, size_t{5}, stream.size()}) {
+    Outcome o = RunChunked(kClientProtocol41, ResponseKind::kGeneric, stream, chunk);
+    EXPECT_TRUE(o.done) << chunk;
+    EXPECT_EQ(o.consumed, stream.size()) << chunk;
+    EXPECT_EQ(o.status, kServerStatusAutocommit) << chunk;
+  }
+  Outcome cursor = RunWhole(kClientProtocol41, ResponseKind::kStmtExecuteCursor, stream);
+  EXPECT_TRUE(cursor.done);
+  EXPECT_LT(cursor.consumed, stream.size());
 }
 
 TEST(ScannerTest, SkipsMariaDbProgressReports) {

@@ -215,7 +215,7 @@ class Builder {
     want_.done = true;
     switch (kind_) {
       case ResponseKind::kGeneric:
-      case ResponseKind::kStmtExecuteCursor:  // built without an opened cursor: the same
+      case ResponseKind::kStmtExecuteCursor:  // Generic() opens a cursor now and then
         Generic();
         break;
       case ResponseKind::kStmtPrepare:
@@ -380,8 +380,10 @@ class Builder {
             return;
           }
           if (!deprecate_eof_) {
-            // A cursor opened by COM_STMT_EXECUTE: this EOF ends the response.
-            const bool cursor = in_.U8() % 8 == 0;
+            // A cursor opened by COM_STMT_EXECUTE: this EOF ends the response. For
+            // kGeneric the flag may be set at random (Status) and the rows follow.
+            const bool cursor =
+                kind_ == ResponseKind::kStmtExecuteCursor && in_.U8() % 8 == 0;
             const uint16_t status = Status(false) | (cursor ? kServerStatusCursorExists : 0);
             Eof(status);
             if (cursor) return;

@@ -131,6 +131,9 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
       co_return co_await ForwardSimple(first, ResponseKind::kStatistics);
     case Command::kSetOption:
       co_return co_await ForwardSimple(first, ResponseKind::kGeneric);
+    case Command::kProcessInfo:
+      // mysql_list_processes(): the backend's list, as SHOW PROCESSLIST shows it.
+      co_return co_await ForwardSimple(first, ResponseKind::kGeneric);
     case Command::kProcessKill:
       SetCommand("Kill", "");
       co_return co_await ctx_->admin->ProcessKill(*this, first.payload);

@@ -191,6 +191,22 @@ def test_ping(proxy):
     conn.close()
 
 
+def run_process_info_probe(port):
+    res = subprocess.run([sandbox.tool_path("process_info_probe"), "127.0.0.1", str(port), "app",
+                          "app_pw"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout.splitlines()
+
+
+def test_list_processes_is_the_backends_as_directly(proxy, primary):
+    """mysql_list_processes (COM_PROCESS_INFO) through proxyd gets what it gets from MariaDB:
+    the backend's process list, with the caller's own server thread in it."""
+    direct = run_process_info_probe(primary.port)
+    assert direct == ["fields Id,User,Host,db,Command,Time,State,Info,Progress",
+                      "self Processlist|NULL", "after 2"], direct
+    assert run_process_info_probe(proxy.port) == direct
+
+
 def test_change_user(proxy, data):
     """COM_CHANGE_USER either switches user or fails clearly; the connection stays sane."""
     res = subprocess.run(

@@ -6,7 +6,8 @@
 // libabsl_status, whose acquire-release TSan never sees, and the last drop frees
 // the rep there. So when two threads share a status (gRPC's callback thread
 // hands a peer's error to an io thread, which copies it into its reply), TSan
-// takes the last free for a race with the other thread's copy. The free's own
+// takes the last free for a race with the other thread's copy, or with its read
+// of the message. The free's own
 // stack may not even name absl::Status: the library tail-calls operator delete,
 // and so may the destructor that dropped it. This test builds exactly that, so
 // the suppression that covers it is known to work; outside TSan it checks only
@@ -61,6 +62,29 @@ TEST(TsanHandoff, StatusCopiedOnOneThreadAndFreedOnAnother) {
   Drop(std::move(mine));  // the last reference goes here, on this thread
   other.join();
   EXPECT_EQ(seen, "node 2 refused the forwarded kill");
+}
+
+// The case a clean-clone run hit (FleetClient.ResolveRefusesWhenANodeIsUnreachable):
+// the caller reads the message of a status whose last reference a gRPC thread drops.
+TEST(TsanHandoff, StatusReadOnOneThreadAndFreedOnAnother) {
+  Mutex mu;
+  absl::Status shared ABSL_GUARDED_BY(mu) = absl::UnavailableError("node 3 unreachable");
+  absl::Status mine;
+  {
+    MutexLock lock(&mu);
+    mine = shared;
+  }
+  std::atomic<bool> read{false};
+  std::thread other([&] {
+    while (!read.load(std::memory_order_relaxed)) std::this_thread::yield();
+    MutexLock lock(&mu);
+    shared = absl::OkStatus();  // the last reference, dropped on this thread
+  });
+  const std::string text(mine.message());  // read here, inline
+  mine = absl::OkStatus();                 // released inside the library
+  read.store(true, std::memory_order_relaxed);
+  other.join();
+  EXPECT_EQ(text, "node 3 unreachable");
 }
 
 }  // namespace

@@ -138,11 +138,15 @@ void ClientSession::FinishStatement(ServerSession* ss) {
   ss->MarkIdle();
   if (!ss->killed) {
     AfterResponse(ss);
-    if (!ss->scanner().is_error()) ApplyEffect(ss);
+    if (!ss->scanner().is_error()) {
+      ApplyEffect(ss);
+      ss->held = (ss->held | held_change_.adds) & static_cast<uint8_t>(~held_change_.clears);
+    }
   }
   // An error or warnings stay readable (SHOW WARNINGS) until the next statement.
   if (ss->scanner().is_error() || ss->scanner().warnings() > 0) ss->needs_reset = true;
   effect_ = {};
+  held_change_ = {};
   finished_ = true;
   SetCommand("Sleep", "");
   Publish();

@@ -69,6 +69,7 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     finished_ = false;
     absl::Status s = co_await Dispatch(*pkt);
     effect_ = {};
+    held_change_ = {};
     if (!finished_) {  // not forwarded, or cut short: FinishStatement didn't run
       SetCommand("Sleep", "");
       Publish();
@@ -118,7 +119,7 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
     case Command::kQuit:
       co_return absl::CancelledError("client quit");
     case Command::kPing:
-      co_return co_await SendOk(1);
+      co_return co_await HandlePing();
     case Command::kQuery:
       co_return co_await HandleQuery(first);
     case Command::kInitDb:
@@ -177,6 +178,8 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
     effect_ = {StatementEffect::kUse, std::string(body)};
   } else if (kind == sql::StmtKind::kSet) {
     effect_ = {StatementEffect::kSet, std::string(body)};
+  } else if (kind == sql::StmtKind::kOther) {
+    held_change_ = sql::ScanHeldState(body);
   }
   ServerSession* ss = co_await Route(pre->backend_hint);
   if (ss == nullptr) co_return absl::OkStatus();
@@ -242,6 +245,20 @@ asio::awaitable<absl::Status> ClientSession::HandleInitDb(const net::Packet& fir
   co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric);
 }
 
+asio::awaitable<absl::Status> ClientSession::HandlePing() {
+  // The client hears of a loss once, here or at its next statement; a server
+  // session that held nothing is replaced on the next statement, silently.
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (!servers_[i] || !servers_[i]->LikelyGone()) continue;
+    if (absl::Status lost = DropClosedServerSession(static_cast<int>(i)); !lost.ok()) {
+      Publish();
+      co_return co_await SendError(1, 2013, "HY000", lost.message());
+    }
+    Publish();
+  }
+  co_return co_await SendOk(1);
+}
+
 asio::awaitable<absl::Status> ClientSession::HandleResetConnection() {
   SetCommand("Reset connection", "");
   // Every server session is reset too, so none keeps state the client dropped.
@@ -297,7 +314,10 @@ asio::awaitable<ServerSession*> ClientSession::Route(const std::optional<std::st
   }
   auto ss = co_await Acquire(index);
   if (!ss.ok()) {
-    if (!closing_) (co_await SendError(1, 2003, "HY000", ss.status().message())).IgnoreError();
+    // DataLoss: the backend closed a server session that held state (2013, as a
+    // direct client would see it); otherwise the backend can't be reached.
+    const uint16_t code = absl::IsDataLoss(ss.status()) ? 2013 : 2003;
+    if (!closing_) (co_await SendError(1, code, "HY000", ss.status().message())).IgnoreError();
     co_return nullptr;
   }
   co_return *ss;
@@ -312,14 +332,7 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   // A backend that closed an idle connection is noticed here, before a
   // statement is sent into it.
   if (servers_[index] && servers_[index]->LikelyGone()) {
-    bool had_transaction = servers_[index]->in_transaction;
-    DropServerSession(index);
-    if (had_transaction) {
-      // Its backend rolled the transaction back; the client must hear it.
-      co_return absl::UnavailableError(absl::StrCat(
-          "Backend '", backend.name, "' (", backend.address,
-          ") closed the connection holding this session's transaction; it was rolled back"));
-    }
+    if (absl::Status lost = DropClosedServerSession(index); !lost.ok()) co_return lost;
   }
   if (!servers_[index]) {
     std::unique_ptr<ServerSession> pooled =

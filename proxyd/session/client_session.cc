@@ -347,6 +347,28 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   }
 }
 
+absl::Status ClientSession::DropClosedServerSession(int backend_index) {
+  const ServerSession& ss = *servers_[backend_index];
+  std::vector<std::string> lost;
+  if (ss.in_transaction) lost.push_back("transaction (rolled back)");
+  if (ss.held != 0) lost.push_back(sql::DescribeHeld(ss.held));
+  for (const auto& [id, ps] : stmts_) {
+    if (ps.cursor_backend == backend_index) {
+      lost.push_back("open cursor");
+      break;
+    }
+  }
+  DropServerSession(backend_index);
+  if (lost.empty()) return absl::OkStatus();  // the next statement gets a new one, state replayed
+  const config::Backend& backend = tenant_->backends[backend_index];
+  spdlog::info("cs_id {}: backend '{}' closed server session holding {}", cs_id(), backend.name,
+               absl::StrJoin(lost, ", "));
+  return absl::DataLossError(absl::StrCat("Lost connection to backend '", backend.name, "' (",
+                                          backend.address, "): it closed the connection, and with "
+                                          "it this session's ",
+                                          absl::StrJoin(lost, ", ")));
+}
+
 void ClientSession::DropServerSession(int backend_index) {
   auto& ss = servers_[backend_index];
   if (!ss) return;

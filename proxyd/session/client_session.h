@@ -36,6 +36,7 @@
 #include "proxyd/session/session_handle.h"
 #include "proxyd/session/session_info.h"
 #include "proxyd/session/session_state.h"
+#include "proxyd/sql/held_state.h"
 
 namespace obp::session {
 
@@ -149,6 +150,13 @@ class ClientSession final : public SessionControl,
   void AfterResponse(ServerSession* ss);
   void ApplyEffect(ServerSession* ss);
   void DropServerSession(int backend_index);
+  // The backend closed `backend_index`'s server session: drops it and, if it
+  // held what a new connection can't rebuild (a transaction, temporary tables,
+  // locks, a cursor), says what was lost (DataLoss, reported as 2013).
+  absl::Status DropClosedServerSession(int backend_index);
+  // COM_PING: a server session its backend closed is noticed here, as a direct
+  // client's ping would notice it.
+  asio::awaitable<absl::Status> HandlePing();
   // At the end of a session that was not killed: server sessions that are idle,
   // outside a transaction and clean are reset and handed to the node's pool; the
   // others are closed.
@@ -210,6 +218,7 @@ class ClientSession final : public SessionControl,
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
   StatementEffect effect_;  // of the statement in flight
+  sql::HeldChange held_change_;  // of the statement in flight
   bool finished_ = false;   // FinishStatement ran for the current command
   bool closing_ = false;
   std::string last_statement_;

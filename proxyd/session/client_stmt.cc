@@ -187,7 +187,13 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtLongData(const net::Packe
   int index = pinned_ >= 0 ? pinned_ : it->second.backend;
   std::string payload(first.payload);
   auto ss = co_await Acquire(index);
-  if (!ss.ok()) co_return absl::OkStatus();
+  if (!ss.ok()) {
+    // No reply here, so a lost server session is reported by the next command.
+    if (absl::IsDataLoss(ss.status())) {
+      pending_error_ = mysql::ErrPacket{2013, "HY000", std::string(ss.status().message())};
+    }
+    co_return absl::OkStatus();
+  }
   if (!(co_await EnsurePrepared(*ss, id, it->second)).ok()) co_return absl::OkStatus();
   mysql::RewriteStmtId(&payload, (*ss)->stmts[id].backend_id);
   if (!(co_await (*ss)->conn().Write(Frame(payload))).ok()) DropServerSession(index);

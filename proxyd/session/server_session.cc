@@ -187,6 +187,7 @@ asio::awaitable<absl::Status> ServerSession::Reset() {
   applied.db = std::move(db);
   stmts.clear();
   in_transaction = false;
+  held = 0;
   needs_reset = false;
   co_return absl::OkStatus();
 }

@@ -107,6 +107,10 @@ class ServerSession {
 
   ServerState state = ServerState::kInit;
   bool in_transaction = false;
+  // sql::HeldBit: temporary tables, named and table locks this server session
+  // holds, which a new connection could not rebuild (SPEC §2 "Nothing is lost
+  // silently"). Set from the statements it ran; cleared by a reset.
+  uint8_t held = 0;
   bool killed = false;  // ended by a kill; the owner drops it when it next looks
   bool from_pool = false;  // reused from the node's pool rather than opened for this client
   // Something sent on this connection since its login or last reset may have

@@ -200,10 +200,95 @@ def test_backend_closed_server_session_in_transaction_is_reported(proxy, primary
         _kill_on_backend(primary, cid)
         with pytest.raises(pymysql.err.OperationalError) as e:
             query(conn, "SELECT 1")
-        assert e.value.args[0] == 2003
-        assert "closed the connection holding this session's transaction; it was rolled back" \
-            in e.value.args[1]
+        assert e.value.args[0] == 2013, e.value.args
+        assert e.value.args[1].startswith("Lost connection to backend 'primary' ("), e.value.args
+        assert e.value.args[1].endswith("it closed the connection, and with it this session's "
+                                        "transaction (rolled back)"), e.value.args
         # Never moved silently: the session goes on, outside any transaction.
         assert query(conn, "SELECT 1, @@in_transaction") == ((1, 0),)
+    finally:
+        conn.close()
+
+
+def lost_error(action):
+    """The 2013 a lost server session is reported with (SPEC §2 "Nothing is lost silently")."""
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        action()
+    assert e.value.args[0] == 2013, e.value.args
+    assert e.value.args[1].startswith("Lost connection to backend 'primary' ("), e.value.args
+    return e.value.args[1]
+
+
+def test_backend_closed_server_session_with_a_temporary_table_is_reported_once(proxy, primary):
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "CREATE TEMPORARY TABLE tmp_lost (x INT)")
+        query(conn, "INSERT INTO tmp_lost VALUES (1)")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, "SELECT x FROM tmp_lost"))
+        assert msg.endswith("this session's temporary tables"), msg
+        # Once: the session goes on, on a new server session, without the table, as a
+        # direct client that reconnected would.
+        with pytest.raises(pymysql.err.ProgrammingError) as e:
+            query(conn, "SELECT x FROM tmp_lost")
+        assert e.value.args[0] == 1146, e.value.args
+        assert query(conn, "SELECT CONNECTION_ID() <> %s", (cid,)) == ((1,),)
+    finally:
+        conn.close()
+
+
+def test_released_table_locks_leave_nothing_to_lose(proxy, primary):
+    """UNLOCK TABLES lets go of table locks: a server session that held only those, and
+    released them, is replaced silently."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "CREATE TABLE IF NOT EXISTS lock_me (x INT)")
+        query(conn, "LOCK TABLES lock_me READ")
+        query(conn, "UNLOCK TABLES")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        assert query(conn, "SELECT COUNT(*) >= 0 FROM lock_me") == ((1,),)
+    finally:
+        conn.close()
+
+
+def test_ping_reports_a_lost_server_session_once(proxy, primary):
+    conn = pconnect(proxy)
+    try:
+        assert query(conn, "SELECT GET_LOCK('obp_ping_lock', 5)") == ((1,),)
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: conn.ping(reconnect=False))
+        assert msg.endswith("this session's named locks (GET_LOCK)"), msg
+        conn.ping(reconnect=False)  # reported once; the session carries on
+        assert query(conn, "SELECT IS_USED_LOCK('obp_ping_lock') IS NULL") == ((1,),)
+    finally:
+        conn.close()
+
+
+def test_ping_after_a_backend_closed_a_stateless_server_session_is_ok(proxy, primary):
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "SET @kept = 8")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        conn.ping(reconnect=False)
+        assert query(conn, "SELECT @kept, DATABASE(), CONNECTION_ID() <> %s", (cid,)) == \
+            ((8, "testdb", 1),)
+    finally:
+        conn.close()
+
+
+def test_backend_wait_timeout_losing_a_temporary_table_is_reported(proxy):
+    """The issue's case: the backend ends an idle connection by its wait_timeout."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "SET SESSION wait_timeout = 1")
+        query(conn, "CREATE TEMPORARY TABLE tmp_idle (x INT)")
+        time.sleep(2.5)
+        msg = lost_error(lambda: query(conn, "SELECT x FROM tmp_idle"))
+        assert msg.endswith("this session's temporary tables"), msg
+        assert query(conn, "SELECT @@wait_timeout") == ((1,),)  # replayed on the new one
     finally:
         conn.close()

@@ -1,0 +1,69 @@
+#include "proxyd/sql/held_state.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "proxyd/sql/lexer.h"
+
+namespace obp::sql {
+namespace {
+
+// `lower` is lower-case ASCII. (absl::StrContainsIgnoreCase is newer than ours.)
+bool ContainsIgnoreCase(absl::string_view text, absl::string_view lower) {
+  return std::search(text.begin(), text.end(), lower.begin(), lower.end(), [](char a, char b) {
+           return absl::ascii_tolower(static_cast<unsigned char>(a)) == b;
+         }) != text.end();
+}
+
+}  // namespace
+
+HeldChange ScanHeldState(absl::string_view sql) {
+  HeldChange change;
+  // Every keyword below contains one of these: most statements stop here.
+  if (!ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary")) {
+    return change;
+  }
+  Lexer lex(sql);
+  Token prev;  // the word before `tok`, or a default token
+  for (Token tok = lex.Next(); tok.kind != TokenKind::kEnd && tok.kind != TokenKind::kError;
+       prev = tok, tok = lex.Next()) {
+    if (tok.kind != TokenKind::kWord) continue;
+    if (tok.IsWord("temporary")) {
+      // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.
+      if (prev.IsWord("create") || prev.IsWord("replace")) change.adds |= kHeldTempTables;
+    } else if (tok.IsWord("get_lock")) {
+      if (lex.Peek().IsPunct('(')) change.adds |= kHeldNamedLocks;
+    } else if (tok.IsWord("release_all_locks")) {
+      if (lex.Peek().IsPunct('(')) {
+        change.clears |= kHeldNamedLocks;
+        change.adds &= static_cast<uint8_t>(~kHeldNamedLocks);
+      }
+    } else if (tok.IsWord("lock")) {
+      // LOCK TABLE[S] ...; not SELECT ... LOCK IN SHARE MODE or UNLOCK.
+      Token next = lex.Peek();
+      if ((next.IsWord("tables") || next.IsWord("table")) && !prev.IsWord("unlock")) {
+        change.adds |= kHeldTableLocks;
+        change.clears &= static_cast<uint8_t>(~kHeldTableLocks);
+      }
+    } else if (tok.IsWord("unlock")) {
+      Token next = lex.Peek();
+      if (next.IsWord("tables") || next.IsWord("table")) {
+        change.clears |= kHeldTableLocks;
+        change.adds &= static_cast<uint8_t>(~kHeldTableLocks);
+      }
+    }
+  }
+  return change;
+}
+
+std::string DescribeHeld(uint8_t held) {
+  std::vector<absl::string_view> parts;
+  if (held & kHeldTempTables) parts.push_back("temporary tables");
+  if (held & kHeldNamedLocks) parts.push_back("named locks (GET_LOCK)");
+  if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES)");
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace obp::sql

@@ -1,0 +1,43 @@
+// What a statement may leave in its server session that proxyd cannot rebuild
+// on a new connection: temporary tables, named locks (GET_LOCK), table locks
+// (LOCK TABLES). Variables, the database and prepared statements are replayed
+// or re-prepared instead (SPEC §2 "Nothing is lost silently").
+//
+// Read from the statement text, so it errs towards "held": a GET_LOCK that
+// timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go
+// (one RELEASE_LOCK or DROP TEMPORARY TABLE may not be the last). Pure
+// functions; thread-safe.
+#ifndef OBP_PROXYD_SQL_HELD_STATE_H_
+#define OBP_PROXYD_SQL_HELD_STATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace obp::sql {
+
+enum HeldBit : uint8_t {
+  kHeldTempTables = 1 << 0,
+  kHeldNamedLocks = 1 << 1,
+  kHeldTableLocks = 1 << 2,
+};
+
+// How a COM_QUERY changes what its server session holds: bits it adds and bits
+// it clears (applied as (held | adds) & ~clears, once the statement succeeded).
+struct HeldChange {
+  uint8_t adds = 0;
+  uint8_t clears = 0;
+  bool empty() const { return adds == 0 && clears == 0; }
+};
+
+// Scans the whole COM_QUERY text (all statements of a multi-statement query).
+// Cheap when the text has neither "lock" nor "temporary" in it: no tokenizing.
+HeldChange ScanHeldState(absl::string_view sql);
+
+// "temporary tables, named locks" for the bits set; empty for none.
+std::string DescribeHeld(uint8_t held);
+
+}  // namespace obp::sql
+
+#endif  // OBP_PROXYD_SQL_HELD_STATE_H_

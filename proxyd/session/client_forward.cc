@@ -138,10 +138,12 @@ void ClientSession::FinishStatement(ServerSession* ss) {
   ss->MarkIdle();
   if (!ss->killed) {
     AfterResponse(ss);
-    if (!ss->scanner().is_error()) {
-      ApplyEffect(ss);
-      ss->held = (ss->held | held_change_.adds) & static_cast<uint8_t>(~held_change_.clears);
-    }
+    if (!ss->scanner().is_error()) ApplyEffect(ss);
+    // Errs towards "held": an error may end a multi-statement query after the
+    // part that created a temporary table, so what it adds counts regardless;
+    // what it lets go counts only if it all succeeded.
+    ss->held |= held_change_.adds;
+    if (!ss->scanner().is_error()) ss->held &= static_cast<uint8_t>(~held_change_.clears);
   }
   // An error or warnings stay readable (SHOW WARNINGS) until the next statement.
   if (ss->scanner().is_error() || ss->scanner().warnings() > 0) ss->needs_reset = true;

@@ -4,6 +4,7 @@ an unreachable backend gives 2003 and leaves the session usable."""
 import time
 
 import pymysql
+from pymysql.constants import CLIENT
 import pytest
 
 from conftest import PASSWORDS, pconnect, query
@@ -290,5 +291,23 @@ def test_backend_wait_timeout_losing_a_temporary_table_is_reported(proxy):
         msg = lost_error(lambda: query(conn, "SELECT x FROM tmp_idle"))
         assert msg.endswith("this session's temporary tables"), msg
         assert query(conn, "SELECT @@wait_timeout") == ((1,),)  # replayed on the new one
+    finally:
+        conn.close()
+
+
+def test_a_temporary_table_created_before_an_error_still_counts(proxy, primary):
+    """A multi-statement query that fails after creating a temporary table: held all the same."""
+    conn = pconnect(proxy, database="testdb", client_flag=CLIENT.MULTI_STATEMENTS)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMPORARY TABLE tmp_err (x INT); SELECT * FROM no_such_table_here")
+            with pytest.raises(pymysql.err.ProgrammingError) as e:
+                cur.nextset()
+            assert e.value.args[0] == 1146, e.value.args
+        assert query(conn, "SELECT COUNT(*) FROM tmp_err") == ((0,),)  # it is there
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, "SELECT 1"))
+        assert msg.endswith("this session's temporary tables"), msg
     finally:
         conn.close()

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sandbox  # noqa: E402
+from backend_report import pytest_runtest_makereport  # noqa: E402,F401  (a hook)
 from sandbox import wait_until  # noqa: E402,F401  (re-exported to the tests)
 from thread_ids import collide, conn_id  # noqa: E402,F401  (re-exported to the tests)
 
@@ -287,12 +288,3 @@ def opener(fleet):
     o = Opener(fleet)
     yield o
     o.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A failed test's report ends with the backends' state and error logs."""
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed:
-        report.sections.append(("MariaDB backends", sandbox.servers_report()))

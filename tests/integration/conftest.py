@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sandbox  # noqa: E402
+from backend_report import pytest_runtest_makereport  # noqa: E402,F401  (a hook)
 
 PASSWORDS = {u: f"{u}_pw" for u in ("app", "alice", "bob", "admin", "carol")}
 
@@ -168,12 +169,3 @@ def closing():
             c.close()
         except Exception:  # noqa: BLE001 - killed connections may fail to close cleanly
             pass
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A failed test's report ends with the backends' state and error logs."""
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed:
-        report.sections.append(("MariaDB backends", sandbox.servers_report()))

@@ -23,8 +23,10 @@ enum HeldBit : uint8_t {
   kHeldTableLocks = 1 << 2,
 };
 
-// How a COM_QUERY changes what its server session holds: bits it adds and bits
-// it clears (applied as (held | adds) & ~clears, once the statement succeeded).
+// How a COM_QUERY changes what its server session holds: bits it adds (applied
+// even when the query ends in an error: a multi-statement query may fail after
+// the part that created a temporary table) and bits it clears (applied only
+// when it all succeeded).
 struct HeldChange {
   uint8_t adds = 0;
   uint8_t clears = 0;

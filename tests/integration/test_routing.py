@@ -1,6 +1,7 @@
 """SPEC §2 routing: hints pick a backend, session state follows the client, transactions pin,
 an unreachable backend gives 2003 and leaves the session usable."""
 
+import subprocess
 import time
 
 import pymysql
@@ -311,3 +312,29 @@ def test_a_temporary_table_created_before_an_error_still_counts(proxy, primary):
         assert msg.endswith("this session's temporary tables"), msg
     finally:
         conn.close()
+
+
+def test_ping_reports_a_lost_open_cursor_once(proxy, primary):
+    """libmariadb opens a server-side cursor (COM_STMT_EXECUTE with a cursor type); the
+    backend thread ends; mysql_ping hears of the lost cursor once, then the session goes on."""
+    probe = subprocess.Popen([sandbox.tool_path("lost_cursor_probe"), "127.0.0.1",
+                              str(proxy.port), "app", "app_pw"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = probe.stdout.readline().split()
+        assert first[:1] == ["id"], (first, probe.stderr.read() if probe.poll() is not None else "")
+        _kill_on_backend(primary, int(first[1]))
+        out, err = probe.communicate("go\n", timeout=60)
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    assert probe.returncode == 0, err
+    lost, again = out.splitlines()
+    # proxyd sends 2013 (pymysql sees it, test_ping_reports_a_lost_server_session_once);
+    # libmariadb 3.3 reports this ERR to its caller as 1430, so the errno is not pinned here.
+    word, errno, text = lost.split(" ", 2)
+    assert word == "ping" and int(errno) != 0, lost
+    assert text.startswith("Lost connection to backend 'primary' ("), lost
+    assert text.endswith("this session's open cursor"), lost
+    assert again == "ping ok", out

@@ -43,6 +43,8 @@ int main(int argc, char **argv) {
   mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &cursor);
   if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0 || mysql_stmt_execute(st) != 0) {
     fprintf(stderr, "cursor: %u %s\n", mysql_stmt_errno(st), mysql_stmt_error(st));
+    mysql_stmt_close(st);
+    mysql_close(m);
     return 1;
   }
   if (mysql_query(m, "SELECT CONNECTION_ID()") != 0 || !(res = mysql_store_result(m))) {
@@ -56,6 +58,7 @@ int main(int argc, char **argv) {
   if (!fgets(line, sizeof line, stdin)) return 1;
   ping(m);
   ping(m);
+  mysql_stmt_close(st); /* mysql_close only detaches statements; it does not free them */
   mysql_close(m);
   return 0;
 }

@@ -101,6 +101,25 @@ absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload) {
   return eof;
 }
 
+absl::Status SetMoreResultsFlag(char* payload, size_t size, uint32_t caps) {
+  const absl::string_view p(payload, size);
+  size_t at = 0;  // offset of the status flags' low byte
+  if (IsEofPacket(p) && !(caps & kClientDeprecateEof)) {
+    at = 3;  // 0xFE, warnings (2)
+  } else if (!p.empty() && (p[0] == '\x00' || p[0] == '\xFE')) {
+    Reader r(p);
+    OBP_RETURN_IF_ERROR(r.Skip(1));
+    OBP_RETURN_IF_ERROR(r.ReadLenEnc().status());  // affected rows
+    OBP_RETURN_IF_ERROR(r.ReadLenEnc().status());  // last insert id
+    at = size - r.remaining();
+  } else {
+    return absl::InvalidArgumentError("not an OK or EOF packet");
+  }
+  if (at + 2 > size) return absl::InvalidArgumentError("OK/EOF packet cut short of its status");
+  payload[at] = static_cast<char>(static_cast<uint8_t>(payload[at]) | kServerMoreResultsExists);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint32_t> DecodeProcessKill(absl::string_view payload) {
   Reader r(payload);
   uint8_t cmd = 0;

@@ -51,6 +51,12 @@ std::string EncodeEof(uint16_t warnings, uint16_t status_flags);
 // REQUIRES a 0xFE packet of 5..8 bytes.
 absl::StatusOr<EofPacket> DecodeEof(absl::string_view payload);
 
+// Sets kServerMoreResultsExists in the status flags of the OK or EOF `payload` that
+// ends a result, in place: proxyd joins the results of a multi-statement query it
+// answers in parts. With kClientDeprecateEof in `caps`, 0xFE starts an OK packet.
+// InvalidArgument for any other packet, or one cut short.
+absl::Status SetMoreResultsFlag(char* payload, size_t size, uint32_t caps);
+
 // COM_PROCESS_KILL, from the command byte: 0x0C + the 4-byte id to kill. Bytes after
 // the id are ignored, as MariaDB and MySQL do. InvalidArgument for another command,
 // OutOfRange when the id is cut short.

@@ -83,6 +83,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
                                                             bool reset) {
   mysql::ResponseScanner& scanner = ss->scanner();
   if (reset) scanner.Reset(kind);
+  if (shape_.active()) co_return co_await StreamShapedResponse(ss);
   uint64_t forwarded = 0;
   while (!scanner.done()) {
     auto bytes = co_await ss->conn().Peek();

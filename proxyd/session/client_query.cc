@@ -33,6 +33,7 @@ uint16_t ClientSession::StatusFlags() const {
   uint16_t flags = 0;
   if (state_.autocommit) flags |= mysql::kServerStatusAutocommit;
   if (pinned_ >= 0) flags |= mysql::kServerStatusInTrans;
+  if (shape_.more) flags |= mysql::kServerMoreResultsExists;
   return flags;
 }
 
@@ -45,17 +46,22 @@ asio::awaitable<absl::Status> ClientSession::SendError(uint8_t seq, uint16_t cod
     if (code == 2003) code = 1429;
     if (code == 2013) code = 1430;
   }
+  seq = static_cast<uint8_t>(seq + shape_.seq_offset);
+  shape_.failed = true;
   std::string out;
   mysql::AppendErr(&out, &seq, mysql::ErrPacket{code, std::string(state), std::string(message)});
+  shape_.next_seq = seq;
   co_return co_await client_.Write(out);
 }
 
 asio::awaitable<absl::Status> ClientSession::SendOk(uint8_t seq, uint64_t affected) {
+  seq = static_cast<uint8_t>(seq + shape_.seq_offset);
   std::string out;
   mysql::OkPacket ok;
   ok.affected_rows = affected;
   ok.status_flags = StatusFlags();
   mysql::AppendOk(&out, &seq, ok, caps_);
+  shape_.next_seq = seq;
   co_return co_await client_.Write(out);
 }
 
@@ -165,12 +171,25 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   auto pre = sql::ParsePreamble(sql);
   if (!pre.ok()) co_return co_await SendError(1, 1064, "42000", pre.status().message());
   absl::string_view body = sql.substr(pre->body_offset);
-  sql::StmtKind kind = sql::Classify(body);
+  if ((caps_ & mysql::kClientMultiStatements) &&
+      first.payload.size() < mysql::kMaxPacketPayload &&
+      sql::PlanMultiStatement(body).has_value()) {
+    co_return co_await RunMultiStatement(sql, body, pre->backend_hint);
+  }
+  const sql::StmtKind kind = sql::Classify(body);
   if (kind == sql::StmtKind::kProxyAdmin) {
     auto admin = sql::ParseAdminStatement(sql);
     if (!admin.ok()) co_return co_await SendError(1, 1064, "42000", admin.status().message());
     if (admin->has_value()) co_return co_await ctx_->admin->Execute(*this, **admin);
   }
+  co_return co_await ForwardQuery(body, kind, first.raw, &first, pre->backend_hint);
+}
+
+asio::awaitable<absl::Status> ClientSession::ForwardQuery(absl::string_view body,
+                                                          sql::StmtKind kind,
+                                                          absl::string_view raw,
+                                                          const net::Packet* first,
+                                                          const std::optional<std::string>& hint) {
   // USE and SET change the session once the backend accepts them; the change is
   // applied (and published) before the client sees the reply, so SHOW
   // PROXYSESSION on another connection never lags behind what the client saw.
@@ -181,12 +200,12 @@ asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& firs
   } else if (kind == sql::StmtKind::kOther) {
     held_change_ = sql::ScanHeldState(body);
   }
-  ServerSession* ss = co_await Route(pre->backend_hint);
+  ServerSession* ss = co_await Route(hint);
   if (ss == nullptr) co_return absl::OkStatus();
   // Scanned only while it can matter: once a server session needs a reset, it does.
   const bool stateless =
-      kind == sql::StmtKind::kOther && !ss->needs_reset && sql::LeavesNoSessionState(sql);
-  co_return co_await Forward(ss, first.raw, &first, ResponseKind::kGeneric, stateless);
+      kind == sql::StmtKind::kOther && !ss->needs_reset && sql::LeavesNoSessionState(body);
+  co_return co_await Forward(ss, raw, first, ResponseKind::kGeneric, stateless);
 }
 
 void ClientSession::ApplyEffect(ServerSession* ss) {

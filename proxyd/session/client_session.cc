@@ -185,18 +185,20 @@ CallerIdentity ClientSession::Identity() const {
 asio::awaitable<absl::Status> ClientSession::SendRows(const std::vector<mysql::ColumnDef>& cols,
                                                       const std::vector<mysql::Row>& rows) {
   std::string out;
-  uint8_t seq = 1;
+  uint8_t seq = static_cast<uint8_t>(1 + shape_.seq_offset);
   mysql::AppendTextResultSet(&out, &seq, cols, rows, caps_, StatusFlags());
+  shape_.next_seq = seq;
   co_return co_await client_.Write(out);
 }
 
 asio::awaitable<absl::Status> ClientSession::SendOk(absl::string_view info) {
   std::string out;
-  uint8_t seq = 1;
+  uint8_t seq = static_cast<uint8_t>(1 + shape_.seq_offset);
   mysql::OkPacket ok;
   ok.status_flags = StatusFlags();
   ok.info = std::string(info);
   mysql::AppendOk(&out, &seq, ok, caps_);
+  shape_.next_seq = seq;
   co_return co_await client_.Write(out);
 }
 

@@ -36,7 +36,9 @@
 #include "proxyd/session/session_handle.h"
 #include "proxyd/session/session_info.h"
 #include "proxyd/session/session_state.h"
+#include "proxyd/sql/classify.h"
 #include "proxyd/sql/held_state.h"
+#include "proxyd/sql/split.h"
 
 namespace obp::session {
 
@@ -44,6 +46,17 @@ namespace obp::session {
 struct StatementEffect {
   enum Kind { kNone, kUse, kSet, kInitDb } kind = kNone;
   std::string text;  // the statement body (USE, SET) or the database (COM_INIT_DB)
+};
+
+// How the replies to one part of a multi-statement query are framed when proxyd
+// answers the query in parts (client_multi.cc): numbered after the parts before
+// it, flagged when more results follow. Idle (all zero) for any other command.
+struct ReplyShape {
+  uint8_t seq_offset = 0;  // added to the sequence id of every reply packet
+  bool more = false;       // the part's final OK/EOF carries kServerMoreResultsExists
+  uint8_t next_seq = 1;    // the client's next expected sequence id, after this part
+  bool failed = false;     // the part was answered with an error: the query stops
+  bool active() const { return seq_offset != 0 || more; }
 };
 
 struct PreparedStatement {
@@ -123,6 +136,13 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> CommandLoop();
   asio::awaitable<absl::Status> Dispatch(const net::Packet& first);
   asio::awaitable<absl::Status> HandleQuery(const net::Packet& first);
+  // Forwards query text (`raw`: its framed COM_QUERY) to the server session the
+  // hint or the session's state picks; `body` is the text after the preamble, of
+  // the class `kind`.
+  asio::awaitable<absl::Status> ForwardQuery(absl::string_view body, sql::StmtKind kind,
+                                             absl::string_view raw,
+                                             const net::Packet* first,
+                                             const std::optional<std::string>& hint);
   asio::awaitable<absl::Status> HandleInitDb(const net::Packet& first);
   asio::awaitable<absl::Status> HandleResetConnection();
   asio::awaitable<absl::Status> ForwardSimple(const net::Packet& first, mysql::ResponseKind kind);
@@ -143,6 +163,14 @@ class ClientSession final : public SessionControl,
                                                absl::string_view sql);
   asio::awaitable<absl::Status> StreamResponse(ServerSession* ss, mysql::ResponseKind kind,
                                                bool reset = true);
+
+  // Multi-statement queries holding proxy statements (client_multi.cc, SPEC §3):
+  // each part in turn, proxy statements answered in their place, the replies
+  // joined into one as the server would send them; the first error ends it.
+  asio::awaitable<absl::Status> RunMultiStatement(absl::string_view sql, absl::string_view body,
+                                                  const std::optional<std::string>& hint);
+  // StreamResponse while shape_ is active: whole packets, renumbered and flagged.
+  asio::awaitable<absl::Status> StreamShapedResponse(ServerSession* ss);
   // Bookkeeping once `ss` has sent its whole reply, run before the reply's last
   // bytes go to the client: transaction flags, the statement's effect, and the
   // published info.
@@ -220,6 +248,7 @@ class ClientSession final : public SessionControl,
   StatementEffect effect_;  // of the statement in flight
   sql::HeldChange held_change_;  // of the statement in flight
   bool finished_ = false;   // FinishStatement ran for the current command
+  ReplyShape shape_;        // of the multi-statement part in flight
   bool closing_ = false;
   std::string last_statement_;
 };

@@ -1,7 +1,7 @@
 // libFuzzer target for obp_sql: feeds arbitrary bytes as COM_QUERY text to every
 // entry point the data plane calls (ParsePreamble, Classify, ParseUse, ParseSet,
-// ParseAdminStatement, LeavesNoSessionState, LikeMatch) and to the lexer, and checks
-// what holds for any input:
+// ParseAdminStatement, LeavesNoSessionState, LikeMatch, SplitStatements,
+// PlanMultiStatement) and to the lexer, and checks what holds for any input:
 //  - the preamble ends inside the text, at a byte that is not whitespace, and the
 //    body has no preamble of its own;
 //  - Classify says kProxyAdmin exactly when ParseAdminStatement claims the statement,
@@ -12,6 +12,9 @@
 //  - LeavesNoSessionState says yes only for SELECT/SHOW without '@', '(' or ';';
 //  - LIKE: a pattern that escapes every wildcard of a text matches it, '%' matches
 //    anything, and matching ignores ASCII case;
+//  - the statements of a split are disjoint views of the text, in order, separated by
+//    ';'; a plan's parts are views too, in order, and every part it answers itself is
+//    one statement that Classify calls kProxyAdmin;
 //  - the lexer always makes progress, stays inside the input, and its tokens are
 //    the text they claim (strings and quoted names closed by their own quote).
 #include <cstddef>
@@ -26,6 +29,7 @@
 #include "proxyd/sql/lexer.h"
 #include "proxyd/sql/like.h"
 #include "proxyd/sql/preamble.h"
+#include "proxyd/sql/split.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace obp::sql {
@@ -125,6 +129,37 @@ void CheckLike(absl::string_view pattern, absl::string_view text) {
   if (!text.empty()) FUZZ_CHECK(!LikeMatch(literal, text.substr(1)));
 }
 
+// True if `part` is a view into `text`.
+bool Within(absl::string_view text, absl::string_view part) {
+  return part.data() >= text.data() && part.data() + part.size() <= text.data() + text.size();
+}
+
+void CheckSplit(absl::string_view text) {
+  const char* prev_end = text.data();
+  bool first = true;
+  for (absl::string_view stmt : SplitStatements(text)) {
+    FUZZ_CHECK(Within(text, stmt));
+    FUZZ_CHECK(stmt.data() >= prev_end);
+    if (!first) FUZZ_CHECK(stmt.data() == prev_end + 1 && prev_end[0] == ';');
+    prev_end = stmt.data() + stmt.size();
+    first = false;
+  }
+  auto plan = PlanMultiStatement(text);
+  if (!plan) return;
+  FUZZ_CHECK(plan->size() >= 2);
+  const char* last = text.data();
+  bool any_proxy = false;
+  for (const QueryPart& part : *plan) {
+    FUZZ_CHECK(Within(text, part.text) && part.text.data() >= last);
+    last = part.text.data() + part.text.size();
+    if (!part.is_proxy()) continue;
+    any_proxy = true;
+    FUZZ_CHECK(Classify(part.text) == StmtKind::kProxyAdmin);
+    FUZZ_CHECK(SplitStatements(part.text).size() <= 1);
+  }
+  FUZZ_CHECK(any_proxy);
+}
+
 void CheckLexer(absl::string_view text) {
   Lexer lex(text);
   size_t last = 0;
@@ -172,5 +207,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t half = size / 2;
   CheckLike(text.substr(0, half), text.substr(half));
   CheckLexer(text);
+  CheckSplit(body);
   return 0;
 }

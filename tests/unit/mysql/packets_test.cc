@@ -169,5 +169,42 @@ TEST(PacketsTest, Predicates) {
   EXPECT_FALSE(IsEofPacket(std::string("\xFE") + std::string(8, 'x')));  // 9 bytes: a row
 }
 
+TEST(PacketsTest, MoreResultsFlagOnRealEofAndOk) {
+  // The EOF that ends a captured result set, and the OK of a captured login.
+  std::string eof = SplitPackets(LoadCapture("text_resultset").bytes).back().payload;
+  ASSERT_TRUE(SetMoreResultsFlag(eof.data(), eof.size(), 0).ok());
+  auto e = DecodeEof(eof);
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->status_flags & kServerMoreResultsExists);
+  EXPECT_TRUE(e->status_flags & kServerStatusAutocommit);  // the rest kept
+
+  OkPacket in;
+  in.affected_rows = 300;  // a 3-byte length-encoded integer
+  in.last_insert_id = 70000;
+  in.status_flags = kServerStatusAutocommit;
+  in.warnings = 2;
+  in.info = "Records: 1";
+  for (uint8_t header : {uint8_t{0x00}, uint8_t{0xFE}}) {
+    std::string ok = EncodeOk(in, kClientDeprecateEof, header);
+    ASSERT_TRUE(SetMoreResultsFlag(ok.data(), ok.size(), kClientDeprecateEof).ok());
+    auto out = DecodeOk(ok, kClientDeprecateEof);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->status_flags, kServerStatusAutocommit | kServerMoreResultsExists);
+    EXPECT_EQ(out->affected_rows, 300u);
+    EXPECT_EQ(out->warnings, 2);
+    EXPECT_EQ(out->info, "Records: 1");
+  }
+}
+
+TEST(PacketsTest, MoreResultsFlagRefusesOtherPackets) {
+  std::string err = EncodeErr(ErrPacket{1064, "42000", "syntax"});
+  EXPECT_FALSE(SetMoreResultsFlag(err.data(), err.size(), 0).ok());
+  std::string ok = EncodeOk(OkPacket{}, 0);
+  for (size_t cut = 0; cut + 2 < ok.size(); ++cut) {  // cut into or before the status
+    std::string p = ok.substr(0, cut);
+    EXPECT_FALSE(SetMoreResultsFlag(p.data(), p.size(), 0).ok()) << cut;
+  }
+}
+
 }  // namespace
 }  // namespace obp::mysql

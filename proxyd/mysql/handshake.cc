@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
@@ -10,6 +11,19 @@ namespace obp::mysql {
 namespace {
 
 constexpr size_t kScramblePart1 = 8;
+// MariaDB's limit on a connection attribute block (read_client_connect_attrs).
+constexpr uint64_t kMaxConnectAttrs = 65535;
+
+absl::Status BadChangeUser(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed COM_CHANGE_USER: ", what));
+}
+
+// A string that ends at a NUL or, for the last field, at the end of the packet:
+// MariaDB reads packets from a buffer with a NUL after the end, so it accepts both.
+absl::string_view ReadNulOrRest(Reader& r) {
+  auto s = r.ReadNulString();
+  return s.ok() ? *s : r.ReadRest();
+}
 
 }  // namespace
 
@@ -161,6 +175,67 @@ absl::StatusOr<HandshakeResponse> DecodeHandshakeResponse(absl::string_view payl
     resp.connect_attrs = std::string(payload.substr(start, r.position() - start));
   }
   return resp;
+}
+
+absl::StatusOr<ChangeUser> DecodeChangeUser(absl::string_view payload, uint32_t caps) {
+  Reader r(payload);
+  ChangeUser cu;
+  auto user = r.ReadNulString();
+  if (!user.ok() || r.empty()) return BadChangeUser("no user name");
+  cu.username = std::string(*user);
+  absl::string_view sv;
+  if (caps & kClientSecureConnection) {
+    auto n = r.ReadU8();
+    auto token = n.ok() ? r.ReadFixed(*n) : n.status();
+    if (!token.ok()) return BadChangeUser("auth response longer than the packet");
+    sv = *token;
+  } else {
+    sv = ReadNulOrRest(r);
+  }
+  cu.auth_response = std::string(sv);
+  // The database is required, if only as its NUL.
+  if (r.empty()) return BadChangeUser("no database");
+  cu.database = std::string(ReadNulOrRest(r));
+  if (r.remaining() >= 2) {
+    auto charset = r.ReadU16();
+    if (charset.ok()) cu.charset = *charset;
+  }
+  if (caps & kClientPluginAuth) {
+    if (r.empty()) return BadChangeUser("no auth plugin name");
+    cu.auth_plugin_name = std::string(ReadNulOrRest(r));
+  }
+  if (caps & kClientConnectAttrs) {
+    const size_t start = r.position();
+    auto total = r.ReadLenEnc();
+    if (!total.ok() || *total > kMaxConnectAttrs || !r.Skip(*total).ok()) {
+      return BadChangeUser("bad connection attributes");
+    }
+    cu.connect_attrs = std::string(payload.substr(start, r.position() - start));
+  }
+  return cu;
+}
+
+std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps) {
+  std::string out;
+  Writer w(&out);
+  w.NulString(cu.username);
+  if (caps & kClientSecureConnection) {
+    w.U8(static_cast<uint8_t>(cu.auth_response.size()));
+    w.Bytes(cu.auth_response);
+  } else {
+    w.NulString(cu.auth_response);
+  }
+  w.NulString(cu.database);
+  w.U16(cu.charset.value_or(0));
+  if (caps & kClientPluginAuth) w.NulString(cu.auth_plugin_name);
+  if (caps & kClientConnectAttrs) {
+    if (cu.connect_attrs.empty()) {
+      w.LenEnc(0);
+    } else {
+      w.Bytes(cu.connect_attrs);
+    }
+  }
+  return out;
 }
 
 bool IsSslRequest(absl::string_view payload) {

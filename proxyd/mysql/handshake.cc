@@ -1,6 +1,7 @@
 #include "proxyd/mysql/handshake.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,27 @@ constexpr uint64_t kMaxConnectAttrs = 65535;
 
 absl::Status BadChangeUser(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed COM_CHANGE_USER: ", what));
+}
+
+// The connection attribute block with its length-encoded size, as sent; none is
+// written as an empty block.
+void WriteConnectAttrs(Writer& w, absl::string_view attrs) {
+  if (attrs.empty()) {
+    w.LenEnc(0);
+  } else {
+    w.Bytes(attrs);
+  }
+}
+
+// Reads such a block, size prefix included; an error past `max_size` bytes.
+absl::StatusOr<std::string> ReadConnectAttrs(Reader& r, absl::string_view payload,
+                                             uint64_t max_size) {
+  const size_t start = r.position();
+  uint64_t total = 0;
+  OBP_ASSIGN_OR_RETURN(total, r.ReadLenEnc());
+  if (total > max_size) return absl::InvalidArgumentError("connection attributes too long");
+  OBP_RETURN_IF_ERROR(r.Skip(total));
+  return std::string(payload.substr(start, r.position() - start));
 }
 
 // A string that ends at a NUL or, for the last field, at the end of the packet:
@@ -122,13 +144,7 @@ std::string EncodeHandshakeResponse(const HandshakeResponse& resp) {
   }
   if (caps & kClientConnectWithDb) w.NulString(resp.database);
   if (caps & kClientPluginAuth) w.NulString(resp.auth_plugin_name);
-  if (caps & kClientConnectAttrs) {
-    if (resp.connect_attrs.empty()) {
-      w.LenEnc(0);
-    } else {
-      w.Bytes(resp.connect_attrs);
-    }
-  }
+  if (caps & kClientConnectAttrs) WriteConnectAttrs(w, resp.connect_attrs);
   return out;
 }
 
@@ -168,11 +184,7 @@ absl::StatusOr<HandshakeResponse> DecodeHandshakeResponse(absl::string_view payl
     resp.auth_plugin_name = std::string(sv);
   }
   if ((caps & kClientConnectAttrs) && !r.empty()) {
-    size_t start = r.position();
-    uint64_t total = 0;
-    OBP_ASSIGN_OR_RETURN(total, r.ReadLenEnc());
-    OBP_RETURN_IF_ERROR(r.Skip(total));
-    resp.connect_attrs = std::string(payload.substr(start, r.position() - start));
+    OBP_ASSIGN_OR_RETURN(resp.connect_attrs, ReadConnectAttrs(r, payload, UINT64_MAX));
   }
   return resp;
 }
@@ -205,12 +217,9 @@ absl::StatusOr<ChangeUser> DecodeChangeUser(absl::string_view payload, uint32_t 
     cu.auth_plugin_name = std::string(ReadNulOrRest(r));
   }
   if (caps & kClientConnectAttrs) {
-    const size_t start = r.position();
-    auto total = r.ReadLenEnc();
-    if (!total.ok() || *total > kMaxConnectAttrs || !r.Skip(*total).ok()) {
-      return BadChangeUser("bad connection attributes");
-    }
-    cu.connect_attrs = std::string(payload.substr(start, r.position() - start));
+    auto attrs = ReadConnectAttrs(r, payload, kMaxConnectAttrs);
+    if (!attrs.ok()) return BadChangeUser("bad connection attributes");
+    cu.connect_attrs = *std::move(attrs);
   }
   return cu;
 }
@@ -228,13 +237,7 @@ std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps) {
   w.NulString(cu.database);
   w.U16(cu.charset.value_or(0));
   if (caps & kClientPluginAuth) w.NulString(cu.auth_plugin_name);
-  if (caps & kClientConnectAttrs) {
-    if (cu.connect_attrs.empty()) {
-      w.LenEnc(0);
-    } else {
-      w.Bytes(cu.connect_attrs);
-    }
-  }
+  if (caps & kClientConnectAttrs) WriteConnectAttrs(w, cu.connect_attrs);
   return out;
 }
 

@@ -58,9 +58,13 @@ asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl:
   co_return absl::PermissionDeniedError("access denied");
 }
 
-asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadLoginPacket() {
+size_t ClientSession::PreLoginBudget() const {
   const uint64_t used = client_.traffic().bytes_read.load(std::memory_order_relaxed);
-  co_return co_await client_.ReadPacket(used >= kPreLoginLimit ? 0 : kPreLoginLimit - used);
+  return used >= kPreLoginLimit ? 0 : kPreLoginLimit - used;
+}
+
+asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadLoginPacket() {
+  co_return co_await client_.ReadPacket(PreLoginBudget());
 }
 
 asio::awaitable<absl::StatusOr<std::string>> ClientSession::SwitchToNativePassword(uint8_t* seq,
@@ -150,9 +154,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
       resp->auth_plugin_name != "mysql_native_password") {
     // The client started with another plugin (e.g. caching_sha2_password): ask it
     // to switch to ours, with the same scramble.
-    const uint64_t used = client_.traffic().bytes_read.load(std::memory_order_relaxed);
-    auto answer =
-        co_await SwitchToNativePassword(&seq, used >= kPreLoginLimit ? 0 : kPreLoginLimit - used);
+    auto answer = co_await SwitchToNativePassword(&seq, PreLoginBudget());
     if (!answer.ok()) co_return answer.status();
     token = *std::move(answer);
   }

@@ -117,7 +117,9 @@ class ClientSession final : public SessionControl,
   // is complete; a larger packet header closes the connection unread.
   static constexpr size_t kPreLoginLimit = 64 * 1024;
   asio::awaitable<absl::Status> Login(bool admins_only);
-  // Reads a login packet within what is left of kPreLoginLimit.
+  // What is left of kPreLoginLimit.
+  size_t PreLoginBudget() const;
+  // Reads a login packet within PreLoginBudget().
   asio::awaitable<absl::StatusOr<net::Packet>> ReadLoginPacket();
   // The next command's first packet; with wait_timeout_s, DeadlineExceeded once
   // the session has been idle that long.

@@ -1,8 +1,10 @@
 #include "proxyd/mysql/handshake.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/core/status_macros.h"
 #include "proxyd/mysql/wire.h"
 
@@ -10,6 +12,40 @@ namespace obp::mysql {
 namespace {
 
 constexpr size_t kScramblePart1 = 8;
+// MariaDB's limit on a connection attribute block (read_client_connect_attrs).
+constexpr uint64_t kMaxConnectAttrs = 65535;
+
+absl::Status BadChangeUser(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed COM_CHANGE_USER: ", what));
+}
+
+// The connection attribute block with its length-encoded size, as sent; none is
+// written as an empty block.
+void WriteConnectAttrs(Writer& w, absl::string_view attrs) {
+  if (attrs.empty()) {
+    w.LenEnc(0);
+  } else {
+    w.Bytes(attrs);
+  }
+}
+
+// Reads such a block, size prefix included; an error past `max_size` bytes.
+absl::StatusOr<std::string> ReadConnectAttrs(Reader& r, absl::string_view payload,
+                                             uint64_t max_size) {
+  const size_t start = r.position();
+  uint64_t total = 0;
+  OBP_ASSIGN_OR_RETURN(total, r.ReadLenEnc());
+  if (total > max_size) return absl::InvalidArgumentError("connection attributes too long");
+  OBP_RETURN_IF_ERROR(r.Skip(total));
+  return std::string(payload.substr(start, r.position() - start));
+}
+
+// A string that ends at a NUL or, for the last field, at the end of the packet:
+// MariaDB reads packets from a buffer with a NUL after the end, so it accepts both.
+absl::string_view ReadNulOrRest(Reader& r) {
+  auto s = r.ReadNulString();
+  return s.ok() ? *s : r.ReadRest();
+}
 
 }  // namespace
 
@@ -108,13 +144,7 @@ std::string EncodeHandshakeResponse(const HandshakeResponse& resp) {
   }
   if (caps & kClientConnectWithDb) w.NulString(resp.database);
   if (caps & kClientPluginAuth) w.NulString(resp.auth_plugin_name);
-  if (caps & kClientConnectAttrs) {
-    if (resp.connect_attrs.empty()) {
-      w.LenEnc(0);
-    } else {
-      w.Bytes(resp.connect_attrs);
-    }
-  }
+  if (caps & kClientConnectAttrs) WriteConnectAttrs(w, resp.connect_attrs);
   return out;
 }
 
@@ -154,13 +184,61 @@ absl::StatusOr<HandshakeResponse> DecodeHandshakeResponse(absl::string_view payl
     resp.auth_plugin_name = std::string(sv);
   }
   if ((caps & kClientConnectAttrs) && !r.empty()) {
-    size_t start = r.position();
-    uint64_t total = 0;
-    OBP_ASSIGN_OR_RETURN(total, r.ReadLenEnc());
-    OBP_RETURN_IF_ERROR(r.Skip(total));
-    resp.connect_attrs = std::string(payload.substr(start, r.position() - start));
+    OBP_ASSIGN_OR_RETURN(resp.connect_attrs, ReadConnectAttrs(r, payload, UINT64_MAX));
   }
   return resp;
+}
+
+absl::StatusOr<ChangeUser> DecodeChangeUser(absl::string_view payload, uint32_t caps) {
+  Reader r(payload);
+  ChangeUser cu;
+  auto user = r.ReadNulString();
+  if (!user.ok() || r.empty()) return BadChangeUser("no user name");
+  cu.username = std::string(*user);
+  absl::string_view sv;
+  if (caps & kClientSecureConnection) {
+    auto n = r.ReadU8();
+    auto token = n.ok() ? r.ReadFixed(*n) : n.status();
+    if (!token.ok()) return BadChangeUser("auth response longer than the packet");
+    sv = *token;
+  } else {
+    sv = ReadNulOrRest(r);
+  }
+  cu.auth_response = std::string(sv);
+  // The database is required, if only as its NUL.
+  if (r.empty()) return BadChangeUser("no database");
+  cu.database = std::string(ReadNulOrRest(r));
+  if (r.remaining() >= 2) {
+    auto charset = r.ReadU16();
+    if (charset.ok()) cu.charset = *charset;
+  }
+  if (caps & kClientPluginAuth) {
+    if (r.empty()) return BadChangeUser("no auth plugin name");
+    cu.auth_plugin_name = std::string(ReadNulOrRest(r));
+  }
+  if (caps & kClientConnectAttrs) {
+    auto attrs = ReadConnectAttrs(r, payload, kMaxConnectAttrs);
+    if (!attrs.ok()) return BadChangeUser("bad connection attributes");
+    cu.connect_attrs = *std::move(attrs);
+  }
+  return cu;
+}
+
+std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps) {
+  std::string out;
+  Writer w(&out);
+  w.NulString(cu.username);
+  if (caps & kClientSecureConnection) {
+    w.U8(static_cast<uint8_t>(cu.auth_response.size()));
+    w.Bytes(cu.auth_response);
+  } else {
+    w.NulString(cu.auth_response);
+  }
+  w.NulString(cu.database);
+  w.U16(cu.charset.value_or(0));
+  if (caps & kClientPluginAuth) w.NulString(cu.auth_plugin_name);
+  if (caps & kClientConnectAttrs) WriteConnectAttrs(w, cu.connect_attrs);
+  return out;
 }
 
 bool IsSslRequest(absl::string_view payload) {

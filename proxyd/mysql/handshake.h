@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,33 @@ std::string EncodeHandshakeResponse(const HandshakeResponse& r);
 // attributes would start (some clients set the flag and send nothing): those
 // fields are then empty, and an empty plugin means mysql_native_password.
 absl::StatusOr<HandshakeResponse> DecodeHandshakeResponse(absl::string_view payload);
+
+// COM_CHANGE_USER, without its command byte. Which fields are present and how the
+// auth response is framed depend on the capabilities negotiated at login, not on
+// anything in the packet.
+struct ChangeUser {
+  std::string username;
+  std::string auth_response;
+  std::string database;
+  std::optional<uint16_t> charset;  // absent when the packet ends after the database
+  std::string auth_plugin_name;     // only with kClientPluginAuth
+  // As in HandshakeResponse: the raw block with its length prefix; only with
+  // kClientConnectAttrs.
+  std::string connect_attrs;
+};
+
+// `caps`: the session's negotiated capabilities. Reads the packet as MariaDB does:
+// with kClientSecureConnection the auth response is one length byte and the bytes
+// (even with kClientPluginAuthLenencData), else NUL-terminated; the character set
+// is read only if two bytes follow the database; with kClientPluginAuth the plugin
+// name and with kClientConnectAttrs the attribute block are required. The last
+// string may end with the packet instead of a NUL. InvalidArgument for anything
+// else (MariaDB answers 1047 Unknown command).
+absl::StatusOr<ChangeUser> DecodeChangeUser(absl::string_view payload, uint32_t caps);
+// The packet a libmariadb client sends (without the command byte): every field
+// NUL-terminated, the charset always, an empty attribute block when `connect_attrs`
+// is empty. REQUIRES: as for EncodeHandshakeResponse, and a charset.
+std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps);
 
 // True for the 32-byte SSLRequest a client sends instead of its login when it
 // wants TLS (kClientSsl set).

@@ -1,5 +1,7 @@
 // The client side of the handshake: proxyd's greeting, mysql_native_password
-// verification against the config's users, tenant/cluster resolution.
+// verification against the config's users, tenant/cluster resolution, and the
+// login database check. COM_CHANGE_USER (client_change_user.cc) authenticates
+// and checks its database with the same pieces.
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -56,16 +58,70 @@ asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl:
   co_return absl::PermissionDeniedError("access denied");
 }
 
-asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadLoginPacket() {
+size_t ClientSession::PreLoginBudget() const {
   const uint64_t used = client_.traffic().bytes_read.load(std::memory_order_relaxed);
-  co_return co_await client_.ReadPacket(used >= kPreLoginLimit ? 0 : kPreLoginLimit - used);
+  return used >= kPreLoginLimit ? 0 : kPreLoginLimit - used;
+}
+
+asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadLoginPacket() {
+  co_return co_await client_.ReadPacket(PreLoginBudget());
+}
+
+asio::awaitable<absl::StatusOr<std::string>> ClientSession::SwitchToNativePassword(uint8_t* seq,
+                                                                                  size_t limit) {
+  std::string out;
+  mysql::AuthSwitchRequest sw{"mysql_native_password", scramble_ + std::string(1, '\0')};
+  mysql::AppendPacket(&out, seq, mysql::EncodeAuthSwitchRequest(sw));
+  if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
+  auto answer = co_await client_.ReadPacket(limit);
+  if (!answer.ok()) co_return answer.status();
+  *seq = answer->seq + 1;
+  co_return std::string(answer->payload);
+}
+
+asio::awaitable<absl::StatusOr<Account>> ClientSession::Authenticate(uint8_t seq,
+                                                                      absl::string_view login_name,
+                                                                      absl::string_view token) {
+  LoginName name = SplitLoginName(login_name);
+  std::string tenant_name = name.tenant.empty() ? ctx_->config->default_tenant : name.tenant;
+  const config::User* user = ctx_->config->FindUser(tenant_name, name.user);
+  const bool used_password = !token.empty();
+  if (user == nullptr || (!name.cluster.empty() && name.cluster != ctx_->config->cluster)) {
+    co_return co_await SendAccessDenied(seq, name.user, used_password);
+  }
+  auto stage1 = mysql::RecoverStage1(token, scramble_, user->stage2);
+  if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
+  co_return Account{user, ctx_->config->FindTenant(tenant_name), *std::move(stage1)};
+}
+
+void ClientSession::Adopt(Account account) {
+  user_ = account.user;
+  tenant_ = account.tenant;
+  stage1_ = std::move(account.stage1);
+  servers_.resize(tenant_->backends.size());
+}
+
+asio::awaitable<absl::Status> ClientSession::CheckLoginDatabase(uint8_t seq) {
+  if (state_.db.empty()) co_return absl::OkStatus();
+  auto ss = co_await Acquire(0);
+  if (ss.ok()) co_return absl::OkStatus();
+  if (last_backend_error_) {
+    // e.g. 1049 Unknown database: what the backend itself would have said.
+    (co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
+                        last_backend_error_->message))
+        .IgnoreError();
+  } else {
+    (co_await SendError(seq, 2003, "HY000", ss.status().message())).IgnoreError();
+  }
+  co_return ss.status();
 }
 
 asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
+  scramble_ = mysql::GenerateScramble();
   mysql::InitialHandshake greeting;
   greeting.server_version = ctx_->server_version;
   greeting.connection_id = cs_id();
-  greeting.scramble = mysql::GenerateScramble();
+  greeting.scramble = scramble_;
   greeting.capabilities = ProxyServerCapabilities();
   greeting.charset = ctx_->server_charset;
   greeting.status_flags = mysql::kServerStatusAutocommit;
@@ -98,52 +154,24 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
       resp->auth_plugin_name != "mysql_native_password") {
     // The client started with another plugin (e.g. caching_sha2_password): ask it
     // to switch to ours, with the same scramble.
-    out.clear();
-    mysql::AuthSwitchRequest sw{"mysql_native_password", greeting.scramble + std::string(1, '\0')};
-    mysql::AppendPacket(&out, &seq, mysql::EncodeAuthSwitchRequest(sw));
-    if (absl::Status s = co_await client_.Write(out); !s.ok()) co_return s;
-    auto again = co_await ReadLoginPacket();
-    if (!again.ok()) co_return again.status();
-    seq = again->seq + 1;
-    token = std::string(again->payload);
+    auto answer = co_await SwitchToNativePassword(&seq, PreLoginBudget());
+    if (!answer.ok()) co_return answer.status();
+    token = *std::move(answer);
   }
 
-  LoginName name = SplitLoginName(resp->username);
-  std::string tenant_name = name.tenant.empty() ? ctx_->config->default_tenant : name.tenant;
-  const config::User* user = ctx_->config->FindUser(tenant_name, name.user);
-  bool used_password = !token.empty();
-  if (user == nullptr || (!name.cluster.empty() && name.cluster != ctx_->config->cluster)) {
-    co_return co_await SendAccessDenied(seq, name.user, used_password);
-  }
-  auto stage1 = mysql::RecoverStage1(token, greeting.scramble, user->stage2);
-  if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
-  if (admins_only && !user->admin) {
+  auto account = co_await Authenticate(seq, resp->username, token);
+  if (!account.ok()) co_return account.status();
+  if (admins_only && !account->user->admin) {
     (co_await SendError(seq, 1040, "08004", "Too many connections")).IgnoreError();
     co_return absl::ResourceExhaustedError("too many connections: only admins may log in");
   }
-  user_ = user;
-  tenant_ = ctx_->config->FindTenant(tenant_name);
-  stage1_ = *stage1;
-  servers_.resize(tenant_->backends.size());
+  reserved_slot_ = admins_only;
+  Adopt(*std::move(account));
   state_.db = resp->database;
   Publish();
-
-  if (!state_.db.empty()) {
-    // Honour the login database now, so a bad name fails the login as it would
-    // on the backend itself.
-    auto ss = co_await Acquire(0);
-    if (!ss.ok()) {
-      if (last_backend_error_) {
-        // e.g. 1049 Unknown database: what the backend itself would have said.
-        (co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
-                            last_backend_error_->message))
-            .IgnoreError();
-      } else {
-        (co_await SendError(seq, 2003, "HY000", ss.status().message())).IgnoreError();
-      }
-      co_return ss.status();
-    }
-  }
+  // Honour the login database now, so a bad name fails the login as it would
+  // on the backend itself.
+  if (absl::Status s = co_await CheckLoginDatabase(seq); !s.ok()) co_return s;
   SetCommand("Sleep", "");
   co_return co_await SendOk(seq);
 }

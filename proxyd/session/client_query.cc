@@ -157,9 +157,7 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
     case Command::kStmtReset:
       co_return co_await HandleStmtReset(first);
     case Command::kChangeUser:
-      co_return co_await SendError(1, 1235, "42000",
-                                   "This version of proxyd doesn't yet support 'COM_CHANGE_USER'; "
-                                   "reconnect as the other user");
+      co_return co_await HandleChangeUser(first);
     default:
       co_return co_await SendError(1, 1047, "08S01", "Unknown command");
   }

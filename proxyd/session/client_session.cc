@@ -86,7 +86,10 @@ asio::awaitable<void> ClientSession::Run(bool admins_only) {
 
 bool ClientSession::PublishedIsCurrent(const SessionInfo& published) const {
   if (published.total_trans != total_trans_ || !(published.vars == state_)) return false;
-  if (published.user != (user_ ? absl::string_view(user_->name) : absl::string_view())) {
+  // COM_CHANGE_USER may give the session another user, tenant or admin flag.
+  if (published.user != (user_ ? absl::string_view(user_->name) : absl::string_view()) ||
+      published.tenant != (tenant_ ? absl::string_view(tenant_->name) : absl::string_view()) ||
+      published.admin != (user_ && user_->admin)) {
     return false;
   }
   size_t n = 0;

@@ -59,6 +59,13 @@ struct ReplyShape {
   bool active() const { return seq_offset != 0 || more; }
 };
 
+// A user proven by a login or a change of user.
+struct Account {
+  const config::User* user = nullptr;
+  const config::Tenant* tenant = nullptr;
+  std::string stage1;  // SHA1(password): logs in to the tenant's backends
+};
+
 struct PreparedStatement {
   std::string sql;
   int backend = 0;          // index in the tenant's backends where it was prepared
@@ -123,7 +130,9 @@ class ClientSession final : public SessionControl,
   // is complete; a larger packet header closes the connection unread.
   static constexpr size_t kPreLoginLimit = 64 * 1024;
   asio::awaitable<absl::Status> Login(bool admins_only);
-  // Reads a login packet within what is left of kPreLoginLimit.
+  // What is left of kPreLoginLimit.
+  size_t PreLoginBudget() const;
+  // Reads a login packet within PreLoginBudget().
   asio::awaitable<absl::StatusOr<net::Packet>> ReadLoginPacket();
   // The next command's first packet; with wait_timeout_s, DeadlineExceeded once
   // the session has been idle that long.
@@ -131,6 +140,20 @@ class ClientSession final : public SessionControl,
   // 1153 for a command past max_allowed_packet; the session then ends.
   asio::awaitable<absl::Status> PacketTooLarge();
   asio::awaitable<absl::Status> SendAccessDenied(uint8_t seq, absl::string_view user, bool used_password);
+  // Asks the client to answer mysql_native_password on scramble_ (an auth switch)
+  // and returns its token. `*seq`: the request's sequence id on entry, the next
+  // reply's on return. `limit`: the largest answer read.
+  asio::awaitable<absl::StatusOr<std::string>> SwitchToNativePassword(uint8_t* seq, size_t limit);
+  // The account `login_name` names (SPEC §1 forms) if `token` is its answer to
+  // scramble_; otherwise sends 1045 with `seq` and returns PermissionDenied.
+  asio::awaitable<absl::StatusOr<Account>> Authenticate(uint8_t seq, absl::string_view login_name,
+                                                        absl::string_view token);
+  // The session belongs to `account` from now on (server sessions not touched).
+  void Adopt(Account account);
+  // Selects state_.db on the tenant's first backend, so that a database the
+  // backend refuses fails the login or change of user as it would directly: the
+  // client gets the backend's error (or 2003) with `seq`, and the status is not OK.
+  asio::awaitable<absl::Status> CheckLoginDatabase(uint8_t seq);
 
   // Commands (client_query.cc)
   asio::awaitable<absl::Status> CommandLoop();
@@ -194,6 +217,12 @@ class ClientSession final : public SessionControl,
   // have dropped it: killed, or its backend went away).
   bool Owns(const ServerSession* ss) const;
 
+  // Change of user (client_change_user.cc)
+  asio::awaitable<absl::Status> HandleChangeUser(const net::Packet& first);
+  // Ends everything the old user had on the backends: every server session
+  // closed, prepared statements, transaction pin and tracked state dropped.
+  void DropUserState();
+
   // Prepared statements (client_stmt.cc)
   asio::awaitable<absl::Status> HandleStmtPrepare(const net::Packet& first);
   asio::awaitable<absl::Status> HandleStmtExecute(const net::Packet& first);
@@ -223,10 +252,17 @@ class ClientSession final : public SessionControl,
   net::PacketConn client_;  // counts its traffic into handle_
   int thread_index_;
 
-  // Set by Login.
+  // Set by Login; user_, tenant_ and stage1_ change with COM_CHANGE_USER, and
+  // charset_ and connect_attrs_ take that packet's.
   const config::User* user_ = nullptr;
   const config::Tenant* tenant_ = nullptr;
   std::string stage1_;
+  // The greeting's scramble: MariaDB authenticates a change of user against it
+  // too (libmariadb computes the token from it), auth switch included.
+  std::string scramble_;
+  // Admitted past max_connections, in a slot admin_reserved_connections keeps for
+  // admins: the session may change only to another admin.
+  bool reserved_slot_ = false;
   uint32_t caps_ = 0;
   uint8_t charset_ = 45;
   std::string connect_attrs_;

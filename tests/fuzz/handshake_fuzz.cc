@@ -1,15 +1,20 @@
 // libFuzzer target: the connection phase (proxyd/mysql/handshake.h, auth.h): the
-// client's HandshakeResponse41 and SSLRequest (untrusted, before login), a backend's
+// client's HandshakeResponse41 and SSLRequest (untrusted, before login) and its
+// COM_CHANGE_USER (untrusted, after login), a backend's
 // greeting and AuthSwitchRequest, the client's mysql_native_password token, and
 // password hashes.
 //
 // Input: byte 0 = options (bit 0: the token is the first 20 bytes, else the whole
-// payload), then the payload, given to every decoder.
+// payload; bits 1..3: SECURE_CONNECTION, PLUGIN_AUTH, CONNECT_ATTRS negotiated for
+// COM_CHANGE_USER), then the payload, given to every decoder.
 //
 // For any input:
 //  - DecodeHandshakeResponse: a decoded login is protocol 4.1, and encoding it and
 //    decoding again gives the same fields (an absent attribute block and an empty
 //    one, "\0", are the same: no attributes);
+//  - DecodeChangeUser: a decoded packet has only the fields its capabilities allow,
+//    and encoding it and decoding again gives the same fields (an absent charset
+//    reads back as 0, an empty attribute block as "\0");
 //  - IsSslRequest is exactly "32 bytes with CLIENT_SSL";
 //  - DecodeInitialHandshake: the scramble has its 8 bytes (20 and more with
 //    SECURE_CONNECTION), and a greeting the encoder can express round-trips;
@@ -56,6 +61,32 @@ void LoginRoundTrip(absl::string_view p) {
   FUZZ_CHECK(back->database == r->database);
   FUZZ_CHECK(back->auth_plugin_name == r->auth_plugin_name);
   FUZZ_CHECK(Attrs(back->connect_attrs) == Attrs(r->connect_attrs));
+}
+
+void ChangeUserRoundTrip(absl::string_view p, uint8_t options) {
+  uint32_t caps = kClientProtocol41;
+  if (options & 2) caps |= kClientSecureConnection;
+  if (options & 4) caps |= kClientPluginAuth;
+  if (options & 8) caps |= kClientConnectAttrs;
+  auto cu = DecodeChangeUser(p, caps);
+  if (!cu.ok()) return;
+  FUZZ_CHECK(cu->username.find('\0') == std::string::npos);
+  FUZZ_CHECK(cu->database.find('\0') == std::string::npos);
+  FUZZ_CHECK(cu->auth_plugin_name.find('\0') == std::string::npos);
+  if (!(caps & kClientSecureConnection)) {
+    FUZZ_CHECK(cu->auth_response.find('\0') == std::string::npos);
+  }
+  if (!(caps & kClientPluginAuth)) FUZZ_CHECK(cu->auth_plugin_name.empty());
+  FUZZ_CHECK(cu->connect_attrs.empty() == !(caps & kClientConnectAttrs));
+
+  auto back = DecodeChangeUser(EncodeChangeUser(*cu, caps), caps);
+  FUZZ_CHECK(back.ok());
+  FUZZ_CHECK(back->username == cu->username);
+  FUZZ_CHECK(back->auth_response == cu->auth_response);
+  FUZZ_CHECK(back->database == cu->database);
+  FUZZ_CHECK(back->charset == cu->charset.value_or(0));
+  FUZZ_CHECK(back->auth_plugin_name == cu->auth_plugin_name);
+  FUZZ_CHECK(Attrs(back->connect_attrs) == Attrs(cu->connect_attrs));
 }
 
 void GreetingRoundTrip(absl::string_view p) {
@@ -159,6 +190,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t options = in.U8();
   const absl::string_view payload = in.Rest();
   LoginRoundTrip(payload);
+  ChangeUserRoundTrip(payload, options);
   SslRequest(payload);
   GreetingRoundTrip(payload);
   AuthSwitchRoundTrip(payload);

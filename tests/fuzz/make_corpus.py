@@ -203,6 +203,10 @@ def handshake_seeds():
     write("handshake_fuzz", "native_token", b"\x01" + capture.native_token("secret", scramble) +
           scramble + stage2)
     write("handshake_fuzz", "password_hash", b"\x00*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19")
+    # COM_CHANGE_USER without its command byte, SECURE_CONNECTION, PLUGIN_AUTH and
+    # CONNECT_ATTRS negotiated (options bits 1..3).
+    data, _ = load("change_user_request")
+    write("handshake_fuzz", "change_user", b"\x0e" + packets(data)[0][1][1:])
 
 
 def command_seeds():

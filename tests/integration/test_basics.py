@@ -1,14 +1,16 @@
 """SPEC §2 protocol fidelity: what a client sees through proxyd equals what it sees directly."""
 
 import decimal
+import json
 import subprocess
 
 import pymysql
 import pytest
 from pymysql.constants import CLIENT
 
-from conftest import dconnect, pconnect, query
+from conftest import PASSWORDS, dconnect, pconnect, query
 import sandbox
+from change_user import change_user, execute, prepare
 
 SETUP = [
     "CREATE TABLE testdb.kinds (id INT PRIMARY KEY, i BIGINT, u BIGINT UNSIGNED, d DECIMAL(20,6),"
@@ -207,17 +209,205 @@ def test_list_processes_is_the_backends_as_directly(proxy, primary):
     assert run_process_info_probe(proxy.port) == direct
 
 
-def test_change_user(proxy, data):
-    """COM_CHANGE_USER either switches user or fails clearly; the connection stays sane."""
-    res = subprocess.run(
-        [sandbox.tool_path("change_user_probe"), "127.0.0.1", str(proxy.port), "app", "app_pw",
-         "bob", "bob_pw"], capture_output=True, text=True, timeout=60)
+# ---- COM_CHANGE_USER (SPEC §2 "TLS, sockets, change user") ---------------------------------
+# Through libmariadb (tests/tools/change_user_probe) where a real driver's view matters, and
+# through pymysql with tests/lib/change_user.py where one connection must outlive the change.
+# Where MariaDB itself is the reference, the same steps run against the primary directly.
+
+
+def change_user_probe(port, *steps, user="app", options=()):
+    """Runs change_user_probe logged in as `user`; returns its output lines, one per step."""
+    res = subprocess.run([sandbox.tool_path("change_user_probe"), "127.0.0.1", str(port), user,
+                          PASSWORDS[user], *options, *steps],
+                         capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
-    lines = dict(l.split(" ", 1) for l in res.stdout.strip().splitlines())
-    assert lines["before"].startswith("app@")
-    if lines["change"] == "ok":
-        assert lines["after"].startswith("bob@")
-    else:
-        errno, msg = lines["change"].split(" ", 1)
-        assert 1000 <= int(errno) < 2000 and msg.strip(), lines  # an ERR sent by the server
-        assert lines["after"].startswith(("app@", "error 2006", "error 2013")), lines
+    return res.stdout.splitlines()
+
+
+def port_of(where, proxy, primary):
+    return primary.port if where == "direct" else proxy.port
+
+
+def my_row(conn):
+    """The caller's own SHOW PROXYSESSION row as {column: value}."""
+    names = ["proxy_sessid", "Id", "Cluster", "Tenant", "User"]
+    [row] = [r for r in query(conn, "SHOW PROXYSESSION") if r[1] == conn.thread_id()]
+    return dict(zip(names, row))
+
+
+def listed_ids(conn):
+    return {r[1] for r in query(conn, "SHOW PROXYSESSION")}
+
+
+def assert_closed(conn):
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        query(conn, "SELECT 1")
+    assert e.value.args[0] in (2006, 2013), e.value.args
+
+
+def test_change_user(proxy, primary, data):
+    """A real driver's mysql_change_user: the new user, the packet's database, and nothing of
+    the old session (user variable, temporary table, prepared statement), as directly."""
+    steps = ["q:SELECT CURRENT_USER()", "q:SET @x = 5",
+             "q:CREATE TEMPORARY TABLE testdb.cu_tmp (a INT)", "prep:SELECT 1",
+             "cu:bob:bob_pw:testdb", "q:SELECT CURRENT_USER(), DATABASE(), @x",
+             "q:SELECT COUNT(*) FROM testdb.cu_tmp", "exec"]
+    direct = change_user_probe(primary.port, *steps)
+    assert direct == ["q app@%", "q ok", "q ok", "prep ok", "cu ok", "q bob@%,testdb,NULL",
+                      "q error 1146 Table 'testdb.cu_tmp' doesn't exist",
+                      # libmariadb detaches its statements on a change of user
+                      "exec error 2013 Lost connection to server during query"], direct
+    assert change_user_probe(proxy.port, *steps) == direct
+
+
+def test_change_user_takes_the_packets_character_set(proxy, primary):
+    """SET NAMES is dropped with the old session; the packet's charset (the one the client
+    connected with, since SET NAMES by query does not change libmariadb's) is the new one."""
+    steps = ["q:SET NAMES utf8mb4", "cu:bob:bob_pw:",
+             "q:SELECT @@character_set_client, @@collation_connection, DATABASE()"]
+    options = ["--charset=latin1", "--db=testdb"]
+    direct = change_user_probe(primary.port, *steps, options=options)
+    assert direct == ["q ok", "cu ok", "q latin1,latin1_swedish_ci,NULL"], direct
+    assert change_user_probe(proxy.port, *steps, options=options) == direct
+
+
+@pytest.mark.parametrize("where", ["direct", "proxyd"])
+def test_change_user_forgets_the_old_session(where, proxy, primary, data):
+    port = port_of(where, proxy, primary)
+    conn = sandbox.connect(port, "app", "app_pw", autocommit=True)
+    query(conn, "SET @x = 5")
+    query(conn, "CREATE TEMPORARY TABLE testdb.cu_tmp (a INT)")
+    stmt_id = prepare(conn, "SELECT 1")
+    change_user(conn, "bob", "bob_pw", "testdb")
+    assert query(conn, "SELECT CURRENT_USER(), DATABASE(), @x") == (("bob@%", "testdb", None),)
+    with pytest.raises(pymysql.err.ProgrammingError) as e:
+        query(conn, "SELECT * FROM cu_tmp")
+    assert e.value.args == (1146, "Table 'testdb.cu_tmp' doesn't exist")
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        execute(conn, stmt_id)
+    assert e.value.args == (
+        1243, f"Unknown prepared statement handler ({stmt_id}) given to mysqld_stmt_execute")
+    conn.close()
+
+
+@pytest.mark.parametrize("where", ["direct", "proxyd"])
+def test_change_user_rolls_back_the_transaction(where, proxy, primary, data):
+    key = 1 if where == "direct" else 2
+    primary.sql("CREATE TABLE IF NOT EXISTS testdb.cu_trx (id INT PRIMARY KEY)")
+    conn = sandbox.connect(port_of(where, proxy, primary), "app", "app_pw", autocommit=True)
+    query(conn, "BEGIN")
+    query(conn, f"INSERT INTO testdb.cu_trx VALUES ({key})")
+    change_user(conn, "bob", "bob_pw")
+    assert query(conn, "SELECT @@in_transaction, @@autocommit") == ((0, 1),)
+    other = dconnect(primary, "alice")
+    # Had the transaction lived on, this would wait for its row lock and fail.
+    query(other, "SET SESSION innodb_lock_wait_timeout = 5")
+    query(other, f"INSERT INTO testdb.cu_trx VALUES ({key})")
+    assert query(conn, f"SELECT COUNT(*) FROM testdb.cu_trx WHERE id = {key}") == ((1,),)
+    other.close()
+    conn.close()
+
+
+def test_change_user_auth_switch(proxy, primary):
+    """A client that names another plugin is asked, as by MariaDB, to switch to
+    mysql_native_password on the greeting's scramble (OK then comes with seq 3)."""
+    for port in (primary.port, proxy.port):
+        conn = sandbox.connect(port, "app", "app_pw", autocommit=True)
+        got = change_user(conn, "bob", "bob_pw", plugin="caching_sha2_password",
+                          token=b"\x01" * 32)
+        assert got == {"switched": "mysql_native_password", "seq": [1, 3]}, (port, got)
+        assert query(conn, "SELECT CURRENT_USER()") == (("bob@%",),)
+        conn.close()
+    # A mysql_native_password token is checked at once (MariaDB asks for it again through
+    # an auth switch; README "Choices").
+    conn = pconnect(proxy)
+    assert change_user(conn, "bob", "bob_pw") == {"switched": None, "seq": [1]}
+    conn.close()
+
+
+@pytest.mark.parametrize("name,password,denied", [
+    ("bob", "wrong", "bob"),
+    ("nobody", "x", "nobody"),
+    ("app@t2#elsewhere", "app_pw", "app"),   # another cluster (SPEC §1)
+])
+def test_change_user_denied_closes_the_connection(proxy, primary, name, password, denied):
+    message = f"Access denied for user '{denied}'@'127.0.0.1' (using password: YES)"
+    lines = change_user_probe(proxy.port, f"cu:{name}:{password}:", "q:SELECT CURRENT_USER()")
+    assert lines[0] == f"cu error 1045 {message}", lines
+    assert lines[1].startswith(("q error 2013 ", "q error 2006 ")), lines
+    if "#" not in name:
+        # MariaDB keeps the connection, as the old user, after a pause of one second; the
+        # SPEC asks proxyd to close it (README "Choices").
+        assert change_user_probe(primary.port, f"cu:{name}:{password}:",
+                                 "q:SELECT CURRENT_USER()") == [lines[0], "q app@%"]
+
+    admin = pconnect(proxy, "admin")
+    conn = pconnect(proxy)
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        change_user(conn, name, password)
+    assert e.value.args == (1045, message)
+    assert_closed(conn)
+    assert sandbox.wait_until(lambda: conn.thread_id() not in listed_ids(admin), timeout=5)
+    admin.close()
+
+
+@pytest.mark.parametrize("where", ["direct", "proxyd"])
+def test_change_user_bad_packet_or_database(where, proxy, primary):
+    """A malformed packet gets MariaDB's 1047, a database the backend refuses its 1049; both
+    fail the change of user, and proxyd then closes the connection (MariaDB keeps it)."""
+    port = port_of(where, proxy, primary)
+    for kwargs, error in (({"payload": b"bob"}, (1047, "Unknown command")),
+                          ({"database": "no_such_db"}, (1049, "Unknown database 'no_such_db'"))):
+        conn = sandbox.connect(port, "app", "app_pw", autocommit=True)
+        with pytest.raises(pymysql.err.MySQLError) as e:
+            change_user(conn, "bob", "bob_pw", **kwargs)
+        assert e.value.args == error
+        if where == "direct":
+            assert query(conn, "SELECT CURRENT_USER()") == (("app@%",),)
+        else:
+            assert_closed(conn)
+        conn.close()
+
+
+def test_change_user_to_another_tenant_routes_to_its_backends(proxy, primary, replica1):
+    conn = pconnect(proxy)
+    assert query(conn, "SELECT @@port") == ((primary.port,),)
+    change_user(conn, "app@t2", "app_pw")
+    assert query(conn, "SELECT @@port") == ((replica1.port,),)
+    assert my_row(conn)["Tenant"] == "t2" and my_row(conn)["User"] == "app"
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        query(conn, "/*+ proxyd: backend=primary */ SELECT 1")
+    assert e.value.args == (1105, "Unknown backend 'primary' in tenant 't2'; "
+                                  "its backends are: replica1")
+    change_user(conn, "bob@sys", "bob_pw")
+    assert query(conn, "SELECT @@port, CURRENT_USER()") == ((primary.port, "bob@%"),)
+    assert my_row(conn)["Tenant"] == "sys" and my_row(conn)["User"] == "bob"
+    conn.close()
+
+
+def obpctl_sessions(proxy, *args):
+    res = subprocess.run([sandbox.env_path("OBPCTL_BIN"), "--node", f"127.0.0.1:{proxy.grpc_port}",
+                          "sessions", "list", "-o", "json", *args],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    return {int(s["cs_id"]): s for s in json.loads(res.stdout)["sessions"]}
+
+
+def test_change_user_moves_the_session_to_the_new_user(proxy, closing):
+    """SPEC §3 visibility and kill rights follow the session to its new user, in SHOW
+    PROXYSESSION and in the gRPC service (obpctl) alike."""
+    moved, app, bob = (pconnect(proxy, u) for u in ("app", "app", "bob"))
+    closing += [moved, app, bob]
+    cs_id = moved.thread_id()
+    query(moved, "SELECT 1")  # a server session as app, which must not survive the change
+    assert cs_id in listed_ids(app) and cs_id not in listed_ids(bob)
+    change_user(moved, "bob", "bob_pw")
+    assert my_row(moved)["User"] == "bob" and my_row(moved)["Tenant"] == "sys"
+    assert cs_id in listed_ids(bob) and cs_id not in listed_ids(app)
+    assert obpctl_sessions(proxy, "--user", "bob")[cs_id]["user"] == "bob"
+    assert cs_id not in obpctl_sessions(proxy, "--user", "app")
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        query(app, f"KILL {cs_id}")
+    assert e.value.args == (1095, f"You are not owner of thread {cs_id}")
+    query(bob, f"KILL {cs_id}")
+    assert_closed(moved)

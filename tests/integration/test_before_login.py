@@ -18,6 +18,7 @@ from conftest import pconnect, query
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sandbox  # noqa: E402
 from procfs import rss_kib  # noqa: E402
+from change_user import change_user  # noqa: E402
 
 
 def greeted_socket(node) -> tuple[socket.socket, int]:
@@ -110,6 +111,32 @@ def test_admin_logs_in_when_silent_sockets_fill_max_connections(proxy_factory):
     finally:
         for s in silent:
             s.close()
+
+
+def test_change_user_in_an_admin_reserved_slot_stays_an_admin(proxy_factory):
+    """A session let in on a slot kept for admins may not become another user's session."""
+    node = proxy_factory.start(extra={"max_connections": 1, "admin_reserved_connections": 1})
+    app = None
+    deadline = time.monotonic() + 5
+    while app is None:  # the start-up probe's connection may still hold the slot
+        try:
+            app = pconnect(node, "app")    # the one ordinary slot
+        except pymysql.err.OperationalError as e:
+            if e.args[0] != 1040 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    admin = pconnect(node, "admin")    # the reserved one
+    change_user(admin, "admin", "admin_pw")
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        change_user(admin, "bob", "bob_pw")
+    assert refused.value.args == (1040, "Too many connections")
+    with pytest.raises(pymysql.err.OperationalError):
+        query(admin, "SELECT 1")
+    # An ordinary slot's session may become anyone's, an admin's too.
+    change_user(app, "admin", "admin_pw")
+    change_user(app, "bob", "bob_pw")
+    assert query(app, "SELECT CURRENT_USER()") == (("bob@%",),)
+    app.close()
 
 
 def _session_count(node) -> int:

@@ -179,5 +179,108 @@ TEST(HandshakeTest, AuthSwitchRequest) {
   EXPECT_FALSE(DecodeAuthSwitchRequest(std::string("\x00", 1) + "abc").ok());
 }
 
+TEST(ChangeUserTest, DecodesCapturedRequest) {
+  auto capture = LoadCapture("change_user_request");
+  std::string payload = FirstPayload(capture.bytes);
+  ASSERT_EQ(static_cast<uint8_t>(payload[0]), static_cast<uint8_t>(Command::kChangeUser));
+  payload.erase(0, 1);
+  auto cu = DecodeChangeUser(payload, capture.caps);
+  ASSERT_TRUE(cu.ok()) << cu.status();
+  EXPECT_EQ(cu->username, "cap");
+  EXPECT_EQ(cu->auth_response.size(), 20u);
+  EXPECT_EQ(cu->database, "capdb");
+  EXPECT_EQ(cu->charset, kCharsetUtf8mb4GeneralCi);
+  EXPECT_EQ(cu->auth_plugin_name, kNativePasswordPlugin);
+  EXPECT_TRUE(absl::StrContains(cu->connect_attrs, "_client_name"));
+  EXPECT_EQ(EncodeChangeUser(*cu, capture.caps), payload);
+}
+
+// MariaDB answers a plugin-aware client's COM_CHANGE_USER with an auth switch that
+// carries the greeting's scramble (it never makes a new one), then OK with seq 3.
+TEST(ChangeUserTest, MariaDbReusesTheGreetingScramble) {
+  auto greeting = DecodeInitialHandshake(FirstPayload(LoadCapture("change_user_greeting").bytes));
+  ASSERT_TRUE(greeting.ok());
+  auto switch_packets = testing::SplitPackets(LoadCapture("change_user_switch").bytes);
+  ASSERT_EQ(switch_packets.size(), 1u);
+  EXPECT_EQ(switch_packets[0].seq, 1);
+  auto sw = DecodeAuthSwitchRequest(switch_packets[0].payload);
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->plugin, kNativePasswordPlugin);
+  EXPECT_EQ(sw->data, greeting->scramble + '\0');
+  auto ok = testing::SplitPackets(LoadCapture("change_user_ok").bytes);
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].seq, 3);
+}
+
+// Plugin name and attribute block are required when negotiated, so no strict
+// prefix of a full packet is a packet.
+TEST(ChangeUserTest, EveryTruncatedRequestFails) {
+  auto capture = LoadCapture("change_user_request");
+  std::string payload = FirstPayload(capture.bytes).substr(1);
+  for (size_t cut = 0; cut < payload.size(); ++cut) {
+    EXPECT_FALSE(DecodeChangeUser(payload.substr(0, cut), capture.caps).ok()) << cut;
+  }
+}
+
+TEST(ChangeUserTest, OptionalTailWithoutPluginAuth) {
+  const uint32_t caps = kClientProtocol41 | kClientSecureConnection;
+  // The packet may end after the database: no charset.
+  auto cu = DecodeChangeUser(std::string("u\0\0db\0", 6), caps);
+  ASSERT_TRUE(cu.ok()) << cu.status();
+  EXPECT_EQ(cu->username, "u");
+  EXPECT_EQ(cu->auth_response, "");
+  EXPECT_EQ(cu->database, "db");
+  EXPECT_FALSE(cu->charset.has_value());
+  // One byte after the database is not a charset.
+  cu = DecodeChangeUser(std::string("u\0\0db\0\x21", 7), caps);
+  ASSERT_TRUE(cu.ok());
+  EXPECT_FALSE(cu->charset.has_value());
+  // The last string may end with the packet.
+  cu = DecodeChangeUser(std::string("u\0\0db", 5), caps);
+  ASSERT_TRUE(cu.ok());
+  EXPECT_EQ(cu->database, "db");
+  // The database is required, if only as its NUL.
+  EXPECT_FALSE(DecodeChangeUser(std::string("u\0\0", 3), caps).ok());
+  EXPECT_FALSE(DecodeChangeUser(std::string("u\0", 2), caps).ok());
+  EXPECT_FALSE(DecodeChangeUser("u", caps).ok());
+  EXPECT_FALSE(DecodeChangeUser("", caps).ok());
+}
+
+TEST(ChangeUserTest, VariantsRoundTrip) {
+  ChangeUser cu;
+  cu.username = "bob@t2#c1";
+  cu.auth_response = std::string(20, '\x7f');
+  cu.database = "testdb";
+  cu.charset = 224;
+  cu.auth_plugin_name = "caching_sha2_password";
+  for (uint32_t caps : {kClientProtocol41 | kClientSecureConnection,
+                        kClientProtocol41 | kClientSecureConnection | kClientPluginAuth,
+                        kClientProtocol41 | kClientSecureConnection | kClientPluginAuth |
+                            kClientConnectAttrs,
+                        kClientProtocol41 | kClientPluginAuth}) {
+    auto back = DecodeChangeUser(EncodeChangeUser(cu, caps), caps);
+    ASSERT_TRUE(back.ok()) << caps << " " << back.status();
+    EXPECT_EQ(back->username, cu.username);
+    EXPECT_EQ(back->auth_response, cu.auth_response);
+    EXPECT_EQ(back->database, cu.database);
+    EXPECT_EQ(back->charset, cu.charset);
+    EXPECT_EQ(back->auth_plugin_name, caps & kClientPluginAuth ? cu.auth_plugin_name : "");
+    EXPECT_EQ(back->connect_attrs, caps & kClientConnectAttrs ? std::string(1, '\0') : "");
+  }
+}
+
+TEST(ChangeUserTest, RejectsLengthsBeyondThePacket) {
+  const uint32_t caps = kClientProtocol41 | kClientSecureConnection | kClientConnectAttrs;
+  // An auth response length byte past the end.
+  EXPECT_FALSE(DecodeChangeUser(std::string("u\0\x14" "abc", 6), caps).ok());
+  // An attribute block longer than the packet, and one past MariaDB's 64 KiB limit.
+  std::string head("u\0\0db\0\x2d\0", 8);
+  EXPECT_TRUE(DecodeChangeUser(head + std::string("\x02" "ab", 3), caps).ok());
+  EXPECT_FALSE(DecodeChangeUser(head + std::string("\x05" "ab", 3), caps).ok());
+  const std::string too_long = std::string("\xfd\x00\x00\x01", 4) + std::string(65536, 'a');
+  EXPECT_FALSE(DecodeChangeUser(head + too_long, caps).ok());
+  EXPECT_FALSE(DecodeChangeUser(head, caps).ok());  // the block is required
+}
+
 }  // namespace
 }  // namespace obp::mysql

@@ -288,6 +288,35 @@ def capture_all(args):
     c.close()
 
 
+def change_user_packet(caps, user, password, scramble, db):
+    """COM_CHANGE_USER as libmariadb builds it (mysql_change_user)."""
+    token = native_token(password, scramble)
+    payload = b"\x11" + user.encode() + b"\0" + bytes([len(token)]) + token
+    payload += db.encode() + b"\0" + struct.pack("<H", 45) + b"mysql_native_password\0"
+    if caps & CONNECT_ATTRS:
+        attrs = b"".join(lenenc(len(x)) + x for x in (b"_client_name", b"obp_capture"))
+        payload += lenenc(len(attrs)) + attrs
+    return payload
+
+
+def capture_change_user(args):
+    """COM_CHANGE_USER and MariaDB's answer: it asks a plugin-aware client to switch to
+    mysql_native_password with the greeting's own scramble, then sends OK (seq 3)."""
+    c, greeting, _, ok = connect(args, BASE_CAPS)
+    assert first_payload(ok)[0] == 0
+    scramble = scramble_of(first_payload(greeting))
+    write("change_user_greeting", greeting, "Greeting of the connection that then changes user.")
+    request = change_user_packet(BASE_CAPS, args.user, args.password, scramble, args.db)
+    write("change_user_request", frame(request, 0), "COM_CHANGE_USER sent by capture.py as "
+          "libmariadb builds it (user %s, db %s, attrs)." % (args.user, args.db), BASE_CAPS)
+    switch = c.command(request)
+    write("change_user_switch", switch, "MariaDB's reply to COM_CHANGE_USER: an auth switch "
+          "request carrying the greeting's scramble.", BASE_CAPS)
+    c.send(native_token(args.password, scramble), switch[3] + 1)
+    write("change_user_ok", c.read_idle(), "OK after the auth switch answer.", BASE_CAPS)
+    c.close()
+
+
 def start_server(tmp):
     port = free_port()
     data = os.path.join(tmp, "data")
@@ -319,6 +348,8 @@ def main():
     ap.add_argument("--password", default="capw")
     ap.add_argument("--db", default="capdb")
     ap.add_argument("--out", help="output directory (default: ../testdata)")
+    ap.add_argument("--only-change-user", action="store_true",
+                    help="capture only the change_user_* files")
     args = ap.parse_args()
     if args.out:
         global OUT_DIR
@@ -330,7 +361,11 @@ def main():
             proc, args.port = start_server(tmp)
         if not args.port:
             sys.exit("need --port or --start-server")
-        capture_all(args)
+        if args.only_change_user:
+            capture_change_user(args)
+        else:
+            capture_all(args)
+            capture_change_user(args)
     finally:
         if proc:
             proc.terminate()

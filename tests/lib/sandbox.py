@@ -254,7 +254,10 @@ def servers_report(lines: int = 30) -> str:
             continue
         rc = db.proc.poll()
         state = "running" if rc is None else f"EXITED with {rc}"
-        tail = db.error_log().splitlines()[-lines:]
+        log = db.error_log().splitlines()
+        crash = [i for i, l in enumerate(log) if "got signal" in l]
+        # A crash report is longer than a tail: from its first line, with its stack.
+        tail = log[crash[-1] - 2:crash[-1] + 60] if crash else log[-lines:]
         out.append(f"--- MariaDB {db.name} ({db.address}, pid {db.proc.pid}): {state}")
         out.extend(tail)
     return "\n".join(out)

@@ -114,23 +114,35 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
       co_return absl::CancelledError(w.message());
     }
     if (scanner.wants_local_infile()) {
-      // LOAD DATA LOCAL: the client sends the file, ending with an empty packet.
-      for (;;) {
-        auto pkt = co_await client_.ReadPacket();
-        if (!pkt.ok()) {
-          ss->conn().Close();
-          co_return absl::CancelledError(pkt.status().message());
-        }
-        if (absl::Status s = co_await ss->conn().Write(pkt->raw); !s.ok()) {
-          client_.Close();
-          co_return absl::CancelledError(s.message());
-        }
-        if (pkt->payload.empty()) break;
-      }
+      if (absl::Status s = co_await ForwardLocalInfile(ss, 0); !s.ok()) co_return s;
       scanner.ResumeAfterLocalInfile();
     }
   }
   co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ClientSession::ForwardLocalInfile(ServerSession* ss,
+                                                                uint8_t seq_shift) {
+  // LOAD DATA LOCAL: the client sends the file, ending with an empty packet.
+  std::string shifted;
+  for (;;) {
+    auto pkt = co_await client_.ReadPacket();
+    if (!pkt.ok()) {
+      ss->conn().Close();
+      co_return absl::CancelledError(pkt.status().message());
+    }
+    absl::string_view out = pkt->raw;
+    if (seq_shift != 0) {
+      shifted.assign(pkt->raw.data(), pkt->raw.size());
+      shifted[3] = static_cast<char>(static_cast<uint8_t>(shifted[3]) - seq_shift);
+      out = shifted;
+    }
+    if (absl::Status s = co_await ss->conn().Write(out); !s.ok()) {
+      client_.Close();
+      co_return absl::CancelledError(s.message());
+    }
+    if (pkt->payload.empty()) co_return absl::OkStatus();
+  }
 }
 
 void ClientSession::FinishStatement(ServerSession* ss) {

@@ -112,19 +112,8 @@ asio::awaitable<absl::Status> ClientSession::StreamShapedResponse(ServerSession*
     if (scanner.wants_local_infile()) {
       // The client numbers its file packets after the shaped request; the backend
       // expects them after its own.
-      for (;;) {
-        auto file = co_await client_.ReadPacket();
-        if (!file.ok()) {
-          ss->conn().Close();
-          co_return absl::CancelledError(file.status().message());
-        }
-        std::string back(file->raw);
-        back[3] = static_cast<char>(static_cast<uint8_t>(back[3]) - shape_.seq_offset);
-        if (absl::Status s = co_await ss->conn().Write(back); !s.ok()) {
-          client_.Close();
-          co_return absl::CancelledError(s.message());
-        }
-        if (file->payload.empty()) break;
+      if (absl::Status s = co_await ForwardLocalInfile(ss, shape_.seq_offset); !s.ok()) {
+        co_return s;
       }
       scanner.ResumeAfterLocalInfile();
     }

@@ -186,6 +186,10 @@ class ClientSession final : public SessionControl,
                                                absl::string_view sql);
   asio::awaitable<absl::Status> StreamResponse(ServerSession* ss, mysql::ResponseKind kind,
                                                bool reset = true);
+  // LOAD DATA LOCAL, once `ss` asked for the file: the client's packets up to the
+  // empty one that ends it go to `ss`, their sequence ids lowered by `seq_shift`.
+  // Cancelled (and the failed side closed) if either side fails.
+  asio::awaitable<absl::Status> ForwardLocalInfile(ServerSession* ss, uint8_t seq_shift);
 
   // Multi-statement queries holding proxy statements (client_multi.cc, SPEC §3):
   // each part in turn, proxy statements answered in their place, the replies

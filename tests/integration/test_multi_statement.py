@@ -153,20 +153,24 @@ def test_transaction_state_follows_through_the_parts(proxy, primary, opened):
         query(conn, "DROP TABLE ms_tx")
 
 
-def test_load_data_local_after_a_proxy_statement(proxy, opened):
-    """The file's packets are numbered after the joined reply on the client side and
-    after the backend's own request on the backend side."""
+@pytest.mark.parametrize("before", ["", "SHOW PROXYSESSION ATTRIBUTE LIKE 'cs_id'; "])
+def test_load_data_local(before, proxy, opened):
+    """LOAD DATA LOCAL on its own, and after a proxy statement: the file's packets are
+    numbered after the joined reply on the client side and after the backend's own
+    request on the backend side."""
     conn = via(proxy, opened, local_infile=True)
-    query(conn, "CREATE TABLE IF NOT EXISTS ms_load (x INT)")
+    table = f"ms_load_{len(before)}"
+    query(conn, f"CREATE TABLE IF NOT EXISTS {table} (x INT)")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("".join(f"{i}\n" for i in range(1000)))
     try:
-        got = results(conn, f"SHOW PROXYSESSION ATTRIBUTE LIKE 'cs_id'; LOAD DATA LOCAL INFILE "
-                            f"'{f.name}' INTO TABLE ms_load; SELECT SUM(x) FROM ms_load")
-        assert got[1:] == [1000, ((499500,),)], got
+        got = results(conn, f"{before}LOAD DATA LOCAL INFILE '{f.name}' INTO TABLE {table}; "
+                            f"SELECT SUM(x) FROM {table}")
+        assert got[-2:] == [1000, ((499500,),)], got
+        assert len(got) == (3 if before else 2), got
     finally:
         os.unlink(f.name)
-        query(conn, "DROP TABLE ms_load")
+        query(conn, f"DROP TABLE {table}")
 
 
 def test_mariadb_cli_reads_the_joined_reply(proxy):

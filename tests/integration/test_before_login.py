@@ -116,16 +116,8 @@ def test_admin_logs_in_when_silent_sockets_fill_max_connections(proxy_factory):
 def test_change_user_in_an_admin_reserved_slot_stays_an_admin(proxy_factory):
     """A session let in on a slot kept for admins may not become another user's session."""
     node = proxy_factory.start(extra={"max_connections": 1, "admin_reserved_connections": 1})
-    app = None
-    deadline = time.monotonic() + 5
-    while app is None:  # the start-up probe's connection may still hold the slot
-        try:
-            app = pconnect(node, "app")    # the one ordinary slot
-        except pymysql.err.OperationalError as e:
-            if e.args[0] != 1040 or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    admin = pconnect(node, "admin")    # the reserved one
+    app = _connect_once_slots_free(node, "app")      # the one ordinary slot
+    admin = _connect_once_slots_free(node, "admin")  # the reserved one
     change_user(admin, "admin", "admin_pw")
     with pytest.raises(pymysql.err.OperationalError) as refused:
         change_user(admin, "bob", "bob_pw")
@@ -137,6 +129,20 @@ def test_change_user_in_an_admin_reserved_slot_stays_an_admin(proxy_factory):
     change_user(app, "bob", "bob_pw")
     assert query(app, "SELECT CURRENT_USER()") == (("bob@%",),)
     app.close()
+
+
+def _connect_once_slots_free(node, user):
+    """Logs in as `user`, retrying 1040 for a few seconds: a connection that just ended
+    (the start-up probe's, or a login refused with 1040 a moment ago) holds its slot
+    until proxyd has seen it close, which may be after its client tries again."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return pconnect(node, user)
+        except pymysql.err.OperationalError as e:
+            if e.args[0] != 1040 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _session_count(node) -> int:

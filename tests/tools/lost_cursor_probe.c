@@ -4,6 +4,7 @@
  * "ping ok" or "ping ERRNO MSG" twice. Exit 0 unless the login or the cursor fails.
  * Usage: lost_cursor_probe HOST PORT USER PASS */
 #include <mysql.h>
+#include "probe_connect.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +21,12 @@ static void ping(MYSQL *m) {
 int main(int argc, char **argv) {
   const char *sql = "SELECT 1 UNION ALL SELECT 2";
   unsigned long cursor = CURSOR_TYPE_READ_ONLY;
-  unsigned int timeout = 30;
-  my_bool no = 0;
   char line[16];
   MYSQL *m;
   MYSQL_STMT *st;
   MYSQL_RES *res;
   MYSQL_ROW row;
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s HOST PORT USER PASS\n", argv[0]);
-    return 2;
-  }
-  m = mysql_init(NULL);
-  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-  mysql_options(m, MYSQL_OPT_RECONNECT, &no);
-  if (!mysql_real_connect(m, argv[1], argv[3], argv[4], NULL, (unsigned)atoi(argv[2]), NULL, 0)) {
-    fprintf(stderr, "connect: %u %s\n", mysql_errno(m), mysql_error(m));
-    return 1;
-  }
+  if (!(m = probe_connect(argc, argv))) return argc != 5 ? 2 : 1;
   st = mysql_stmt_init(m);
   mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &cursor);
   if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0 || mysql_stmt_execute(st) != 0) {

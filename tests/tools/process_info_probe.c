@@ -5,6 +5,7 @@
  * On an error prints "error ERRNO (SQLSTATE) MSG". Exit 0 unless the login fails.
  * Usage: process_info_probe HOST PORT USER PASS */
 #include <mysql.h>
+#include "probe_connect.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +28,10 @@ int main(int argc, char **argv) {
   MYSQL_RES *res;
   MYSQL_ROW row;
   MYSQL_FIELD *fields;
-  unsigned int timeout = 30, i, n, id_col = 0, cmd_col = 0, info_col = 0;
+  unsigned int i, n, id_col = 0, cmd_col = 0, info_col = 0;
   char self[32], after[32];
   int found = 0;
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s HOST PORT USER PASS\n", argv[0]);
-    return 2;
-  }
-  m = mysql_init(NULL);
-  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-  if (!mysql_real_connect(m, argv[1], argv[3], argv[4], NULL, (unsigned)atoi(argv[2]), NULL, 0)) {
-    fprintf(stderr, "connect: %u %s\n", mysql_errno(m), mysql_error(m));
-    return 1;
-  }
+  if (!(m = probe_connect(argc, argv))) return argc != 5 ? 2 : 1;
   if (scalar(m, "SELECT CONNECTION_ID()", self, sizeof self) != 0) return 0;
   res = mysql_list_processes(m);
   if (!res) {

@@ -189,3 +189,17 @@ def test_mariadb_cli_reads_the_joined_reply(proxy):
         assert "user\tapp\tcs common" in lines, lines
     finally:
         other.close()
+
+
+def test_a_large_result_in_a_joined_reply(proxy, primary, opened):
+    """A forwarded part whose reply spans many of proxyd's 64 KiB write batches (and a row
+    larger than one), before and after a proxy statement, reads as from MariaDB."""
+    conn = via(proxy, opened)
+    d = direct(primary, opened)
+    big = ("SELECT seq, REPEAT('x', 1000) FROM seq_1_to_500; "
+           "SELECT REPEAT('y', 300000)")
+    expected = results(d, big)
+    got = results(conn, f"{big}; SHOW PROXYSESSION ATTRIBUTE LIKE 'cs_id'; {big}")
+    assert got[:2] == expected and got[3:] == expected, [len(r) for r in got]
+    assert [r[1] for r in got[2]] == [str(conn.thread_id())]
+    assert query(conn, "SELECT 10") == ((10,),)

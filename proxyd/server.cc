@@ -20,6 +20,7 @@
 #include "proxyd/log_file.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
+#include "proxyd/net/tls_context.h"
 #include "proxyd/rpc/rpc_server.h"
 #include "proxyd/session/client_session.h"
 
@@ -59,6 +60,33 @@ void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext
     spdlog::warn("could not probe backend '{}' for its version; greeting with '{}'",
                  t->backends[0].name, ctx->server_version);
   }
+}
+
+// SPEC §2: the SQL port's TLS context and the backends'. A file that cannot be used
+// stops the start, with the file and OpenSSL's reason.
+absl::Status LoadTlsContexts(const config::ProxyConfig& config, session::ProxyContext* ctx) {
+  if (config.sql_tls.enabled()) {
+    const config::TlsConfig& t = config.sql_tls;
+    auto made = net::MakeServerTlsContext(
+        net::ServerTlsFiles{t.cert_file, t.key_file, t.ca_file, t.require_client_cert});
+    if (!made.ok()) return absl::InvalidArgumentError(absl::StrCat("sql_tls: ", made.status().message()));
+    ctx->sql_tls = *std::move(made);
+  }
+  for (const config::Tenant& tenant : config.tenants) {
+    for (const config::Backend& b : tenant.backends) {
+      if (b.tls == config::BackendTls::kOff) continue;
+      net::TlsVerify verify = b.tls == config::BackendTls::kRequired   ? net::TlsVerify::kNone
+                              : b.tls == config::BackendTls::kVerifyCa ? net::TlsVerify::kCa
+                                                                       : net::TlsVerify::kIdentity;
+      auto made = net::MakeClientTlsContext(verify, b.ca_file);
+      if (!made.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("tenant ", tenant.name, " backend ", b.name,
+                                                       ": ", made.status().message()));
+      }
+      ctx->backend_tls[&b] = *std::move(made);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Publishes the session in the registry, runs it to its end and withdraws it. The
@@ -135,6 +163,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   ctx.sessids = &sessids;
   ctx.pid = static_cast<int>(::getpid());
   ctx.started_at = absl::Now();
+  if (absl::Status s = LoadTlsContexts(config, &ctx); !s.ok()) return s;
   for (int i = 0; i < pool.size(); ++i) {
     // Each thread keeps its share of the per-backend idle limit.
     int share = (config.pool_max_idle_per_backend + pool.size() - 1) / pool.size();

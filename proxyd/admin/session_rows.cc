@@ -90,6 +90,7 @@ std::vector<Row> AttributeRows(const control::SessionView& v) {
     rows.push_back(Attr("transact_count", Num(ss.transact_count), info));
     rows.push_back(Attr("in_transaction", ss.in_transaction ? "1" : "0", info));
     rows.push_back(Attr("from_pool", ss.from_pool ? "1" : "0", info));
+    rows.push_back(Attr("using_ssl", ss.using_ssl ? "1" : "0", info));
   }
   return rows;
 }

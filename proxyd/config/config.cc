@@ -52,7 +52,8 @@ absl::StatusOr<ProxyConfig> ParseConfig(absl::string_view text, absl::string_vie
   OBP_RETURN_IF_ERROR(p.Tenants());
   OBP_RETURN_IF_ERROR(p.CrossChecks());
   OBP_RETURN_IF_ERROR(p.Users());
-  OBP_RETURN_IF_ERROR(p.Tls());
+  OBP_RETURN_IF_ERROR(p.Tls("grpc_tls", c.grpc_tls));
+  OBP_RETURN_IF_ERROR(p.Tls("sql_tls", c.sql_tls));
   return c;
 }
 

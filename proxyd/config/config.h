@@ -11,6 +11,7 @@
 //   [[user]]    tenant = "sys"  name = "root"  password = "..." | password_hash = "*HEX"
 //               admin = true
 //   [grpc_tls]  cert_file, key_file, ca_file, require_client_cert
+//   [sql_tls]   the same keys, for the MySQL port (SPEC §2 "TLS, sockets, change user")
 //
 // Thread rule: a ProxyConfig is immutable once loaded and shared read-only by all
 // threads. The functions below are pure (LoadConfig reads one file).
@@ -31,10 +32,18 @@ class App;  // CLI11's, declared here so that the proxyd layers including this d
 
 namespace obp::config {
 
+// How server sessions to a backend use TLS (SPEC §2), as MariaDB's client
+// ssl-mode: off; required (encrypted, the certificate not checked); verify_ca (the
+// chain checked against ca_file, or the system's CAs); verify_identity (also the
+// host name or IP of `address`).
+enum class BackendTls { kOff, kRequired, kVerifyCa, kVerifyIdentity };
+
 struct Backend {
   std::string name;     // letters, digits, '_', '-', '.': what a routing hint names
   std::string address;  // HOST:PORT as written
   HostPort hp;          // the same, parsed
+  BackendTls tls = BackendTls::kOff;
+  std::string ca_file;  // PEM; empty = the system's CAs (verify modes only)
 };
 
 struct Tenant {
@@ -52,6 +61,7 @@ struct User {
   bool has_clear_password = false;
   std::string password;  // clear text, only when has_clear_password
   bool admin = false;
+  bool require_tls = false;  // a login without TLS is refused with 1045
 };
 
 struct TlsConfig {
@@ -101,6 +111,7 @@ struct ProxyConfig {
   // ran only plain reads ("auto", the default, skips those; see README).
   bool pool_reset_always = false;
   TlsConfig grpc_tls;           // [grpc_tls]
+  TlsConfig sql_tls;            // [sql_tls]: TLS offered on `listen`
   std::vector<Tenant> tenants;  // at least one; default_tenant is among them
   std::vector<User> users;
   std::string source_path;  // the config file (or source name) it came from

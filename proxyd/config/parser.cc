@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -34,6 +35,14 @@ bool IsBackendName(absl::string_view s) {
   });
 }
 
+std::optional<BackendTls> ParseBackendTls(absl::string_view s) {
+  if (s == "off") return BackendTls::kOff;
+  if (s == "required") return BackendTls::kRequired;
+  if (s == "verify_ca") return BackendTls::kVerifyCa;
+  if (s == "verify_identity") return BackendTls::kVerifyIdentity;
+  return std::nullopt;
+}
+
 bool IsPasswordHash(absl::string_view s) {
   return s.size() == 41 && s[0] == '*' && std::all_of(s.begin() + 1, s.end(), [](char ch) {
            return absl::ascii_isxdigit(static_cast<unsigned char>(ch));
@@ -41,7 +50,7 @@ bool IsPasswordHash(absl::string_view s) {
 }
 
 std::vector<std::string> TopLevelKeys() {
-  std::vector<std::string> keys = {"tenant", "user", "grpc_tls"};
+  std::vector<std::string> keys = {"tenant", "user", "grpc_tls", "sql_tls"};
   for (const ScalarKey& k : ScalarKeys()) keys.push_back(k.key);
   return keys;
 }
@@ -83,7 +92,7 @@ absl::Status ConfigParser::Scalars() {
   static const auto* known = new std::vector<std::string>(TopLevelKeys());
   for (auto&& [key, node] : root_) {
     const std::string k(Str(key));
-    if (k == "tenant" || k == "user" || k == "grpc_tls") continue;
+    if (k == "tenant" || k == "user" || k == "grpc_tls" || k == "sql_tls") continue;
     const ScalarKey* sk = FindScalarKey(k);
     if (sk == nullptr) return UnknownKey(key, k, *known);
     file_pos_[k] = key.source().begin;
@@ -202,15 +211,27 @@ absl::Status ConfigParser::ParseBackend(const toml::node& n, const std::string& 
   toml::source_position name_at = t->source().begin;
   for (auto&& [key, value] : *t) {
     const std::string kp = absl::StrCat(path, ".", Str(key));
-    if (Str(key) != "name" && Str(key) != "address") {
-      return UnknownKey(key, kp, {"name", "address"});
+    if (Str(key) != "name" && Str(key) != "address" && Str(key) != "tls" &&
+        Str(key) != "ca_file") {
+      return UnknownKey(key, kp, {"name", "address", "tls", "ca_file"});
     }
     std::optional<std::string> s = value.value_exact<std::string>();
     if (!s) {
       return Error(key.source().begin, kp,
                    absl::StrCat("expected a string, got ", TomlTypeName(value)));
     }
-    if (Str(key) == "name") {
+    if (Str(key) == "tls") {
+      std::optional<BackendTls> mode = ParseBackendTls(*s);
+      if (!mode) {
+        return Error(key.source().begin, kp,
+                     absl::StrCat("expected off, required, verify_ca or verify_identity, got \"",
+                                  *s, "\""));
+      }
+      b.tls = *mode;
+    } else if (Str(key) == "ca_file") {
+      if (s->empty()) return Error(key.source().begin, kp, "expected a file path, got \"\"");
+      b.ca_file = *std::move(s);
+    } else if (Str(key) == "name") {
       name_at = key.source().begin;
       if (!IsBackendName(*s)) {
         return Error(
@@ -227,6 +248,11 @@ absl::Status ConfigParser::ParseBackend(const toml::node& n, const std::string& 
   }
   if (b.name.empty()) return Error(t->source().begin, path + ".name", "missing");
   if (b.address.empty()) return Error(t->source().begin, path + ".address", "missing");
+  if (!b.ca_file.empty() && b.tls != BackendTls::kVerifyCa &&
+      b.tls != BackendTls::kVerifyIdentity) {
+    return Error(t->source().begin, path + ".ca_file",
+                 "only used with tls = \"verify_ca\" or \"verify_identity\"");
+  }
   if (tenant.FindBackend(b.name)) {
     return Error(name_at, path + ".name",
                  absl::StrCat("duplicate backend \"", b.name, "\" in this tenant"));
@@ -260,13 +286,13 @@ absl::Status ConfigParser::ParseUser(const toml::node& n, const std::string& pat
   for (auto&& [key, value] : *t) {
     const std::string k(Str(key));
     const std::string kp = absl::StrCat(path, ".", k);
-    if (k == "admin") {
+    if (k == "admin" || k == "require_tls") {
       std::optional<bool> b = value.value_exact<bool>();
       if (!b) {
         return Error(key.source().begin, kp,
                      absl::StrCat("expected true or false, got ", TomlTypeName(value)));
       }
-      u.admin = *b;
+      (k == "admin" ? u.admin : u.require_tls) = *b;
     } else if (k == "password" || k == "password_hash") {
       OBP_RETURN_IF_ERROR(ParseUserPassword(key, value, path, u));
     } else if (k == "tenant" || k == "name") {
@@ -284,7 +310,8 @@ absl::Status ConfigParser::ParseUser(const toml::node& n, const std::string& pat
       tenant_given |= k == "tenant";
       (k == "tenant" ? u.tenant : u.name) = *std::move(s);
     } else {
-      return UnknownKey(key, kp, {"tenant", "name", "password", "password_hash", "admin"});
+      return UnknownKey(key, kp,
+                        {"tenant", "name", "password", "password_hash", "admin", "require_tls"});
     }
   }
   if (u.name.empty()) return Error(t->source().begin, path + ".name", "missing");
@@ -333,18 +360,18 @@ absl::Status ConfigParser::ParseUserPassword(const toml::key& key, const toml::n
   return absl::OkStatus();
 }
 
-absl::Status ConfigParser::Tls() {
-  const toml::node* n = root_.get("grpc_tls");
+absl::Status ConfigParser::Tls(absl::string_view section, TlsConfig& tls) {
+  const std::string sec(section);
+  const toml::node* n = root_.get(sec);
   if (n == nullptr) return absl::OkStatus();
   const toml::table* t = n->as_table();
   if (t == nullptr) {
-    return Error(KeyPos("grpc_tls"), "grpc_tls",
-                 absl::StrCat("expected a [grpc_tls] table, got ", TomlTypeName(*n)));
+    return Error(KeyPos(sec), sec,
+                 absl::StrCat("expected a [", sec, "] table, got ", TomlTypeName(*n)));
   }
-  TlsConfig& tls = c_.grpc_tls;
   for (auto&& [key, value] : *t) {
     const std::string k(Str(key));
-    const std::string kp = "grpc_tls." + k;
+    const std::string kp = sec + "." + k;
     if (k == "require_client_cert") {
       std::optional<bool> b = value.value_exact<bool>();
       if (!b) {
@@ -370,15 +397,15 @@ absl::Status ConfigParser::Tls() {
   }
   const toml::source_position at = t->source().begin;
   if (tls.cert_file.empty() != tls.key_file.empty()) {
-    return Error(at, tls.cert_file.empty() ? "grpc_tls.cert_file" : "grpc_tls.key_file",
+    return Error(at, sec + (tls.cert_file.empty() ? ".cert_file" : ".key_file"),
                  "missing: cert_file and key_file go together");
   }
   if (!tls.enabled() && (!tls.ca_file.empty() || tls.require_client_cert)) {
-    return Error(at, "grpc_tls.cert_file",
+    return Error(at, sec + ".cert_file",
                  "missing: client-certificate options need the server's cert_file and key_file");
   }
   if (tls.require_client_cert && tls.ca_file.empty()) {
-    return Error(at, "grpc_tls.ca_file", "missing: require_client_cert needs a ca_file");
+    return Error(at, sec + ".ca_file", "missing: require_client_cert needs a ca_file");
   }
   return absl::OkStatus();
 }

@@ -26,13 +26,13 @@ class ConfigParser {
 
   // In this order: the file's top-level scalars, the flags, the tenants, the cross-checks
   // (default_tenant exists, listen != grpc_listen), the users (a user without `tenant`
-  // gets default_tenant, which a flag may have changed), the TLS table.
+  // gets default_tenant, which a flag may have changed), the TLS tables.
   absl::Status Scalars();
   absl::Status ApplyOverrides(const Overrides& overrides);
   absl::Status Tenants();
   absl::Status CrossChecks();
   absl::Status Users();
-  absl::Status Tls();
+  absl::Status Tls(absl::string_view section, TlsConfig& tls);
 
  private:
   absl::Status Error(const toml::source_position& at, absl::string_view path,

@@ -23,6 +23,7 @@ SessionView ViewOf(const session::SessionInfo& i, uint32_t node_id, int pid, abs
   v.state = session::ClientStateName(i.state);
   v.active = i.state == session::ClientState::kActiveReader;
   v.tid = i.tid;
+  v.using_ssl = i.using_ssl;
   v.pid = pid;
   v.created = i.created;
   v.last_active = i.last_active;
@@ -47,6 +48,7 @@ SessionView ViewOf(const session::SessionInfo& i, uint32_t node_id, int pid, abs
     s.in_transaction = ss.in_transaction;
     s.in_use = ss.in_use;
     s.from_pool = ss.from_pool;
+    s.using_ssl = ss.using_ssl;
     v.servers.push_back(std::move(s));
   }
   return v;

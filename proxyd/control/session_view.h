@@ -36,6 +36,7 @@ struct ServerSessionView {
   bool in_transaction = false;
   bool in_use = false;
   bool from_pool = false;
+  bool using_ssl = false;  // SPEC §2: the backend leg is TLS
 };
 
 struct SessionView {

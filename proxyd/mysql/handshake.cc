@@ -248,6 +248,16 @@ bool IsSslRequest(absl::string_view payload) {
   return caps.ok() && (*caps & kClientSsl);
 }
 
+std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset) {
+  std::string out;
+  Writer w(&out);
+  w.U32(caps | kClientSsl);
+  w.U32(max_packet_size);
+  w.U8(charset);
+  w.Zeros(23);
+  return out;
+}
+
 absl::StatusOr<AuthSwitchRequest> DecodeAuthSwitchRequest(absl::string_view payload) {
   Reader r(payload);
   auto h = r.ReadU8();

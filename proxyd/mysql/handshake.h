@@ -87,6 +87,10 @@ std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps);
 // True for the 32-byte SSLRequest a client sends instead of its login when it
 // wants TLS (kClientSsl set).
 bool IsSslRequest(absl::string_view payload);
+// That packet, as a client sends it: `caps` (kClientSsl is added), the maximum
+// packet size, the charset and 23 zero bytes (no MariaDB extended capabilities:
+// proxyd's legs set kClientMysql).
+std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset);
 
 // 0xFE + NUL-terminated plugin name + plugin data. For mysql_native_password the
 // data is the 20-byte scramble followed by a NUL, which is kept in `data` as sent;

@@ -2,8 +2,13 @@
 
 #include <sys/socket.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
@@ -30,8 +35,62 @@ absl::Status SocketError(const std::error_code& ec, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
 }
 
+struct PacketConn::TlsStream {
+  TlsStream(asio::ip::tcp::socket& s, asio::ssl::context& ctx) : stream(s, ctx) {}
+  asio::ssl::stream<asio::ip::tcp::socket&> stream;
+};
+
 PacketConn::PacketConn(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   Reallocate(kInitialBuffer);
+}
+
+PacketConn::~PacketConn() = default;
+
+namespace {
+// OpenSSL's reason for a failed handshake ("certificate verify failed", "wrong
+// version number"), which is what an operator needs, not Asio's category text.
+absl::Status TlsError(const std::error_code& ec, absl::string_view what) {
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    return absl::UnavailableError(
+        absl::StrCat(what, ": ", reason != nullptr ? reason : ec.message()));
+  }
+  return SocketError(ec, what);
+}
+}  // namespace
+
+asio::awaitable<absl::Status> PacketConn::AcceptTls(asio::ssl::context& ctx) {
+  Consume(pending_consume_);
+  pending_consume_ = 0;
+  tls_ = std::make_unique<TlsStream>(socket_, ctx);
+  // What the client sent after its SSLRequest belongs to the handshake.
+  auto early = asio::buffer(buf_.get() + begin_, end_ - begin_);
+  auto [ec, used] =
+      co_await tls_->stream.async_handshake(asio::ssl::stream_base::server, early, kNoThrow);
+  (void)used;  // all of it: a client sends nothing past its ClientHello until answered
+  begin_ = end_ = 0;
+  if (ec) co_return TlsError(ec, "TLS handshake");
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> PacketConn::ConnectTls(asio::ssl::context& ctx,
+                                                     const std::string& verify_host) {
+  Consume(pending_consume_);
+  pending_consume_ = 0;
+  tls_ = std::make_unique<TlsStream>(socket_, ctx);
+  SSL* ssl = tls_->stream.native_handle();
+  if (!verify_host.empty()) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    std::error_code ec;
+    asio::ip::make_address(verify_host, ec);
+    bool set = ec ? X509_VERIFY_PARAM_set1_host(param, verify_host.c_str(), 0) == 1
+                  : X509_VERIFY_PARAM_set1_ip_asc(param, verify_host.c_str()) == 1;
+    if (!set) co_return absl::InvalidArgumentError("TLS: bad host name to verify");
+    if (ec) SSL_set_tlsext_host_name(ssl, verify_host.c_str());  // SNI takes names only
+  }
+  auto [ec] = co_await tls_->stream.async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  if (ec) co_return TlsError(ec, "TLS handshake");
+  co_return absl::OkStatus();
 }
 
 void PacketConn::Reallocate(size_t cap) {
@@ -69,7 +128,9 @@ asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
     }
   }
   while (end_ - begin_ < want) {
-    auto read = socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_), kNoThrow);
+    auto into = asio::buffer(buf_.get() + end_, cap_ - end_);
+    auto read = tls_ ? tls_->stream.async_read_some(into, kNoThrow)
+                     : socket_.async_read_some(into, kNoThrow);
     std::error_code ec;
     size_t n = 0;
     if (end_ > begin_ && stall_timeout_ > absl::ZeroDuration()) {
@@ -144,6 +205,13 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
   // Asio, saves the completion post, a pass through the scheduler (and the
   // epoll poll that comes with it) and a coroutine suspension per write; only
   // what the kernel does not take right away goes through async_write.
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_write(
+        tls_->stream, asio::buffer(bytes.data(), bytes.size()), kNoThrow);
+    if (ec) co_return SocketError(ec, "write");
+    counters_->AddWritten(n);
+    co_return absl::OkStatus();
+  }
   if (socket_.is_open()) {
     ssize_t n =
         ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -165,6 +233,7 @@ asio::awaitable<absl::Status> PacketConn::Write(absl::string_view bytes) {
 bool PacketConn::PeerGoneOrChatty() {
   if (!socket_.is_open()) return true;
   if (end_ > begin_ + pending_consume_) return true;
+  if (tls_ && SSL_pending(tls_->stream.native_handle()) > 0) return true;
   char byte;
   ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return true;

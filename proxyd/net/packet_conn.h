@@ -8,6 +8,8 @@
 //    through without waiting for, or buffering, whole packets.
 // The buffer grows only as far as one packet needs (<= 16 MiB + header) and shrinks
 // back when idle, so a large row never stays resident.
+// After AcceptTls/ConnectTls every read and write goes through TLS; until then, and
+// on a plain connection, through the socket itself, with no TLS cost.
 //
 // Thread rule: owned by one session; every call on that session's io_context.
 #pragma once
@@ -24,6 +26,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
+namespace asio::ssl {
+class context;
+}  // namespace asio::ssl
 
 namespace obp::net {
 
@@ -51,6 +57,7 @@ struct Packet {
 class PacketConn {
  public:
   explicit PacketConn(asio::ip::tcp::socket socket);
+  ~PacketConn();
   PacketConn(const PacketConn&) = delete;
   PacketConn& operator=(const PacketConn&) = delete;
 
@@ -73,6 +80,17 @@ class PacketConn {
   bool has_buffered() const { return end_ > begin_ + pending_consume_; }
 
   asio::awaitable<absl::Status> Write(absl::string_view bytes);
+
+  // Turns the connection into TLS as its server side, after the client's
+  // SSLRequest: the bytes it sent after that packet (its ClientHello, usually
+  // already read) start the handshake. `ctx` must outlive the connection.
+  // Unavailable with OpenSSL's reason when the handshake fails.
+  asio::awaitable<absl::Status> AcceptTls(asio::ssl::context& ctx);
+  // As the client side, toward a backend, after our SSLRequest. When `verify_host`
+  // is not empty the server's certificate must name it (a DNS name or an IP).
+  asio::awaitable<absl::Status> ConnectTls(asio::ssl::context& ctx,
+                                           const std::string& verify_host);
+  bool tls() const { return tls_ != nullptr; }
 
   // True if the peer closed the connection or sent bytes nobody asked for, checked
   // without blocking. Used before reusing an idle backend connection: MariaDB
@@ -99,6 +117,8 @@ class PacketConn {
   void Compact();
 
   asio::ip::tcp::socket socket_;
+  struct TlsStream;                 // Asio's SSL stream over socket_, once TLS is on
+  std::unique_ptr<TlsStream> tls_;  // replaced only by a new handshake
   // The read buffer, allocated without zero-filling: a new connection costs no
   // 16 KiB memset, and an idle one keeps resident only the pages its packets used.
   std::unique_ptr<char[]> buf_;

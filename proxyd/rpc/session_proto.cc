@@ -73,6 +73,7 @@ void FillSession(const control::SessionView& v, pb::Session* out) {
     p->set_transact_count(ss.transact_count);
     p->set_in_transaction(ss.in_transaction);
     p->set_in_use(ss.in_use);
+    p->set_using_ssl(ss.using_ssl);
   }
 }
 

@@ -58,6 +58,10 @@ asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl:
   co_return absl::PermissionDeniedError("access denied");
 }
 
+uint32_t ClientSession::OfferedCapabilities() const {
+  return ProxyServerCapabilities() | (ctx_->sql_tls ? mysql::kClientSsl : 0);
+}
+
 size_t ClientSession::PreLoginBudget() const {
   const uint64_t used = client_.traffic().bytes_read.load(std::memory_order_relaxed);
   return used >= kPreLoginLimit ? 0 : kPreLoginLimit - used;
@@ -91,6 +95,13 @@ asio::awaitable<absl::StatusOr<Account>> ClientSession::Authenticate(uint8_t seq
   }
   auto stage1 = mysql::RecoverStage1(token, scramble_, user->stage2);
   if (!stage1.ok()) co_return co_await SendAccessDenied(seq, name.user, used_password);
+  // SPEC §2: a require_tls user without TLS is refused as MariaDB refuses a
+  // REQUIRE SSL account, with the same words as a wrong password.
+  if (user->require_tls && !client_.tls()) {
+    spdlog::info("cs_id {}: user '{}' requires TLS; refused a plaintext login", cs_id(),
+                 name.user);
+    co_return co_await SendAccessDenied(seq, name.user, used_password);
+  }
   co_return Account{user, ctx_->config->FindTenant(tenant_name), *std::move(stage1)};
 }
 
@@ -122,7 +133,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   greeting.server_version = ctx_->server_version;
   greeting.connection_id = cs_id();
   greeting.scramble = scramble_;
-  greeting.capabilities = ProxyServerCapabilities();
+  greeting.capabilities = OfferedCapabilities();
   greeting.charset = ctx_->server_charset;
   greeting.status_flags = mysql::kServerStatusAutocommit;
   greeting.auth_plugin_name = "mysql_native_password";
@@ -135,17 +146,24 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   if (!pkt.ok()) co_return pkt.status();
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
-    (co_await SendError(seq, 1043, "08S01",
-                        "Bad handshake: proxyd does not offer TLS on the SQL port"))
-        .IgnoreError();
-    co_return absl::UnavailableError("client wants TLS");
+    if (!ctx_->sql_tls) {
+      (co_await SendError(seq, 1043, "08S01",
+                          "Bad handshake: TLS is not configured on this proxyd ([sql_tls])"))
+          .IgnoreError();
+      co_return absl::UnavailableError("client wants TLS");
+    }
+    // The handshake runs inside the login timeout, like the rest of the login.
+    if (absl::Status s = co_await client_.AcceptTls(*ctx_->sql_tls); !s.ok()) co_return s;
+    pkt = co_await ReadLoginPacket();
+    if (!pkt.ok()) co_return pkt.status();
+    seq = pkt->seq + 1;
   }
   auto resp = mysql::DecodeHandshakeResponse(pkt->payload);
   if (!resp.ok()) {
     (co_await SendError(seq, 1043, "08S01", "Bad handshake")).IgnoreError();
     co_return resp.status();
   }
-  caps_ = resp->capabilities & ProxyServerCapabilities();
+  caps_ = resp->capabilities & OfferedCapabilities();
   charset_ = resp->charset;
   connect_attrs_ = resp->connect_attrs;
   remap_client_range_errors_ = HasAttr(connect_attrs_, "_client_name", "libmariadb");

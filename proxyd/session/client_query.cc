@@ -363,7 +363,8 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   if (!servers_[index]) {
     auto ss = std::make_unique<ServerSession>(
         ctx_->next_ss_id.fetch_add(1, std::memory_order_relaxed), backend, executor_);
-    LoginParams login{user_->name, stage1_, caps_, charset_, state_.db, connect_attrs_};
+    LoginParams login{user_->name, stage1_, caps_, charset_, state_.db, connect_attrs_,
+                      ctx_->BackendTls(&backend)};
     absl::Status s =
         co_await ss->Connect(login, absl::Milliseconds(ctx_->config->connect_timeout_ms));
     // A backend that answered (even "access denied") is up.

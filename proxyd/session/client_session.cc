@@ -126,6 +126,7 @@ void ClientSession::Publish() {
   fresh.tenant = tenant_ ? tenant_->name : "";
   fresh.user = user_ ? user_->name : "";
   fresh.admin = user_ && user_->admin;
+  fresh.using_ssl = client_.tls();
   if (!state_.db.empty()) fresh.db = state_.db;
   fresh.total_trans = total_trans_;
   fresh.vars = state_;
@@ -142,6 +143,7 @@ void ClientSession::Publish() {
     si.in_transaction = ss->in_transaction;
     si.in_use = current_ >= 0 && servers_[current_].get() == ss.get();
     si.from_pool = ss->from_pool;
+    si.using_ssl = ss->tls();
     fresh.servers.push_back(std::move(si));
   }
   handle_->Update([&](SessionInfo& info) {
@@ -214,8 +216,9 @@ asio::awaitable<void> ClientSession::EndSelf(std::string reason) {
   (co_await Terminate(std::move(reason))).IgnoreError();
 }
 
-LoginParams ClientSession::ControlLogin() const {
+LoginParams ClientSession::ControlLogin(const config::Backend& backend) const {
   LoginParams p;
+  p.tls = ctx_->BackendTls(&backend);
   p.user = user_ ? user_->name : "";
   p.stage1 = stage1_;
   p.caps = mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth |
@@ -256,7 +259,7 @@ asio::awaitable<absl::Status> ClientSession::Terminate(std::string reason) {
 asio::awaitable<absl::Status> ClientSession::EndOnBackend(const config::Backend& backend,
                                                           uint32_t connection_id, bool query_only) {
   absl::Status s =
-      co_await KillOnBackend(backend, ControlLogin(), connection_id, query_only,
+      co_await KillOnBackend(backend, ControlLogin(backend), connection_id, query_only,
                              absl::Milliseconds(ctx_->config->backend_kill_timeout_ms));
   if (s.ok()) co_return s;
   std::string what =

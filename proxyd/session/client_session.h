@@ -119,7 +119,7 @@ class ClientSession final : public SessionControl,
 
   uint32_t cs_id() const { return handle_->cs_id(); }
   // Login data of this session for a control connection to one of its backends.
-  LoginParams ControlLogin() const;
+  LoginParams ControlLogin(const config::Backend& backend) const;
   // KILL [QUERY] of `connection_id` on `backend` within backend_kill_timeout_ms;
   // Unavailable "Backend KILL of connection N on 'B' not confirmed: ..." if not.
   asio::awaitable<absl::Status> EndOnBackend(const config::Backend& backend,
@@ -132,6 +132,9 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> Login(bool admins_only);
   // What is left of kPreLoginLimit.
   size_t PreLoginBudget() const;
+  // The greeting's capabilities: ProxyServerCapabilities(), plus SSL when
+  // [sql_tls] is configured.
+  uint32_t OfferedCapabilities() const;
   // Reads a login packet within PreLoginBudget().
   asio::awaitable<absl::StatusOr<net::Packet>> ReadLoginPacket();
   // The next command's first packet; with wait_timeout_s, DeadlineExceeded once

@@ -23,6 +23,7 @@
 #include "proxyd/session/backend_pool.h"
 
 namespace obp::net { class IoPool; }
+namespace asio::ssl { class context; }
 
 namespace obp::session {
 
@@ -54,6 +55,15 @@ struct ProxyContext {
     return sum;
   }
   std::atomic<bool> stopping{false};
+
+  // SPEC §2 TLS: the SQL port's context (null: TLS not offered) and one per backend
+  // whose `tls` is not off. Built at start; read-only after.
+  std::shared_ptr<asio::ssl::context> sql_tls;
+  absl::flat_hash_map<const config::Backend*, std::shared_ptr<asio::ssl::context>> backend_tls;
+  asio::ssl::context* BackendTls(const config::Backend* b) const {
+    auto it = backend_tls.find(b);
+    return it == backend_tls.end() ? nullptr : it->second.get();
+  }
 
   // Recorded when a server session connects (not per packet).
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {

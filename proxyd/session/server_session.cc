@@ -128,6 +128,14 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
           mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth;
   caps_ &= ~(mysql::kClientSsl | mysql::kClientCompress | mysql::kClientConnectWithDb |
              mysql::kClientConnectAttrs);
+  if (login.tls != nullptr) caps_ |= mysql::kClientSsl;
+  uint8_t seq = greeting_pkt->seq + 1;
+  if (login.tls != nullptr) {
+    if (absl::Status s = co_await StartTls(*login.tls, greeting->capabilities, login.charset, &seq);
+        !s.ok()) {
+      co_return s;
+    }
+  }
   mysql::HandshakeResponse resp;
   resp.max_packet_size = 1 << 30;
   resp.charset = login.charset;
@@ -145,7 +153,6 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
   std::string scramble = greeting->scramble.substr(0, 20);
   if (!login.stage1.empty()) resp.auth_response = mysql::NativePasswordToken(login.stage1, scramble);
   std::string out;
-  uint8_t seq = greeting_pkt->seq + 1;
   mysql::AppendPacket(&out, &seq, mysql::EncodeHandshakeResponse(resp));
   if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
   for (int round = 0; round < 3; ++round) {
@@ -175,6 +182,25 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
     if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
   }
   co_return absl::InternalError("too many authentication rounds");
+}
+
+asio::awaitable<absl::Status> ServerSession::StartTls(asio::ssl::context& tls,
+                                                      uint32_t server_caps, uint8_t charset,
+                                                      uint8_t* seq) {
+  if (!(server_caps & mysql::kClientSsl)) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("backend '", backend_->name, "' does not offer TLS (its tls is not off)"));
+  }
+  std::string out;
+  mysql::AppendPacket(&out, seq, mysql::EncodeSslRequest(caps_, 1 << 30, charset));
+  if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+  const std::string verify_host =
+      backend_->tls == config::BackendTls::kVerifyIdentity ? backend_->hp.host : "";
+  absl::Status s = co_await conn_.ConnectTls(tls, verify_host);
+  if (!s.ok()) {
+    co_return absl::UnavailableError(absl::StrCat("backend '", backend_->name, "': ", s.message()));
+  }
+  co_return absl::OkStatus();
 }
 
 asio::awaitable<absl::Status> ServerSession::Reset() {

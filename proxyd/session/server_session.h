@@ -40,6 +40,10 @@ struct LoginParams {
   uint8_t charset = 45;    // the client's login character set
   std::string database;    // selected at login when not empty
   std::string connect_attrs;
+  // SPEC §2: the backend's TLS context (ProxyContext::BackendTls), null when its
+  // `tls` is off. With one, the login goes through TLS and fails if the backend
+  // does not offer it.
+  asio::ssl::context* tls = nullptr;
 };
 
 enum class ServerState { kInit, kActive, kIdle };  // MSS_INIT, MSS_ACTIVE, MSS_KA_CLIENT_SLAVE
@@ -79,6 +83,7 @@ class ServerSession {
   asio::awaitable<absl::Status> Sync(const StateSnapshot& want);
 
   net::PacketConn& conn() { return conn_; }
+  bool tls() const { return conn_.tls(); }
   uint32_t ss_id() const { return ss_id_; }
   const config::Backend& backend() const { return *backend_; }
   uint32_t connection_id() const { return connection_id_; }
@@ -125,6 +130,10 @@ class ServerSession {
 
  private:
   asio::awaitable<absl::Status> Login(const LoginParams& login);
+  // After the greeting: SSLRequest, then the TLS handshake, checking the backend's
+  // certificate as its `tls` mode says. *seq is the next sequence id, advanced.
+  asio::awaitable<absl::Status> StartTls(asio::ssl::context& tls, uint32_t server_caps,
+                                         uint8_t charset, uint8_t* seq);
 
   uint32_t ss_id_;
   std::chrono::steady_clock::time_point idle_since_{};  // epoch: check before first use

@@ -30,6 +30,7 @@ struct ServerSessionInfo {
   bool in_transaction = false;
   bool in_use = false;  // the "curr used ss"
   bool from_pool = false;
+  bool using_ssl = false;  // the backend leg is TLS
 };
 
 struct SessionInfo {
@@ -41,6 +42,7 @@ struct SessionInfo {
   std::string host_ip;
   uint16_t host_port = 0;
   bool admin = false;
+  bool using_ssl = false;  // the client leg is TLS
   std::optional<std::string> db;
   uint64_t total_trans = 0;
   ClientState state = ClientState::kInit;

@@ -19,7 +19,7 @@ CS_COMMON = ["proxy_sessid", "cs_id", "node_id", "cluster", "tenant", "user", "h
 CS_STAT = ["created_time", "last_active_time", "current_command", "current_statement",
            "statement_time_ms", "bytes_from_client", "bytes_to_client"]
 SS_ATTRS = ["ss_id", "backend", "server_ip", "server_port", "server_sessid", "state",
-            "transact_count", "in_transaction", "from_pool"]
+            "transact_count", "in_transaction", "from_pool", "using_ssl"]
 # After the server sessions, per backend of the tenant: the node's idle pooled
 # connections, and how many came back to the pool without a reset.
 POOL_ROWS = [("pool_idle", "pool [primary]"), ("pool_returned_without_reset", "pool [primary]"),

@@ -109,11 +109,24 @@ cert_file = "s.crt"
 key_file = "s.key"
 ca_file = "ca.crt"
 require_client_cert = true
+[sql_tls]
+cert_file = "q.crt"
+key_file = "q.key"
 [[tenant]]
 name = "t2"
 [[tenant.backends]]
 name = "b-1.x_y"
 address = "db:3306"
+[[tenant.backends]]
+name = "secure"
+address = "db2:3306"
+tls = "verify_identity"
+ca_file = "/etc/ca.pem"
+[[user]]
+tenant = "t2"
+name = "u"
+password = "p"
+require_tls = true
 )",
                        "p.toml", {});
   ASSERT_TRUE(c.ok()) << c.status();
@@ -139,6 +152,14 @@ address = "db:3306"
   EXPECT_TRUE(c->grpc_tls.require_client_cert);
   ASSERT_NE(c->FindTenant("t2"), nullptr);
   EXPECT_EQ(c->FindTenant("t2")->backends[0].name, "b-1.x_y");
+  EXPECT_EQ(c->FindTenant("t2")->backends[0].tls, BackendTls::kOff);
+  EXPECT_EQ(c->FindTenant("t2")->backends[1].tls, BackendTls::kVerifyIdentity);
+  EXPECT_EQ(c->FindTenant("t2")->backends[1].ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(c->sql_tls.enabled());
+  EXPECT_EQ(c->sql_tls.cert_file, "q.crt");
+  EXPECT_FALSE(c->sql_tls.require_client_cert);
+  ASSERT_NE(c->FindUser("t2", "u"), nullptr);
+  EXPECT_TRUE(c->FindUser("t2", "u")->require_tls);
 }
 
 TEST(ParseConfig, PasswordHashGivesTheSameStage2AsThePassword) {

@@ -227,6 +227,31 @@ TEST(ConfigErrors, TlsRules) {
             "p.toml:5:1: grpc_tls.cert_file: expected a file path, got \"\"");
   EXPECT_EQ(Err(t + "[grpc_tls]\nrequire_client_cert = \"yes\"\n"),
             "p.toml:5:1: grpc_tls.require_client_cert: expected true or false, got a string");
+  // [sql_tls] follows the same rules, under its own name.
+  EXPECT_EQ(Err(t + "[sql_tls]\ncert_file = \"c\"\n"),
+            "p.toml:4:1: sql_tls.key_file: missing: cert_file and key_file go together");
+  EXPECT_EQ(Err(t + "[sql_tls]\ncert_file = \"c\"\nkey_file = \"k\"\nrequire_client_cert = true\n"),
+            "p.toml:4:1: sql_tls.ca_file: missing: require_client_cert needs a ca_file");
+  EXPECT_EQ(Err(t + "[sql_tls]\ncert_fil = \"c\"\n"),
+            "p.toml:5:1: sql_tls.cert_fil: unknown key (did you mean 'cert_file'?)");
+  EXPECT_EQ(Err("sql_tls = true\n" + t),
+            "p.toml:1:1: sql_tls: expected a [sql_tls] table, got a boolean");
+}
+
+TEST(ConfigErrors, BackendTlsAndUserRequireTls) {
+  const std::string head = "[[tenant]]\nname = \"sys\"\n";
+  EXPECT_EQ(Err(head + "backends = [{name=\"b\", address=\"h:1\", tls=\"yes\"}]\n"),
+            "p.toml:3:39: tenant[0].backends[0].tls: expected off, required, verify_ca or "
+            "verify_identity, got \"yes\"");
+  EXPECT_EQ(Err(head + "backends = [{name=\"b\", address=\"h:1\", ca_file=\"ca\"}]\n"),
+            "p.toml:3:13: tenant[0].backends[0].ca_file: only used with tls = \"verify_ca\" or "
+            "\"verify_identity\"");
+  EXPECT_EQ(Err(head + "backends = [{name=\"b\", address=\"h:1\", tls=\"required\", "
+                       "ca_file=\"ca\"}]\n"),
+            "p.toml:3:13: tenant[0].backends[0].ca_file: only used with tls = \"verify_ca\" or "
+            "\"verify_identity\"");
+  EXPECT_EQ(Err(std::string(kTenant) + "[[user]]\nname = \"u\"\npassword = \"x\"\nrequire_tls = 1\n"),
+            "p.toml:7:1: user[0].require_tls: expected true or false, got an integer");
 }
 
 TEST(ConfigErrors, TomlSyntaxErrorHasFileLineAndColumn) {

@@ -18,7 +18,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import report, targets, workloads  # noqa: E402
+from benchlib import report, targets, tls_setup, workloads  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 TOOL_SRC = os.path.join(BENCH_DIR, "tools", "connload.c")
@@ -28,16 +28,17 @@ SB_ALL = [(wl, ps, thr) for wl in ("oltp_point_select", "oltp_read_only")
 PLANS = {
     # ~25 min on 2 cores: 15 combos x 3 targets x 3 reps x ~11 s, plus idle/kill.
     "full": dict(reps=3, seconds=10, sysbench=SB_ALL, connrate=(1, 8, 32),
-                 idle=(1000, 10000), kills=1000, tables=4, table_size=10000),
+                 idle=(1000, 10000), kills=1000, tables=4, table_size=10000, tls=(8, 32)),
     "quick": dict(reps=3, seconds=10,
                   sysbench=[("oltp_point_select", "disable", t) for t in (1, 8, 32)]
                   + [("oltp_point_select", "auto", 8), ("oltp_read_only", "disable", 8)],
-                  connrate=(8, 32), idle=(1000,), kills=100, tables=4, table_size=10000),
+                  connrate=(8, 32), idle=(1000,), kills=100, tables=4, table_size=10000,
+                  tls=(8, 32)),
     # Checks the harness works; numbers from it mean nothing.
     "smoke": dict(reps=1, seconds=2,
                   sysbench=[(wl, ps, 2) for wl in ("oltp_point_select", "oltp_read_only")
                             for ps in ("disable", "auto")],
-                  connrate=(2,), idle=(20,), kills=20, tables=2, table_size=1000),
+                  connrate=(2,), idle=(20,), kills=20, tables=2, table_size=1000, tls=(2,)),
 }
 
 
@@ -51,7 +52,7 @@ def parse_args(argv):
     ap.add_argument("--proxyd-b", help="a second proxyd binary, measured as target 'proxyd-b' "
                     "in the same interleaved run (A/B of two builds; not in the ratios)")
     ap.add_argument("--targets", default="direct,haproxy,proxyd", help="comma list")
-    ap.add_argument("--parts", default="sysbench,connrate,kill,idle", help="comma list")
+    ap.add_argument("--parts", default="sysbench,connrate,kill,idle,tls", help="comma list")
     ap.add_argument("--reps", type=int, help="repetitions per combination (>= 3 for real numbers)")
     ap.add_argument("--time", type=int, dest="seconds", help="seconds per run")
     ap.add_argument("--threads", help="override sysbench/connect thread counts, e.g. 1,8,32")
@@ -76,6 +77,7 @@ def make_plan(args):
         plan["sysbench"] = sorted({(w, p, t) for w, p, _ in plan["sysbench"] for t in thr},
                                   key=lambda c: (c[0], c[1] != "disable", c[2]))
         plan["connrate"] = tuple(thr)
+        plan["tls"] = tuple(thr)
     if args.workloads:
         wanted = [w.split(":") for w in args.workloads.split(",") if w]
         plan["sysbench"] = [c for c in plan["sysbench"]
@@ -131,8 +133,9 @@ class Harness:
         self.tool = build_tool()
         self.db = self.haproxy = self.proxyd = self.proxyd_b = None
         self.targets = []
+        self.tls = None  # TlsSetup, when the "tls" part runs
         self.results = {"meta": {}, "sysbench": [], "connrate": [], "idle": [], "kill": [],
-                        "notes": []}
+                        "tls": [], "notes": []}
 
     def note(self, msg):
         msg = " ".join(msg.split())  # one line, so the Markdown list stays a list
@@ -141,7 +144,10 @@ class Harness:
 
     def start(self):
         idle_max = max(self.plan["idle"]) if "idle" in self.plan["parts"] else 0
-        self.db = targets.start_mariadb(self.sandbox, max_connections=max(2000, idle_max + 500))
+        if "tls" in self.plan["parts"]:
+            self.tls = tls_setup.TlsSetup()
+        self.db = targets.start_mariadb(self.sandbox, max_connections=max(2000, idle_max + 500),
+                                        pki=self.tls.pki if self.tls else None)
         self.db_pid = targets.mariadb_pid(self.db)
         direct = targets.Target("direct", "127.0.0.1", self.db.port, None)
         log(f"MariaDB on {self.db.port} (pid {self.db_pid}); preparing sysbench tables")
@@ -204,6 +210,8 @@ class Harness:
             self.run_kill()
         if "idle" in parts:
             self.run_idle()
+        if "tls" in parts:
+            self.run_tls()
         self.results["meta"]["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
 
     def warm_up(self):
@@ -251,6 +259,25 @@ class Harness:
             log(f"kill {t.name}: p50 {r.get('close_p50_ms')} ms p99 {r.get('close_p99_ms')} ms "
                 f"errors={r.get('errors')} {r.get('first_error') or ''}")
 
+    def run_tls(self):
+        """SPEC §2 TLS cost: point_select with TLS on the client leg against MariaDB's own
+        TLS and against proxyd plaintext, and one proxyd whose backend leg is TLS; all
+        interleaved in this run."""
+        tls_targets = self.tls.start_targets(self, self.sandbox)
+        p = self.plan
+        for thr in p["tls"]:
+            for rep in range(p["reps"]):
+                for t in tls_targets:
+                    r = workloads.sysbench_run(t, "oltp_point_select", "disable", thr,
+                                               p["seconds"], p["tables"], p["table_size"],
+                                               self.db_pid)
+                    r.update(workload="oltp_point_select", ps_mode="disable", threads=thr,
+                             target=t.name, rep=rep)
+                    self.results["tls"].append(r)
+                    log(f"tls point_select thr={thr} rep={rep} {t.name}: "
+                        + (f"{r['qps']:.0f} qps p95 {r['p95_ms']} ms"
+                           if "qps" in r else f"FAILED {r.get('error', '')[:300]}"))
+
     def run_idle(self):
         """A fresh proxy per count, so memory freed by earlier runs can't hide
         the cost; haproxy at the smallest count only, for context."""
@@ -286,6 +313,8 @@ class Harness:
             f"opened={r.get('opened')} {r.get('error') or r.get('first_error') or ''}")
 
     def stop(self):
+        if self.tls is not None:
+            self.tls.stop()
         for what in (self.proxyd, self.proxyd_b, self.haproxy):
             if what is not None:
                 try:
@@ -298,6 +327,8 @@ class Harness:
 
 def estimate_minutes(plan, n_targets):
     runs = (len(plan["sysbench"]) + len(plan["connrate"])) * plan["reps"] * n_targets
+    if "tls" in plan["parts"]:
+        runs += len(plan["tls"]) * plan["reps"] * 5
     return runs * (plan["seconds"] + 1.5) / 60
 
 

@@ -54,8 +54,18 @@ def test_smoke_measures_every_part(tmp_path):
         assert len(idle) == 1 and idle[0].get("opened") == 20, idle
         assert idle[0]["kib_per_session"] is not None
 
+    # The TLS part (SPEC §2): MariaDB's own TLS, and proxyd's TLS legs beside plaintext.
+    tls_names = ["direct", "direct-tls"] + (
+        ["proxyd", "proxyd-tls", "proxyd-tls-backend"] if os.environ.get("PROXYD_BIN") else [])
+    for name in tls_names:
+        runs = [r for r in res["tls"] if r["target"] == name]
+        assert len(runs) == 1 and "error" not in runs[0] and runs[0]["qps"] > 0, (name, runs)
+
     goals = {g["goal"]: g for g in data["summary"]["goals"]}
     assert any(k.startswith("QPS proxyd/haproxy") for k in goals)
+    if os.environ.get("PROXYD_BIN"):
+        assert any(k.startswith("TLS QPS proxyd-tls/proxyd") and g["measured"] is not None
+                   for k, g in goals.items())
 
 
 def test_syscalls_reads_strace_summary():

@@ -94,15 +94,32 @@ def connrate_ratios(rows):
     return out
 
 
+def tls_ratios(rows):
+    """Per thread count: what TLS costs proxyd (proxyd-tls/proxyd, the SPEC §2 bench's
+    target), against what it costs MariaDB itself (direct-tls/direct)."""
+    out = []
+    for key, t in _by_target(rows, ("workload", "ps_mode", "threads")).items():
+        q = {name: r.get("qps") for name, r in t.items()}
+        out.append({"workload": key[0], "ps_mode": key[1], "threads": key[2],
+                    "proxyd_tls_proxyd": _ratio(q.get("proxyd-tls"), q.get("proxyd")),
+                    "direct_tls_direct": _ratio(q.get("direct-tls"), q.get("direct")),
+                    "proxyd_tls_direct_tls": _ratio(q.get("proxyd-tls"), q.get("direct-tls")),
+                    "backend_tls_proxyd": _ratio(q.get("proxyd-tls-backend"), q.get("proxyd"))})
+    return out
+
+
 def _check(value, goal, op):
     if value is None:
         return "n/a"
     return "yes" if (value >= goal if op == ">=" else value <= goal) else "NO"
 
 
-def goals(sb_ratios, cr_ratios, idle, kill):
+def goals(sb_ratios, cr_ratios, idle, kill, tls=()):
     """The issue's targets, each with what was measured. Reported, not asserted."""
     out = []
+    for r in tls:
+        out.append((f"TLS QPS proxyd-tls/proxyd >= 0.85 (point_select {r['threads']}thr)",
+                    r["proxyd_tls_proxyd"], _check(r["proxyd_tls_proxyd"], 0.85, ">=")))
     for r in sb_ratios:
         combo = f"{r['workload']} {r['ps_mode']} {r['threads']}thr"
         floor = 0.9 if r["threads"] <= 1 else 1.15
@@ -134,9 +151,12 @@ def build_summary(results):
     sb = summarize_sysbench(results["sysbench"])
     cr = summarize_connrate(results["connrate"])
     sbr, crr = sysbench_ratios(sb), connrate_ratios(cr)
+    tls = summarize_sysbench(results.get("tls", []))
+    tlsr = tls_ratios(tls)
     return {"sysbench": sb, "sysbench_ratios": sbr, "connrate": cr, "connrate_ratios": crr,
+            "tls": tls, "tls_ratios": tlsr,
             "goals": [{"goal": g, "measured": v, "met": m}
-                      for g, v, m in goals(sbr, crr, results["idle"], results["kill"])]}
+                      for g, v, m in goals(sbr, crr, results["idle"], results["kill"], tlsr)]}
 
 
 def _table(header, rows):
@@ -193,6 +213,24 @@ def markdown(results, summary):
                       _fmt(r.get("reply_p50_ms"), 3),
                       f"{r.get('errors', 0)} {r.get('first_error') or ''}".strip())
                      for r in results["kill"]])]
+    if summary.get("tls"):
+        parts += ["", "## TLS (oltp_point_select, text protocol; SPEC §2)", "",
+                  "direct-tls: TLS to MariaDB itself. proxyd-tls: TLS client leg, plaintext "
+                  "backend. proxyd-tls-backend: plaintext client leg, backend `tls = "
+                  "\"required\"`.", "",
+                  _table(["thr", "target", "QPS", "spread", "p95 ms", "proxy CPU us/q",
+                          "MariaDB CPU us/q", "runs (failed)"],
+                         [(r["threads"], r["target"], _fmt(r["qps"]),
+                           f"{_fmt(r['qps_min'], 0)}..{_fmt(r['qps_max'], 0)}",
+                           _fmt(r["p95_ms"], 2), _fmt(r["proxy_cpu_us_per_q"], 2),
+                           _fmt(r["db_cpu_us_per_q"], 2), f"{r['runs']} ({r['failed']})")
+                          for r in summary["tls"]]),
+                  "", _table(["thr", "QPS proxyd-tls/proxyd", "QPS direct-tls/direct",
+                              "QPS proxyd-tls/direct-tls", "QPS proxyd-tls-backend/proxyd"],
+                             [(r["threads"], _fmt(r["proxyd_tls_proxyd"], 3),
+                               _fmt(r["direct_tls_direct"], 3),
+                               _fmt(r["proxyd_tls_direct_tls"], 3),
+                               _fmt(r["backend_tls_proxyd"], 3)) for r in summary["tls_ratios"]])]
     errs = [f"- {e}" for e in results.get("notes", [])]
     if errs:
         parts += ["", "## Notes and errors", "", "\n".join(errs)]

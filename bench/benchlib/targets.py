@@ -38,6 +38,9 @@ class Target:
     port: int
     proxy_pid: int = None
     grpc_port: int = None  # proxyd's SessionService, for kills through KillSession
+    # TLS on the client leg: sysbench runs with --mysql-ssl=on in this directory, which
+    # holds the client-key.pem, client-cert.pem and cacert.pem sysbench 1.0 loads.
+    ssl_dir: str = None
 
 
 def wait_port(port, timeout=10.0):
@@ -69,10 +72,15 @@ def mariadb_pid(db):
         return None
 
 
-def start_mariadb(sandbox, max_connections):
+def start_mariadb(sandbox, max_connections, pki=None):
     # thread_cache keeps the connect-rate test from measuring thread creation
     # in MariaDB only on the direct path; it applies to all targets alike.
-    db = sandbox.MariaDB(name="bench-db", extra_args=(
+    # With a PKI, MariaDB also offers TLS (plain clients are not affected).
+    # (sysbench 1.0 always shows a client certificate; MariaDB resets the connection
+    # unless it has the CA to check it against.)
+    tls = (f"--ssl-cert={pki.server_crt}", f"--ssl-key={pki.server_key}",
+           f"--ssl-ca={pki.ca}") if pki else ()
+    db = sandbox.MariaDB(name="bench-db", extra_args=(*tls,
         f"--max-connections={max_connections}",
         "--thread-cache-size=256",
         "--innodb-buffer-pool-size=256M",
@@ -150,23 +158,31 @@ class HAProxy:
         self.proc = None
 
 
-def start_proxyd(sandbox, binary, db_port, threads, max_connections=None):
+def start_proxyd(sandbox, binary, db_port, threads, max_connections=None, sql_tls=None,
+                 backend_tls=None):
     """A proxyd with one tenant 'sys' whose only backend is the MariaDB.
-    Returns (proxyd, note).
+    Returns (proxyd, note). sql_tls: a [sql_tls] table; backend_tls: the backend's
+    `tls` mode.
 
     --max-connections is a flag only a newer proxyd may know; if the start
     fails with it, retry without so the rest of the run still measures.
     """
     users = [{"tenant": "sys", "name": BENCH_USER, "password": BENCH_PASSWORD,
               "admin": True}]
-    tenants = {"sys": [("primary", f"127.0.0.1:{db_port}")]}
+    backend = {"name": "primary", "address": f"127.0.0.1:{db_port}"}
+    if backend_tls:
+        backend["tls"] = backend_tls
+    tenants = {"sys": [backend]}
+    extra = {"threads": threads}
+    if sql_tls:
+        extra["sql_tls"] = sql_tls
     attempts = [[]]
     if max_connections:
         attempts.insert(0, ["--max-connections", str(max_connections)])
     errors = []
     for args in attempts:
         p = sandbox.Proxyd(binary, tenants=tenants, users=users, node_id=1,
-                           cluster="bench", extra={"threads": threads})
+                           cluster="bench", extra=extra)
         try:
             p.start(args=args)
             note = "" if args or not max_connections else \

@@ -23,7 +23,8 @@ def _sysbench_common(target, tables, table_size):
     return [f"--mysql-host={target.host}", f"--mysql-port={target.port}",
             f"--mysql-user={BENCH_USER}", f"--mysql-password={BENCH_PASSWORD}",
             f"--mysql-db={BENCH_DB}", "--db-driver=mysql",
-            f"--tables={tables}", f"--table-size={table_size}"]
+            f"--tables={tables}", f"--table-size={table_size}",
+            *(["--mysql-ssl=on"] if target.ssl_dir else [])]
 
 
 def sysbench_prepare(target, tables, table_size):
@@ -62,7 +63,8 @@ def sysbench_run(target, workload, ps_mode, threads, seconds, tables, table_size
     meter = procstat.CpuMeter({"proxy": target.proxy_pid, "db": db_pid})
     t0 = time.monotonic()
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
+                           cwd=target.ssl_dir)
         out, rc = r.stdout + r.stderr, r.returncode
     except subprocess.TimeoutExpired as e:
         out, rc = f"timeout: {e}", -1

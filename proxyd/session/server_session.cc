@@ -130,12 +130,6 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
              mysql::kClientConnectAttrs);
   if (login.tls != nullptr) caps_ |= mysql::kClientSsl;
   uint8_t seq = greeting_pkt->seq + 1;
-  if (login.tls != nullptr) {
-    if (absl::Status s = co_await StartTls(*login.tls, greeting->capabilities, login.charset, &seq);
-        !s.ok()) {
-      co_return s;
-    }
-  }
   mysql::HandshakeResponse resp;
   resp.max_packet_size = 1 << 30;
   resp.charset = login.charset;
@@ -149,6 +143,14 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
     resp.connect_attrs = login.connect_attrs;
   }
   resp.capabilities = caps_;
+  // The SSLRequest carries the final capabilities: MariaDB keeps the ones it read
+  // there (a database sent later without CONNECT_WITH_DB in them is ignored).
+  if (login.tls != nullptr) {
+    if (absl::Status s = co_await StartTls(*login.tls, greeting->capabilities, login.charset, &seq);
+        !s.ok()) {
+      co_return s;
+    }
+  }
   resp.auth_plugin_name = "mysql_native_password";
   std::string scramble = greeting->scramble.substr(0, 20);
   if (!login.stage1.empty()) resp.auth_response = mysql::NativePasswordToken(login.stage1, scramble);

@@ -289,7 +289,9 @@ def server_session_attrs(conn, cs_id: int) -> dict:
 @pytest.mark.parametrize("mode", ["verify_ca", "verify_identity"])
 def test_a_tls_only_backend_is_reached_and_verified(proxy_factory, tls_backend, pki, mode):
     p = backend_proxy(proxy_factory, tls_backend, tls=mode, ca_file=pki.ca)
-    with pconnect(p) as c:
+    # A login database travels in the capabilities of the SSLRequest too.
+    with pconnect(p, database="testdb") as c:
+        assert query(c, "SELECT DATABASE()") == (("testdb",),)
         # The backend's own account of the connection it serves.
         (name, version), = query(c, "SHOW SESSION STATUS LIKE 'Ssl_version'")
         assert version.startswith("TLSv1."), version

@@ -8,8 +8,9 @@
 //    through without waiting for, or buffering, whole packets.
 // The buffer grows only as far as one packet needs (<= 16 MiB + header) and shrinks
 // back when idle, so a large row never stays resident.
-// After AcceptTls/ConnectTls every read and write goes through TLS; until then, and
-// on a plain connection, through the socket itself, with no TLS cost.
+// After AcceptTls/ConnectTls every read and write goes through TLS (OpenSSL on the
+// socket's descriptor); until then, and on a plain connection, through the socket
+// itself, with no TLS cost.
 //
 // Thread rule: owned by one session; every call on that session's io_context.
 #pragma once
@@ -21,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -114,10 +117,17 @@ class PacketConn {
 
  private:
   asio::awaitable<absl::Status> Fill(size_t want);  // until end_-begin_ >= want
+  // The TLS engine (see packet_conn.cc): OpenSSL on the descriptor, waiting on the
+  // socket only when OpenSSL asks to.
+  absl::Status NewTls(asio::ssl::context& ctx);
+  asio::awaitable<std::error_code> TlsHandshake();
+  asio::awaitable<std::error_code> TlsWait(int ssl_error);
+  asio::awaitable<std::tuple<std::error_code, size_t>> TlsReadSome(char* into, size_t n);
+  asio::awaitable<absl::Status> TlsWrite(absl::string_view bytes);
   void Compact();
 
   asio::ip::tcp::socket socket_;
-  struct TlsStream;                 // Asio's SSL stream over socket_, once TLS is on
+  struct TlsStream;                 // the OpenSSL connection, once TLS is on
   std::unique_ptr<TlsStream> tls_;  // replaced only by a new handshake
   // The read buffer, allocated without zero-filling: a new connection costs no
   // 16 KiB memset, and an idle one keeps resident only the pages its packets used.

@@ -6,6 +6,9 @@ that only accepts TLS is reached and verified."""
 
 import os
 import shutil
+import socket
+import ssl
+import struct
 import subprocess
 import tempfile
 import threading
@@ -13,6 +16,8 @@ import time
 
 import pymysql
 import pytest
+from pymysql import _auth
+from pymysql.constants import CLIENT
 
 from change_user import change_user
 from conftest import PASSWORDS, default_users, pconnect, query, sandbox
@@ -129,6 +134,61 @@ def test_queries_results_and_prepared_statements_travel_intact_over_tls(tls_prox
         query(t, "PREPARE s FROM 'SELECT LENGTH(v) FROM tls_big WHERE id = ?'")
         query(t, "SET @i = 7")
         assert query(t, "EXECUTE s USING @i") == ((70000,),)
+
+
+def _read_packet(sock) -> tuple[int, bytes]:
+    head = b""
+    while len(head) < 4:
+        head += sock.recv(4 - len(head))
+    n, seq = int.from_bytes(head[:3], "little"), head[3]
+    body = b""
+    while len(body) < n:
+        body += sock.recv(n - len(body))
+    return seq, body
+
+
+def test_a_client_hello_sent_with_the_ssl_request_in_one_write(tls_proxy, pki):
+    """A client may send its SSLRequest and its ClientHello back to back; proxyd reads
+    both at once and must hand the second to the TLS handshake, then log the client in."""
+    sock = socket.create_connection(("127.0.0.1", tls_proxy.port), timeout=10)
+    try:
+        _, greeting = _read_packet(sock)
+        ver_end = greeting.index(b"\0", 1)
+        scramble = greeting[ver_end + 5:ver_end + 13] + greeting[ver_end + 32:ver_end + 44]
+        ctx = ssl.create_default_context(cafile=pki.ca)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ctx.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+        with pytest.raises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        caps = (CLIENT.SSL | CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION | CLIENT.PLUGIN_AUTH
+                | CLIENT.LONG_PASSWORD)
+        ssl_request = struct.pack("<IIB23x", caps, 1 << 24, 45)
+        sock.sendall(len(ssl_request).to_bytes(3, "little") + b"\x01" + ssl_request
+                     + outgoing.read())
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+                data = sock.recv(65536)
+                assert data, "proxyd closed the connection during the handshake"
+                incoming.write(data)
+        sock.sendall(outgoing.read())
+        token = _auth.scramble_native_password(PASSWORDS["app"].encode(), scramble)
+        login = (struct.pack("<IIB23x", caps, 1 << 24, 45) + b"app\0" + bytes([len(token)])
+                 + token + b"mysql_native_password\0")
+        tls.write(len(login).to_bytes(3, "little") + b"\x02" + login)
+        sock.sendall(outgoing.read())
+        reply = b""
+        while len(reply) < 5:
+            try:
+                reply += tls.read(65536)
+            except ssl.SSLWantReadError:
+                incoming.write(sock.recv(65536))
+        assert reply[4] == 0x00, reply  # OK: logged in over TLS
+    finally:
+        sock.close()
 
 
 def test_require_tls_user_is_refused_in_plaintext_and_let_in_over_tls(tls_proxy, pki):

@@ -20,6 +20,7 @@
 #include "proxyd/log_file.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
+#include "proxyd/net/local_listener.h"
 #include "proxyd/net/tls_context.h"
 #include "proxyd/rpc/rpc_server.h"
 #include "proxyd/session/client_session.h"
@@ -191,6 +192,16 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     listeners.push_back(std::make_unique<net::Listener>(io, std::move(accept)));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
   }
+  std::unique_ptr<net::LocalListener> local;
+  if (!config.listen_socket.empty()) {
+    auto accept = [&ctx, &pool, &registry, &config](net::PacketConn::Socket s, int i) {
+      auto session = session::ClientSession::CreateLocal(&ctx, std::move(s), i);
+      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry, &config),
+                     asio::detached);
+    };
+    local = std::make_unique<net::LocalListener>(pool, std::move(accept));
+    if (absl::Status s = local->Bind(config.listen_socket); !s.ok()) return s;
+  }
   auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills);
   if (!rpc.ok()) return rpc.status();
 
@@ -198,8 +209,10 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   for (int i = 0; i < pool.size(); ++i) {
     asio::co_spawn(pool.context(i), listeners[i]->AcceptLoop(), asio::detached);
   }
-  spdlog::info("proxyd node {} ready: sql {} grpc {} threads {}", config.node_id, config.listen,
-               (*rpc)->address(), threads);
+  if (local) asio::co_spawn(pool.context(0), local->AcceptLoop(), asio::detached);
+  spdlog::info("proxyd node {} ready: sql {}{}{} grpc {} threads {}", config.node_id,
+               config.listen, local ? " and " : "", config.listen_socket, (*rpc)->address(),
+               threads);
 
   HandleSignals(signals, main_io);
   main_io.run();
@@ -208,6 +221,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   for (int i = 0; i < pool.size(); ++i) {
     asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
   }
+  if (local) asio::post(pool.context(0), [l = local.get()] { l->Close(); });
   for (auto& h : registry.All()) {
     // The lambda owns the handle for the verb's whole run.
     // What the backends said about their KILLs changes nothing at shutdown.

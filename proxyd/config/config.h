@@ -76,6 +76,9 @@ struct ProxyConfig {
   std::string default_tenant = "sys";
   std::string listen = "127.0.0.1:2883";
   std::string grpc_listen = "127.0.0.1:2884";
+  // SPEC §2: also listen on this Unix socket (empty = no). Created mode 0666 (a
+  // login is still needed); a stale socket file left by a crash is replaced.
+  std::string listen_socket;
   // Optional. Here and for every path below, a relative path in the file is taken
   // relative to the config file's directory (and stored resolved); one given by a
   // flag, relative to the cwd.

@@ -112,7 +112,8 @@ absl::Status ConfigParser::Scalars() {
     if (absl::Status s = SetScalar(*sk, text, c_); !s.ok()) return ScalarError(k, s.message());
   }
   // A relative path in the file means "next to this config file".
-  for (std::string* path : {&c_.fleet_file, &c_.tokens_file, &c_.peer_token_file, &c_.audit_log}) {
+  for (std::string* path : {&c_.fleet_file, &c_.tokens_file, &c_.peer_token_file, &c_.audit_log,
+                            &c_.listen_socket}) {
     if (!path->empty() && *path != "-" && std::filesystem::path(*path).is_relative()) {
       *path = (std::filesystem::path(source_).parent_path() / *path).string();
     }

@@ -60,6 +60,13 @@ std::vector<ScalarKey> BuildTable() {
        [](ProxyConfig& c, absl::string_view v) { return LoginPart(&c.default_tenant, v); }},
       {"listen", Kind::kString, 0, 0, "MySQL protocol HOST:PORT",
        [](ProxyConfig& c, absl::string_view v) { return Address(&c.listen, v); }},
+      {"listen_socket", Kind::kString, 0, 0, "also listen on this Unix socket path",
+       [](ProxyConfig& c, absl::string_view v) {
+         // sun_path holds 107 bytes and a NUL.
+         if (v.size() > 107) return absl::InvalidArgumentError("path longer than 107 bytes");
+         c.listen_socket = std::string(v);
+         return absl::OkStatus();
+       }},
       {"grpc_listen", Kind::kString, 0, 0, "SessionService HOST:PORT",
        [](ProxyConfig& c, absl::string_view v) { return Address(&c.grpc_listen, v); }},
       {"fleet_file", Kind::kString, 0, 0, "fleet file (peers for cross-node KILL)",

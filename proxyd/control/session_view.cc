@@ -16,7 +16,7 @@ SessionView ViewOf(const session::SessionInfo& i, uint32_t node_id, int pid, abs
   v.user = i.user;
   v.host_ip = i.host_ip;
   v.host_port = i.host_port;
-  v.client_host = absl::StrCat(i.host_ip, ":", i.host_port);
+  v.client_host = session::ClientHostText(i.host_ip, i.host_port);
   v.db = i.db;
   v.trans_count = i.total_trans;
   v.server_session_count = static_cast<uint32_t>(i.servers.size());

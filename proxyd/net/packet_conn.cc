@@ -49,7 +49,7 @@ struct PacketConn::TlsStream {
   bool early_rbio = false;  // reading the bytes that came with the SSLRequest first
 };
 
-PacketConn::PacketConn(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+PacketConn::PacketConn(Socket socket) : socket_(std::move(socket)) {
   Reallocate(kInitialBuffer);
 }
 
@@ -84,8 +84,7 @@ absl::Status TlsStatus(const std::error_code& ec, absl::string_view what) {
 }  // namespace
 
 asio::awaitable<std::error_code> PacketConn::TlsWait(int ssl_error) {
-  auto what = ssl_error == SSL_ERROR_WANT_WRITE ? asio::ip::tcp::socket::wait_write
-                                                : asio::ip::tcp::socket::wait_read;
+  auto what = ssl_error == SSL_ERROR_WANT_WRITE ? Socket::wait_write : Socket::wait_read;
   auto [ec] = co_await socket_.async_wait(what, kNoThrow);
   if (!ec && !socket_.is_open()) ec = asio::error::bad_descriptor;
   co_return ec;

@@ -1,4 +1,5 @@
-// PacketConn: a TCP socket with a read buffer, speaking MySQL packet framing.
+// PacketConn: a stream socket (TCP, or Unix for listen_socket clients) with a read
+// buffer, speaking MySQL packet framing.
 //
 // It serves both sides of the proxy: the client socket of a client session and the
 // backend socket of a server session. It offers two ways to read:
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <asio/generic/stream_protocol.hpp>
 #include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <cstdint>
@@ -59,7 +61,9 @@ struct Packet {
 
 class PacketConn {
  public:
-  explicit PacketConn(asio::ip::tcp::socket socket);
+  // Any stream socket: a TCP one converts to it.
+  using Socket = asio::generic::stream_protocol::socket;
+  explicit PacketConn(Socket socket);
   ~PacketConn();
   PacketConn(const PacketConn&) = delete;
   PacketConn& operator=(const PacketConn&) = delete;
@@ -106,7 +110,7 @@ class PacketConn {
   // read, as almost all do, never arms a timer.
   void SetStallTimeout(absl::Duration timeout) { stall_timeout_ = timeout; }
 
-  asio::ip::tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
   bool is_open() const { return socket_.is_open(); }
   // Closes the socket; pending reads and writes complete with an error.
   void Close();
@@ -126,7 +130,7 @@ class PacketConn {
   asio::awaitable<absl::Status> TlsWrite(absl::string_view bytes);
   void Compact();
 
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   struct TlsStream;                 // the OpenSSL connection, once TLS is on
   std::unique_ptr<TlsStream> tls_;  // replaced only by a new handshake
   // The read buffer, allocated without zero-filling: a new connection costs no

@@ -29,12 +29,25 @@ std::shared_ptr<ClientSession> ClientSession::Create(ProxyContext* ctx,
                                                      asio::ip::tcp::socket socket,
                                                      const asio::ip::tcp::endpoint& peer,
                                                      int thread_index) {
-  std::shared_ptr<ClientSession> session(
-      new ClientSession(ctx, std::move(socket), peer, thread_index));
+  return Make(ctx, net::PacketConn::Socket(std::move(socket)), IpText(peer.address()),
+              peer.port(), thread_index);
+}
+
+std::shared_ptr<ClientSession> ClientSession::CreateLocal(ProxyContext* ctx,
+                                                          net::PacketConn::Socket socket,
+                                                          int thread_index) {
+  return Make(ctx, std::move(socket), std::string(kLocalHost), 0, thread_index);
+}
+
+std::shared_ptr<ClientSession> ClientSession::Make(ProxyContext* ctx,
+                                                   net::PacketConn::Socket socket,
+                                                   std::string host_ip, uint16_t host_port,
+                                                   int thread_index) {
+  std::shared_ptr<ClientSession> session(new ClientSession(ctx, std::move(socket), thread_index));
   // The handle's kill verbs reach the session through this weak reference, set
   // before anyone else can see the handle.
   session->handle_ = std::make_shared<SessionHandle>(
-      SessionFacts{ctx->sessids->Next(), IpText(peer.address()), peer.port(), absl::Now(),
+      SessionFacts{ctx->sessids->Next(), std::move(host_ip), host_port, absl::Now(),
                    ctx->io->tid(thread_index)},
       session->executor_, std::weak_ptr<SessionControl>(session));
   session->client_.CountInto(session->handle_->client_traffic());
@@ -42,8 +55,7 @@ std::shared_ptr<ClientSession> ClientSession::Create(ProxyContext* ctx,
   return session;
 }
 
-ClientSession::ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
-                             const asio::ip::tcp::endpoint& peer, int thread_index)
+ClientSession::ClientSession(ProxyContext* ctx, net::PacketConn::Socket socket, int thread_index)
     : ctx_(ctx),
       executor_(socket.get_executor()),
       client_(std::move(socket)),
@@ -184,7 +196,7 @@ void ClientSession::SetCommand(absl::string_view command, absl::string_view stat
 CallerIdentity ClientSession::Identity() const {
   const SessionFacts& f = handle_->facts();
   return CallerIdentity{user_ ? user_->name : "", tenant_ ? tenant_->name : "",
-                        user_ && user_->admin, cs_id(), absl::StrCat(f.host_ip, ":", f.host_port)};
+                        user_ && user_->admin, cs_id(), ClientHostText(f.host_ip, f.host_port)};
 }
 
 asio::awaitable<absl::Status> ClientSession::SendRows(const std::vector<mysql::ColumnDef>& cols,

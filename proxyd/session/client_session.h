@@ -84,6 +84,10 @@ class ClientSession final : public SessionControl,
   static std::shared_ptr<ClientSession> Create(ProxyContext* ctx, asio::ip::tcp::socket socket,
                                                const asio::ip::tcp::endpoint& peer,
                                                int thread_index);
+  // A client of the listen_socket (SPEC §2): its Host is "localhost".
+  static std::shared_ptr<ClientSession> CreateLocal(ProxyContext* ctx,
+                                                    net::PacketConn::Socket socket,
+                                                    int thread_index);
   ~ClientSession() override;
 
   const std::shared_ptr<SessionHandle>& handle() { return handle_; }
@@ -104,8 +108,10 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> InterruptQuery() override;
 
  private:
-  ClientSession(ProxyContext* ctx, asio::ip::tcp::socket socket,
-                const asio::ip::tcp::endpoint& peer, int thread_index);
+  ClientSession(ProxyContext* ctx, net::PacketConn::Socket socket, int thread_index);
+  static std::shared_ptr<ClientSession> Make(ProxyContext* ctx, net::PacketConn::Socket socket,
+                                             std::string host_ip, uint16_t host_port,
+                                             int thread_index);
 
   // ClientPort, for the proxy statement in flight (client_session.cc).
   const SessionHandle& handle() const override { return *handle_; }

@@ -81,7 +81,7 @@ ServerSession::ServerSession(uint32_t ss_id, const config::Backend& backend,
                              asio::any_io_executor ex)
     : ss_id_(ss_id),
       backend_(&backend),
-      conn_(tcp::socket(ex)),
+      conn_(net::PacketConn::Socket(ex)),
       scanner_(0, mysql::ResponseKind::kGeneric) {}
 
 uint16_t ServerSession::server_port() const { return backend_->hp.port; }
@@ -93,10 +93,10 @@ asio::awaitable<absl::Status> ServerSession::Connect(const LoginParams& login,
                     LoginParams login) -> asio::awaitable<absl::StatusOr<bool>> {
     auto sock = co_await ConnectSocket(ex, *self->backend_);
     if (!sock.ok()) co_return sock.status();
-    self->conn_.socket() = std::move(*sock);
     std::error_code ec;
-    auto ep = self->conn_.socket().remote_endpoint(ec);
+    auto ep = sock->remote_endpoint(ec);
     self->server_ip_ = ec ? self->backend_->hp.host : ep.address().to_string();
+    self->conn_.socket() = net::PacketConn::Socket(std::move(*sock));
     absl::Status s = co_await self->Login(login);
     if (!s.ok()) co_return s;
     co_return true;

@@ -24,6 +24,11 @@ const char* ServerStateName(ServerState s) {
   return "MSS_UNKNOWN";
 }
 
+std::string ClientHostText(absl::string_view ip, uint16_t port) {
+  if (port == 0 && ip == kLocalHost) return std::string(kLocalHost);
+  return absl::StrCat(ip, ":", port);
+}
+
 absl::Status UnknownThreadId(uint64_t id) {
   return absl::NotFoundError(absl::StrCat("Unknown thread id: ", id));
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proxyd/session/server_session.h"
 
@@ -59,6 +60,11 @@ struct SessionInfo {
   uint64_t bytes_from_client = 0;
   uint64_t bytes_to_client = 0;
 };
+
+// The Host of a listen_socket client (SPEC §2), whose port is 0.
+inline constexpr absl::string_view kLocalHost = "localhost";
+// "ip:port", or "localhost" for a listen_socket client.
+std::string ClientHostText(absl::string_view ip, uint16_t port);
 
 // NotFound "Unknown thread id: <id>", what MySQL says (1094) of an id it does not
 // know or will not show.

@@ -22,6 +22,10 @@ from background import Background  # noqa: E402
 import sandbox  # noqa: E402
 
 KILL_TIMEOUT_MS = 500
+# What a kill may take beyond backend_kill_timeout_ms: generous, because the suite also
+# runs under sanitizers on 2 busy cores; without the bound a kill would wait for the
+# stopped backend (the clients' 60 s read timeout), so this still tells the two apart.
+SLACK_S = 4.0
 
 
 def sleeping_on(db):
@@ -30,7 +34,7 @@ def sleeping_on(db):
     cause unknown) is retried, not taken as the answer; what the server said about it
     is kept on stderr, which pytest prints if the test fails."""
     try:
-        return any(p.get("Info") == "SELECT SLEEP(30)" for p in db.processlist())
+        return any(p.get("INFO") == "SELECT SLEEP(30)" for p in db.processlist())
     except pymysql.err.OperationalError as e:
         print(f"processlist on {db.name}: {e}\n{sandbox.servers_report()}", file=sys.stderr)
         if db.proc.poll() is not None:
@@ -50,7 +54,8 @@ def hung(proxy_factory, primary, tmp_path):
     vid = victim.thread_id()
     running = Background(victim, "SELECT SLEEP(30)")
     # Stopped only once the statement runs there, so the kill finds it busy.
-    sandbox.wait_until(lambda: sleeping_on(primary), timeout=10)
+    assert sandbox.wait_until(lambda: sleeping_on(primary), timeout=10), \
+        "the victim's SLEEP never showed in the primary's processlist"
     primary.proc.send_signal(signal.SIGSTOP)
     try:
         yield node, admin, vid, running, audit
@@ -71,7 +76,7 @@ def test_kill_connection_is_partial_not_a_lie(hung):
         cur.execute(f"KILL {vid}")
         took = time.monotonic() - t0
         info = cur._result.message.decode()
-    assert took < KILL_TIMEOUT_MS / 1000 + 1.0, f"took {took:.2f}s"
+    assert took < KILL_TIMEOUT_MS / 1000 + SLACK_S, f"took {took:.2f}s"
     assert "Backend KILL of connection" in info and "not confirmed" in info, node.log()[-3000:]
     assert "on 'primary'" in info, info
     # The client session is gone at once, whatever the backend does.
@@ -91,7 +96,7 @@ def test_kill_query_that_cannot_reach_the_backend_fails_truthfully(hung):
     with pytest.raises(pymysql.err.OperationalError) as failed:
         query(admin, f"KILL QUERY {vid}")
     took = time.monotonic() - t0
-    assert took < KILL_TIMEOUT_MS / 1000 + 1.0, f"took {took:.2f}s"
+    assert took < KILL_TIMEOUT_MS / 1000 + SLACK_S, f"took {took:.2f}s"
     assert failed.value.args[0] == 1105
     assert "Backend KILL QUERY of connection" in failed.value.args[1], failed.value.args
     [line] = [rec for rec in audit_lines(audit) if rec["id"] == vid]
@@ -101,20 +106,22 @@ def test_kill_query_that_cannot_reach_the_backend_fails_truthfully(hung):
 
 
 def test_kills_on_healthy_backends_are_not_delayed(proxy_factory, replica1):
-    node = proxy_factory.start(extra={"backend_kill_timeout_ms": KILL_TIMEOUT_MS})
+    # A long kill timeout, so "not delayed" is told apart from "waited for it" with room
+    # to spare on a loaded machine.
+    node = proxy_factory.start(extra={"backend_kill_timeout_ms": 8000})
     victim = pconnect(node, "app@t2", read_timeout=30)  # t2's backend is replica1, not stopped
     admin = pconnect(node, "admin")
     vid = victim.thread_id()
     running = Background(victim, "SELECT SLEEP(30)")
-    sandbox.wait_until(lambda: any(r[1] == vid and r[9] == "MCS_ACTIVE_READER"
-                                   for r in query(admin, "SHOW PROXYSESSION")), timeout=10)
+    assert sandbox.wait_until(lambda: any(r[1] == vid and r[9] == "MCS_ACTIVE_READER"
+                                          for r in query(admin, "SHOW PROXYSESSION")), timeout=10)
     with admin.cursor() as cur:
         t0 = time.monotonic()
         cur.execute(f"KILL {vid}")
         took = time.monotonic() - t0
         info = cur._result.message
     assert not info, info
-    assert took < 0.5, f"took {took:.2f}s"
+    assert took < 4.0, f"took {took:.2f}s"
     assert running.join(5)
     admin.close()
 
@@ -128,7 +135,7 @@ def test_obpctl_kill_on_a_hung_backend_is_done_with_a_warning(hung):
     assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
     assert f"killed cs_id {vid}" in r.stdout, r.stdout
     assert "not confirmed" in r.stderr, r.stderr
-    assert took < 2 + KILL_TIMEOUT_MS / 1000, f"took {took:.2f}s"
+    assert took < KILL_TIMEOUT_MS / 1000 + SLACK_S + 1.0, f"took {took:.2f}s"  # + obpctl start
     assert running.join(5)
     [line] = [rec for rec in audit_lines(audit) if rec["id"] == vid]
     assert line["result"] == "partial" and line["actor"].startswith("grpc "), line

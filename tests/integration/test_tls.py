@@ -245,7 +245,7 @@ def test_kill_closes_a_tls_session_at_once(tls_proxy, pki):
     t.start()
     try:
         with pconnect(tls_proxy, "admin") as admin:
-            sandbox.wait_until(lambda: any(r[1] == victim.thread_id() and r[9] == "MCS_ACTIVE_READER"
+            assert sandbox.wait_until(lambda: any(r[1] == victim.thread_id() and r[9] == "MCS_ACTIVE_READER"
                                            for r in query(admin, "SHOW PROXYSESSION")), 10)
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
         t.join(10)
@@ -423,11 +423,11 @@ def test_kill_reaches_a_tls_only_backend(proxy_factory, tls_backend, pki):
     t = threading.Thread(target=sleep)
     t.start()
     try:
-        sandbox.wait_until(lambda: any(r["INFO"] == "SELECT SLEEP(30)"
+        assert sandbox.wait_until(lambda: any(r["INFO"] == "SELECT SLEEP(30)"
                                        for r in tls_backend.processlist()), 10)
         with pconnect(p, "admin") as admin:
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
-        sandbox.wait_until(lambda: not any(r["INFO"] == "SELECT SLEEP(30)"
+        assert sandbox.wait_until(lambda: not any(r["INFO"] == "SELECT SLEEP(30)"
                                            for r in tls_backend.processlist()), 1.0)
         assert done.wait(10)
     finally:

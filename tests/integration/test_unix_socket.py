@@ -102,7 +102,7 @@ def test_kill_of_a_socket_session_from_a_tcp_admin(local_proxy):
     try:
         admin = sandbox.connect(local_proxy.port, "admin", PASSWORDS["admin"], autocommit=True)
         with admin:
-            sandbox.wait_until(lambda: row_of(admin, victim.thread_id())["state"]
+            assert sandbox.wait_until(lambda: row_of(admin, victim.thread_id())["state"]
                                == "MCS_ACTIVE_READER", 10)
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
         assert done.wait(10), "the socket client was not released by the kill"

@@ -11,14 +11,13 @@ import ssl
 import struct
 import subprocess
 import tempfile
-import threading
-import time
 
 import pymysql
 import pytest
 from pymysql import _auth
 from pymysql.constants import CLIENT
 
+from background import Background
 from change_user import change_user
 from conftest import PASSWORDS, default_users, pconnect, query, sandbox
 from pki import Pki
@@ -60,13 +59,15 @@ def cipher(conn) -> str | None:
     return sock.cipher()[0] if hasattr(sock, "cipher") else None
 
 
-def own_row(conn) -> dict:
+def own_row_of(conn, cs_id: int) -> dict:
+    """The SHOW PROXYSESSION row of cs_id, as `conn` sees it."""
     with conn.cursor(pymysql.cursors.DictCursor) as cur:
         cur.execute("SHOW PROXYSESSION")
-        rows = cur.fetchall()
-        cur.execute("SELECT CONNECTION_ID()")
-    me = conn.thread_id()
-    return next(r for r in rows if int(r["Id"]) == me)
+        return next(r for r in cur.fetchall() if int(r["Id"]) == cs_id)
+
+
+def own_row(conn) -> dict:
+    return own_row_of(conn, conn.thread_id())
 
 
 def attributes(conn, cs_id: int) -> list[tuple]:
@@ -230,30 +231,16 @@ def test_require_client_cert_refuses_a_client_without_one(mtls_proxy, pki):
 
 def test_kill_closes_a_tls_session_at_once(tls_proxy, pki):
     victim = tconnect(tls_proxy, pki, read_timeout=60)
-    outcome = {}
-
-    def sleep():
-        start = time.monotonic()
-        try:
-            query(victim, "SELECT SLEEP(30)")
-            outcome["result"] = "finished"
-        except pymysql.err.MySQLError as e:
-            outcome["result"] = e.args[0]
-        outcome["after"] = time.monotonic() - start
-
-    t = threading.Thread(target=sleep)
-    t.start()
+    running = Background(victim, "SELECT SLEEP(30)")
     try:
         with pconnect(tls_proxy, "admin") as admin:
-            assert sandbox.wait_until(lambda: any(r[1] == victim.thread_id() and r[9] == "MCS_ACTIVE_READER"
-                                           for r in query(admin, "SHOW PROXYSESSION")), 10)
+            assert sandbox.wait_until(lambda: own_row_of(admin, victim.thread_id())["state"]
+                                      == "MCS_ACTIVE_READER", 10)
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
-        t.join(10)
-        assert not t.is_alive(), "the TLS client was not released by the kill"
-        assert outcome["result"] != "finished"
-        assert outcome["after"] < 10
+        assert running.join(10), "the TLS client was not released by the kill"
+        assert running.error is not None and running.rows is None
     finally:
-        t.join(35)
+        running.join(35)
         victim.close()
 
 
@@ -411,25 +398,15 @@ def test_kill_reaches_a_tls_only_backend(proxy_factory, tls_backend, pki):
     require_secure_transport a plaintext one would be refused and the statement would run on."""
     p = backend_proxy(proxy_factory, tls_backend, tls="verify_ca", ca_file=pki.ca)
     victim = pconnect(p, read_timeout=60)
-    done = threading.Event()
-
-    def sleep():
-        try:
-            query(victim, "SELECT SLEEP(30)")
-        except pymysql.err.MySQLError:
-            pass
-        done.set()
-
-    t = threading.Thread(target=sleep)
-    t.start()
+    running = Background(victim, "SELECT SLEEP(30)")
     try:
         assert sandbox.wait_until(lambda: any(r["INFO"] == "SELECT SLEEP(30)"
-                                       for r in tls_backend.processlist()), 10)
+                                              for r in tls_backend.processlist()), 10)
         with pconnect(p, "admin") as admin:
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
         assert sandbox.wait_until(lambda: not any(r["INFO"] == "SELECT SLEEP(30)"
-                                           for r in tls_backend.processlist()), 1.0)
-        assert done.wait(10)
+                                                  for r in tls_backend.processlist()), 1.0)
+        assert running.join(10)
     finally:
-        t.join(35)
+        running.join(35)
         victim.close()

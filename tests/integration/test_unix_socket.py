@@ -7,11 +7,11 @@ import os
 import socket
 import subprocess
 import tempfile
-import threading
 
 import pymysql
 import pytest
 
+from background import Background
 from conftest import PASSWORDS, default_users, query, sandbox
 
 
@@ -88,26 +88,17 @@ def test_socket_sessions_are_spread_over_the_io_threads(local_proxy):
 
 def test_kill_of_a_socket_session_from_a_tcp_admin(local_proxy):
     victim = uconnect(local_proxy)
-    done = threading.Event()
-
-    def sleep():
-        try:
-            query(victim, "SELECT SLEEP(30)")
-        except pymysql.err.MySQLError:
-            pass
-        done.set()
-
-    t = threading.Thread(target=sleep)
-    t.start()
+    running = Background(victim, "SELECT SLEEP(30)")
     try:
         admin = sandbox.connect(local_proxy.port, "admin", PASSWORDS["admin"], autocommit=True)
         with admin:
             assert sandbox.wait_until(lambda: row_of(admin, victim.thread_id())["state"]
-                               == "MCS_ACTIVE_READER", 10)
+                                      == "MCS_ACTIVE_READER", 10)
             query(admin, f"KILL PROXYSESSION {victim.thread_id()}")
-        assert done.wait(10), "the socket client was not released by the kill"
+        assert running.join(10), "the socket client was not released by the kill"
+        assert running.error is not None
     finally:
-        t.join(35)
+        running.join(35)
         victim.close()
 
 

@@ -2,6 +2,7 @@
 
 import decimal
 import json
+import socket
 import subprocess
 
 import pymysql
@@ -411,3 +412,23 @@ def test_change_user_moves_the_session_to_the_new_user(proxy, closing):
     assert e.value.args == (1095, f"You are not owner of thread {cs_id}")
     query(bob, f"KILL {cs_id}")
     assert_closed(moved)
+
+
+def test_compression_is_never_offered_so_a_compressing_client_runs_uncompressed(proxy):
+    """SPEC §2 "Capabilities": compression is supported end to end or never offered;
+    proxyd does not offer it. `mariadb --compress` then runs uncompressed, as against a
+    server without compression, and says so in its session status."""
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as s:
+        head = s.recv(4)
+        greeting = b""
+        while len(greeting) < int.from_bytes(head[:3], "little"):
+            greeting += s.recv(4096)
+    ver_end = greeting.index(b"\0", 1)
+    caps_low = int.from_bytes(greeting[ver_end + 14:ver_end + 16], "little")
+    assert caps_low & 0x20 == 0, hex(caps_low)  # CLIENT_COMPRESS
+    assert caps_low & 0x200  # CLIENT_PROTOCOL_41: the offset is right
+    r = sandbox.mariadb_cli(proxy.port, "app", PASSWORDS["app"],
+                            "SHOW SESSION STATUS LIKE 'Compression'; SELECT 6 * 7", "--compress",
+                            "-N")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["Compression", "OFF", "42"], r.stdout

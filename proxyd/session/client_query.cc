@@ -195,6 +195,8 @@ asio::awaitable<absl::Status> ClientSession::ForwardQuery(absl::string_view body
     effect_ = {StatementEffect::kUse, std::string(body)};
   } else if (kind == sql::StmtKind::kSet) {
     effect_ = {StatementEffect::kSet, std::string(body)};
+  } else if (kind == sql::StmtKind::kDropDatabase) {
+    effect_ = {StatementEffect::kDropDb, std::string(body)};
   } else if (kind == sql::StmtKind::kOther) {
     held_change_ = sql::ScanHeldState(body);
   }
@@ -218,6 +220,15 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
     case StatementEffect::kUse: {
       auto db = sql::ParseUse(effect.text);
       if (db.ok()) state_.db = ss->applied.db = *db;
+      return;
+    }
+    case StatementEffect::kDropDb: {
+      // MariaDB leaves a session whose own database was dropped with none; the
+      // server session must not be taken (or pooled) as still "in" it.
+      auto db = sql::ParseDropDatabase(effect.text);
+      if (!db.ok()) return;
+      if (ss->applied.db == *db) ss->applied.db.clear();
+      if (state_.db == *db) state_.db.clear();
       return;
     }
     case StatementEffect::kSet:

@@ -44,8 +44,9 @@ namespace obp::session {
 
 // What a statement in flight changes in the session if the backend accepts it.
 struct StatementEffect {
-  enum Kind { kNone, kUse, kSet, kInitDb } kind = kNone;
-  std::string text;  // the statement body (USE, SET) or the database (COM_INIT_DB)
+  enum Kind { kNone, kUse, kSet, kInitDb, kDropDb } kind = kNone;
+  // the statement body (USE, SET, DROP DATABASE) or the database (COM_INIT_DB)
+  std::string text;
 };
 
 // How the replies to one part of a multi-statement query are framed when proxyd

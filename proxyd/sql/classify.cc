@@ -1,4 +1,4 @@
-// Classify() and ParseUse(); ParseSet() lives in set_parser.cc.
+// Classify(), ParseUse() and ParseDropDatabase(); ParseSet() lives in set_parser.cc.
 #include "proxyd/sql/classify.h"
 
 #include "absl/status/status.h"
@@ -53,6 +53,11 @@ StmtKind Classify(absl::string_view body) {
       break;
     case 4:
       if (first.IsWord("kill")) return StmtKind::kProxyAdmin;
+      if (first.IsWord("drop")) {
+        const Token what = lex.Next();
+        return what.IsWord("database") || what.IsWord("schema") ? StmtKind::kDropDatabase
+                                                                 : StmtKind::kOther;
+      }
       if (first.IsWord("show")) {
         return lex.Next().IsWord("proxysession") ? StmtKind::kProxyAdmin : StmtKind::kOther;
       }
@@ -100,10 +105,10 @@ bool LeavesNoSessionState(absl::string_view sql) {
   return true;
 }
 
-absl::StatusOr<std::string> ParseUse(absl::string_view body) {
-  constexpr absl::string_view kExpected = "expected: USE <database>";
-  Lexer lex(body);
-  if (!lex.Next().IsWord("use")) return absl::InvalidArgumentError(kExpected);
+namespace {
+
+// A database name (a word or a `quoted` identifier) and the statement's end.
+absl::StatusOr<std::string> DatabaseNameAtEnd(Lexer& lex, absl::string_view expected) {
   const Token db = lex.Next();
   std::string name;
   if (db.kind == TokenKind::kWord) {
@@ -111,10 +116,34 @@ absl::StatusOr<std::string> ParseUse(absl::string_view body) {
   } else if (db.kind == TokenKind::kQuotedIdent) {
     name = UnquoteIdentifier(db.text);
   } else {
+    return absl::InvalidArgumentError(expected);
+  }
+  if (name.empty() || !ConsumeStatementEnd(lex)) return absl::InvalidArgumentError(expected);
+  return name;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ParseUse(absl::string_view body) {
+  constexpr absl::string_view kExpected = "expected: USE <database>";
+  Lexer lex(body);
+  if (!lex.Next().IsWord("use")) return absl::InvalidArgumentError(kExpected);
+  return DatabaseNameAtEnd(lex, kExpected);
+}
+
+absl::StatusOr<std::string> ParseDropDatabase(absl::string_view body) {
+  constexpr absl::string_view kExpected = "expected: DROP DATABASE [IF EXISTS] <database>";
+  Lexer lex(body);
+  if (!lex.Next().IsWord("drop")) return absl::InvalidArgumentError(kExpected);
+  const Token what = lex.Next();
+  if (!what.IsWord("database") && !what.IsWord("schema")) {
     return absl::InvalidArgumentError(kExpected);
   }
-  if (name.empty() || !ConsumeStatementEnd(lex)) return absl::InvalidArgumentError(kExpected);
-  return name;
+  if (lex.Peek().IsWord("if")) {
+    lex.Next();
+    if (!lex.Next().IsWord("exists")) return absl::InvalidArgumentError(kExpected);
+  }
+  return DatabaseNameAtEnd(lex, kExpected);
 }
 
 }  // namespace obp::sql

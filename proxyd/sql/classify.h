@@ -35,6 +35,9 @@ enum class StmtKind {
   kRollback,
   // SHOW PROXYSESSION..., KILL ...: call ParseAdminStatement().
   kProxyAdmin,
+  // DROP DATABASE|SCHEMA ...: dropping the session's own database leaves it with
+  // none (MariaDB's rule), which proxyd must track: call ParseDropDatabase().
+  kDropDatabase,
 };
 
 StmtKind Classify(absl::string_view body);
@@ -52,6 +55,9 @@ bool LeavesNoSessionState(absl::string_view sql);
 // USE db, where db may be `quoted`; one trailing `;` allowed. Returns the
 // database name unquoted. InvalidArgument if it isn't that form.
 absl::StatusOr<std::string> ParseUse(absl::string_view body);
+
+// DROP {DATABASE|SCHEMA} [IF EXISTS] db, db as for ParseUse. Returns the name.
+absl::StatusOr<std::string> ParseDropDatabase(absl::string_view body);
 
 struct SetItem {
   enum class Scope {

@@ -290,3 +290,33 @@ def test_pool_reset_always_resets_plain_reads(proxy_factory, primary):
     finally:
         watcher.close()
         node.stop()
+
+
+def test_a_dropped_own_database_is_left_and_its_pooled_connection_moved_back(
+        pool_node, watcher, primary):
+    """MariaDB leaves a session whose own database is dropped with no database. Found by
+    MariaDB's regression suite (sp-for-loop through proxyd after its database was dropped
+    and re-created): the pooled connection was handed out as still in it, and the next
+    login's first statement got 1046 No database selected."""
+    first = pconnect(pool_node, database="testdb")  # a login like the second's: same pool key
+    try:
+        query(first, "CREATE DATABASE IF NOT EXISTS pool_dropped")
+        query(first, "USE pool_dropped")
+        cid = conn_id(first)
+        query(first, "DROP DATABASE pool_dropped")
+        assert query(first, "SELECT DATABASE()") == ((None,),)  # as directly
+        row = [r for r in query(watcher, "SHOW PROXYSESSION") if r[1] == first.thread_id()]
+        assert row and row[0][6] is None, row  # proxyd's own account agrees
+        query(first, "CREATE DATABASE pool_dropped")
+        quit_and_pool(first, watcher, 1)
+
+        second = pconnect(pool_node, database="pool_dropped")
+        try:
+            query(second, "CREATE TABLE t_after_drop (a INT)")  # 1046 before the fix
+            assert query(second, "SELECT DATABASE()") == (("pool_dropped",),)
+            assert from_pool(second), (conn_id(second), cid, attributes(second))
+            assert conn_id(second) == cid
+        finally:
+            second.close()
+    finally:
+        primary.sql("DROP DATABASE IF EXISTS pool_dropped")

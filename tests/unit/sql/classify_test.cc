@@ -54,6 +54,10 @@ TEST(ClassifyTest, KindsInEverySpelling) {
       {"XA START 'x'", StmtKind::kOther},
       {"SAVEPOINT sp1", StmtKind::kOther},
       {"RELEASE SAVEPOINT sp1", StmtKind::kOther},
+      {"DROP DATABASE d1", StmtKind::kDropDatabase},
+      {"DROP SCHEMA IF EXISTS d1", StmtKind::kDropDatabase},
+      {"DROP TABLE t1", StmtKind::kOther},
+      {"DROP USER u1", StmtKind::kOther},
   };
   for (const ClassCase& c : cases) {
     for (const std::string& text : Spellings(Words(c.spaced))) {
@@ -109,6 +113,21 @@ TEST(ParseUseTest, Malformed) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(std::string(r.status().message()).find("expected: USE <database>"),
               std::string::npos);
+  }
+}
+
+TEST(ParseDropDatabaseTest, NamesAndMalformed) {
+  EXPECT_EQ(*ParseDropDatabase("DROP DATABASE d1"), "d1");
+  EXPECT_EQ(*ParseDropDatabase("drop schema `my db`;"), "my db");
+  EXPECT_EQ(*ParseDropDatabase("DROP DATABASE IF EXISTS Test_1"), "Test_1");
+  EXPECT_EQ(*ParseDropDatabase("/* why */ DROP DATABASE if exists `we``ird`"), "we`ird");
+  for (const char* text : {"DROP DATABASE", "DROP DATABASE IF d1", "DROP DATABASE a b",
+                           "DROP TABLE t", "DROP DATABASE 'd'", "DROP DATABASE a; DROP DATABASE b",
+                           "SELECT 1"}) {
+    SCOPED_TRACE(text);
+    auto r = ParseDropDatabase(text);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   }
 }
 

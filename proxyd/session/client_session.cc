@@ -326,7 +326,12 @@ bool ClientSession::Owns(const ServerSession* ss) const {
 }
 
 PoolKey ClientSession::PoolKeyFor(int backend_index) const {
-  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_, charset_};
+  // Only capabilities that shape the backend session after login belong in the key:
+  // whether the client named a database at login, used TLS to proxyd or sent
+  // attributes changes nothing in a server session (its database is replayed).
+  const uint32_t login_only =
+      mysql::kClientConnectWithDb | mysql::kClientSsl | mysql::kClientConnectAttrs;
+  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_ & ~login_only, charset_};
 }
 
 asio::awaitable<void> ClientSession::ReleaseServerSessions() {

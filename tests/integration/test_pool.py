@@ -298,7 +298,7 @@ def test_a_dropped_own_database_is_left_and_its_pooled_connection_moved_back(
     MariaDB's regression suite (sp-for-loop through proxyd after its database was dropped
     and re-created): the pooled connection was handed out as still in it, and the next
     login's first statement got 1046 No database selected."""
-    first = pconnect(pool_node, database="testdb")  # a login like the second's: same pool key
+    first = pconnect(pool_node)
     try:
         query(first, "CREATE DATABASE IF NOT EXISTS pool_dropped")
         query(first, "USE pool_dropped")
@@ -320,3 +320,17 @@ def test_a_dropped_own_database_is_left_and_its_pooled_connection_moved_back(
             second.close()
     finally:
         primary.sql("DROP DATABASE IF EXISTS pool_dropped")
+
+
+def test_a_login_with_a_database_reuses_one_pooled_by_a_login_without(pool_node, watcher):
+    """Naming a database at login (CLIENT_CONNECT_WITH_DB) is not part of what a pooled
+    connection must match: proxyd moves it to the database."""
+    first = pconnect(pool_node)
+    cid = conn_id(first)
+    quit_and_pool(first, watcher, 1)
+    second = pconnect(pool_node, database="testdb")
+    try:
+        assert conn_id(second) == cid and from_pool(second)
+        assert query(second, "SELECT DATABASE()") == (("testdb",),)
+    finally:
+        second.close()

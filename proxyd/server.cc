@@ -70,7 +70,9 @@ absl::Status LoadTlsContexts(const config::ProxyConfig& config, session::ProxyCo
     const config::TlsConfig& t = config.sql_tls;
     auto made = net::MakeServerTlsContext(
         net::ServerTlsFiles{t.cert_file, t.key_file, t.ca_file, t.require_client_cert});
-    if (!made.ok()) return absl::InvalidArgumentError(absl::StrCat("sql_tls: ", made.status().message()));
+    if (!made.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("sql_tls: ", made.status().message()));
+    }
     ctx->sql_tls = *std::move(made);
   }
   for (const config::Tenant& tenant : config.tenants) {

@@ -21,6 +21,7 @@
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/wire.h"
 #include "proxyd/net/timeout.h"
+#include "proxyd/net/tls_context.h"
 
 namespace obp::net {
 namespace {
@@ -73,12 +74,8 @@ std::error_code TlsErrorCode(int ssl_error, int ret) {
 }
 
 absl::Status TlsStatus(const std::error_code& ec, absl::string_view what) {
-  if (ec.category() == asio::error::get_ssl_category()) {
-    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
-    return absl::UnavailableError(
-        absl::StrCat(what, ": ", reason != nullptr ? reason : ec.message()));
-  }
-  return SocketError(ec, what);
+  if (ec.category() != asio::error::get_ssl_category()) return SocketError(ec, what);
+  return absl::UnavailableError(absl::StrCat(what, ": ", TlsErrorReason(ec)));
 }
 
 }  // namespace
@@ -238,9 +235,9 @@ asio::awaitable<absl::Status> PacketConn::Fill(size_t want) {
     }
   }
   while (end_ - begin_ < want) {
-    auto into = asio::buffer(buf_.get() + end_, cap_ - end_);
-    auto read = tls_ ? TlsReadSome(buf_.get() + end_, cap_ - end_)
-                     : socket_.async_read_some(into, kNoThrow);
+    char* into = buf_.get() + end_;
+    auto read = tls_ ? TlsReadSome(into, cap_ - end_)
+                     : socket_.async_read_some(asio::buffer(into, cap_ - end_), kNoThrow);
     std::error_code ec;
     size_t n = 0;
     if (end_ > begin_ && stall_timeout_ > absl::ZeroDuration()) {

@@ -9,20 +9,9 @@
 namespace obp::net {
 namespace {
 
-// OpenSSL's reason in words ("no start line", "key values mismatch"), which says why
-// a file was refused; Asio carries the OpenSSL error code in the error_code.
-std::string OpenSslReason(const std::error_code& ec) {
-  ERR_clear_error();
-  if (ec.category() == asio::error::get_ssl_category()) {
-    const char* why = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
-    if (why != nullptr) return why;
-  }
-  return ec.message();
-}
-
 absl::Status FileError(absl::string_view what, const std::string& file, const std::error_code& ec) {
   return absl::InvalidArgumentError(
-      absl::StrCat(what, " \"", file, "\": ", OpenSslReason(ec)));
+      absl::StrCat(what, " \"", file, "\": ", TlsErrorReason(ec)));
 }
 
 std::shared_ptr<asio::ssl::context> BaseContext(asio::ssl::context::method method) {
@@ -38,6 +27,15 @@ std::shared_ptr<asio::ssl::context> BaseContext(asio::ssl::context::method metho
 }
 
 }  // namespace
+
+std::string TlsErrorReason(const std::error_code& ec) {
+  ERR_clear_error();
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const char* why = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    if (why != nullptr) return why;
+  }
+  return ec.message();
+}
 
 absl::StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(
     const ServerTlsFiles& files) {
@@ -81,7 +79,7 @@ absl::StatusOr<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(
   ERR_clear_error();
   if (ca_file.empty()) {
     ctx->set_default_verify_paths(ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("system CAs: ", OpenSslReason(ec)));
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("system CAs: ", TlsErrorReason(ec)));
   } else {
     ctx->load_verify_file(ca_file, ec);
     if (ec) return FileError("CA file", ca_file, ec);

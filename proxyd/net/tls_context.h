@@ -11,6 +11,7 @@
 #include <asio/ssl/context.hpp>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "absl/status/statusor.h"
 
@@ -37,5 +38,10 @@ enum class TlsVerify { kNone, kCa, kIdentity };
 // with the same mode and file.
 absl::StatusOr<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(
     TlsVerify verify, const std::string& ca_file);
+
+// OpenSSL's reason in words ("certificate verify failed", "no start line") for an
+// error_code of Asio's SSL category, which carries the OpenSSL error code; any other
+// error_code's own message. Clears this thread's OpenSSL error queue.
+std::string TlsErrorReason(const std::error_code& ec);
 
 }  // namespace obp::net

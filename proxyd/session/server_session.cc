@@ -191,7 +191,7 @@ asio::awaitable<absl::Status> ServerSession::StartTls(asio::ssl::context& tls,
                                                       uint8_t* seq) {
   if (!(server_caps & mysql::kClientSsl)) {
     co_return absl::FailedPreconditionError(
-        absl::StrCat("backend '", backend_->name, "' does not offer TLS (its tls is not off)"));
+        absl::StrCat("backend '", backend_->name, "' does not offer TLS, which its tls requires"));
   }
   std::string out;
   mysql::AppendPacket(&out, seq, mysql::EncodeSslRequest(caps_, 1 << 30, charset));

@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 from conftest import PASSWORDS, OBPCTL_TIMEOUT_S, sandbox, users
-from pki import Pki
+from pki import throwaway_pki
 
 # name -> (role, secret). "fleet-peer" is what nodes show each other.
 TOKENS = {
@@ -119,11 +119,8 @@ def _wait(pred, timeout: float, step: float = 0.05) -> bool:
 
 @pytest.fixture(scope="module")
 def pki():
-    d = tempfile.mkdtemp(prefix="obp-pki-")
-    try:
-        yield Pki(d).make()
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with throwaway_pki() as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import ssl
 import struct
 import subprocess
 import tempfile
+import time
 
 import pymysql
 import pytest
@@ -20,16 +21,13 @@ from pymysql.constants import CLIENT
 from background import Background
 from change_user import change_user
 from conftest import PASSWORDS, default_users, pconnect, query, sandbox
-from pki import Pki
+from pki import throwaway_pki
 
 
 @pytest.fixture(scope="module")
 def pki():
-    d = tempfile.mkdtemp(prefix="obp-sqlpki-")
-    try:
-        yield Pki(d).make()
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with throwaway_pki("obp-sqlpki-") as made:
+        yield made
 
 
 def tls_users():
@@ -410,3 +408,48 @@ def test_kill_reaches_a_tls_only_backend(proxy_factory, tls_backend, pki):
     finally:
         running.join(35)
         victim.close()
+
+
+@pytest.mark.parametrize("sent", ["nothing", "half_a_client_hello"])
+def test_a_tls_handshake_that_stalls_is_closed_at_the_login_timeout(proxy_factory, pki, sent):
+    """SPEC §2 "Before login": the TLS handshake is part of the login, so a client that sends
+    its SSLRequest and then nothing (or part of a ClientHello) holds its socket and OpenSSL's
+    buffers only until login_timeout_s."""
+    node = proxy_factory.start(extra={"sql_tls": pki.server_tls(), "login_timeout_s": 2})
+    sock = socket.create_connection(("127.0.0.1", node.port), timeout=20)
+    try:
+        _read_packet(sock)
+        ssl_request = struct.pack("<IIB23x", CLIENT.SSL | CLIENT.PROTOCOL_41, 1 << 24, 45)
+        sock.sendall(len(ssl_request).to_bytes(3, "little") + b"\x01" + ssl_request)
+        if sent == "half_a_client_hello":
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = ssl.create_default_context(cafile=pki.ca).wrap_bio(
+                incoming, outgoing, server_hostname="127.0.0.1")
+            with pytest.raises(ssl.SSLWantReadError):
+                tls.do_handshake()
+            hello = outgoing.read()
+            sock.sendall(hello[:len(hello) // 2])
+        with pconnect(node, "admin") as admin:
+            assert len(query(admin, "SHOW PROXYSESSION")) == 2  # the stalled login counts
+            start = time.monotonic()
+            try:
+                closed = sock.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            assert closed, "proxyd sent bytes to a client in the middle of its handshake"
+            assert time.monotonic() - start < 10
+            assert sandbox.wait_until(lambda: len(query(admin, "SHOW PROXYSESSION")) == 1, 5)
+    finally:
+        sock.close()
+
+
+def test_tls_to_a_backend_that_does_not_offer_it_is_refused_with_the_reason(proxy_factory,
+                                                                            primary):
+    # The fixture's primary has no certificate, so its greeting does not offer SSL.
+    p = proxy_factory.start(tenants={"sys": [{"name": "primary", "address": primary.address,
+                                              "tls": "required"}]}, users=sys_users())
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        with pconnect(p) as c:
+            query(c, "SELECT 1")
+    assert e.value.args[0] == 2003, e.value.args
+    assert "backend 'primary' does not offer TLS" in e.value.args[1], e.value.args

@@ -2,10 +2,12 @@
 backend leg): a CA, a server certificate naming 127.0.0.1-3 and localhost, a client
 certificate, and a rogue CA with a client certificate of its own, for refusals."""
 
+import contextlib
 import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
@@ -72,3 +74,13 @@ class Pki:
         if require_client_cert:
             t["require_client_cert"] = True
         return t
+
+
+@contextlib.contextmanager
+def throwaway_pki(prefix: str = "obp-pki-"):
+    """A made Pki in its own temp dir, removed afterwards (what a test module's fixture yields)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield Pki(d).make()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

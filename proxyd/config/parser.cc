@@ -43,6 +43,8 @@ std::optional<BackendTls> ParseBackendTls(absl::string_view s) {
   return std::nullopt;
 }
 
+constexpr size_t kMaxSocketPath = 107;
+
 bool IsPasswordHash(absl::string_view s) {
   return s.size() == 41 && s[0] == '*' && std::all_of(s.begin() + 1, s.end(), [](char ch) {
            return absl::ascii_isxdigit(static_cast<unsigned char>(ch));
@@ -418,6 +420,13 @@ absl::Status ConfigParser::CrossChecks() {
                        absl::StrCat("no tenant named \"", c_.default_tenant, "\"",
                                     set ? "" : " (the default value; set default_tenant)",
                                     " (tenants: ", TenantNames(c_), ")"));
+  }
+  // A Unix socket path fits sun_path: 107 bytes and a NUL (checked after a relative
+  // path in the file was resolved against the file's directory).
+  if (c_.listen_socket.size() > kMaxSocketPath) {
+    return ScalarError("listen_socket",
+                       absl::StrCat("path of ", c_.listen_socket.size(), " bytes; at most ",
+                                    kMaxSocketPath, " fit a Unix socket address"));
   }
   auto listen = ParseHostPort(c_.listen);
   auto grpc = ParseHostPort(c_.grpc_listen);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -48,6 +49,10 @@ LocalListener::~LocalListener() {
 }
 
 absl::Status LocalListener::Bind(const std::string& path) {
+  // Asio's endpoint throws for a path longer than sun_path; the config refuses one.
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("listen_socket ", path, ": path too long"));
+  }
   if (absl::Status s = ClearStaleSocket(pool_.context(0), path); !s.ok()) return s;
   std::error_code ec;
   asio::local::stream_protocol::endpoint ep(path);

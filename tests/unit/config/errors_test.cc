@@ -79,6 +79,13 @@ TEST(ConfigErrors, BadAddresses) {
             "p.toml:3:24: tenant[0].backends[0].address: expected \"HOST:PORT\", got \"nope\"");
   EXPECT_EQ(Err("[[tenant]]\nname = \"sys\"\n[[tenant.backends]]\nname = \"b\"\naddress = 3306\n"),
             "p.toml:5:1: tenant[0].backends[0].address: expected a string, got an integer");
+  // listen_socket: 107 bytes fit a Unix socket address, 108 do not, from the file or a flag.
+  const std::string fits = "/" + std::string(106, 's');
+  EXPECT_EQ(Err("listen_socket = \"" + fits + "\"\n" + kTenant), "<accepted>");
+  EXPECT_EQ(Err("listen_socket = \"" + fits + "x\"\n" + kTenant),
+            "p.toml:1:1: listen_socket: path of 108 bytes; at most 107 fit a Unix socket address");
+  EXPECT_EQ(Err(kTenant, {{"listen_socket", fits + "x"}}),
+            "--listen-socket: path of 108 bytes; at most 107 fit a Unix socket address");
 }
 
 TEST(ConfigErrors, ListenAndGrpcListenMustDiffer) {

@@ -127,12 +127,13 @@ std::string AttributesText(const pb::GetAttributesResponse& attrs) {
   add("bytes_from_client", absl::StrCat(s.bytes_from_client()));
   add("bytes_to_client", absl::StrCat(s.bytes_to_client()));
 
-  Table servers({"SS_ID", "BACKEND", "ADDRESS", "CONN_ID", "STATE", "TRANS", "IN_TX", "IN_USE"});
+  Table servers(
+      {"SS_ID", "BACKEND", "ADDRESS", "CONN_ID", "STATE", "TRANS", "IN_TX", "IN_USE", "SSL"});
   for (const auto& ss : s.server_sessions()) {
     servers.AddRow({absl::StrCat(ss.ss_id()), ss.backend(), ss.server_address(),
                     absl::StrCat(ss.connection_id()), pb::ServerSessionState_Name(ss.state()),
                     absl::StrCat(ss.transact_count()), YesNo(ss.in_transaction()),
-                    YesNo(ss.in_use())});
+                    YesNo(ss.in_use()), YesNo(ss.using_ssl())});
   }
   Table vars({"NAME", "VALUE", "INFO", "MODIFIED", "FLAGS"});
   for (const auto& v : attrs.variables()) {

@@ -342,6 +342,15 @@ def test_a_tls_only_backend_is_reached_and_verified(proxy_factory, tls_backend, 
         assert version.startswith("TLSv1."), version
         assert server_session_attrs(c, c.thread_id())["using_ssl"] == "1"
         assert int(own_row(c)["using_ssl"]) == 0  # the client leg is plaintext
+        # The gRPC service says the same (obpctl sessions show: SERVER SESSIONS, SSL).
+        res = subprocess.run([sandbox.env_path("OBPCTL_BIN"), "--node",
+                              f"127.0.0.1:{p.grpc_port}", "sessions", "show", "--cs-id",
+                              str(c.thread_id())], capture_output=True, text=True, timeout=30,
+                             stdin=subprocess.DEVNULL)
+        assert res.returncode == 0, res.stderr
+        servers = res.stdout.split("\nSERVER SESSIONS\n", 1)[1].split("\nVARIABLES\n")[0]
+        header, row = servers.splitlines()[:2]
+        assert dict(zip(header.split(), row.split()))["SSL"] == "yes", servers
 
 
 def test_required_mode_encrypts_without_checking_the_certificate(proxy_factory, tls_backend):

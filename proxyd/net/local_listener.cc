@@ -84,7 +84,7 @@ asio::awaitable<void> LocalListener::AcceptLoop() {
     next_thread_ = (next_thread_ + 1) % pool_.size();
     std::error_code rec;
     const int fd = sock.release(rec);
-    if (rec) continue;  // closed by release's failure
+    if (rec) continue;  // not handed over: `sock` closes it
     PacketConn::Socket moved(pool_.context(thread),
                              asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
     on_accept_(std::move(moved), thread);

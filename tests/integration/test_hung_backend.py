@@ -7,6 +7,7 @@ naming its target."""
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,13 +29,13 @@ KILL_TIMEOUT_MS = 500
 SLACK_S = 4.0
 
 
-def sleeping_on(db):
-    """True once the victim's SLEEP runs on db. A root connection of ours that the
+def sleeping_on(db, statement):
+    """True once statement runs on db. A root connection of ours that the
     server drops (seen once in CI, in the setup after a SIGSTOP/SIGCONT of this server;
     cause unknown) is retried, not taken as the answer; what the server said about it
     is kept on stderr, which pytest prints if the test fails."""
     try:
-        return any(p.get("INFO") == "SELECT SLEEP(30)" for p in db.processlist())
+        return any(p.get("INFO") == statement for p in db.processlist())
     except pymysql.err.OperationalError as e:
         print(f"processlist on {db.name}: {e}\n{sandbox.servers_report()}", file=sys.stderr)
         if db.proc.poll() is not None:
@@ -52,9 +53,13 @@ def hung(proxy_factory, primary, tmp_path):
     victim = pconnect(node, "app", read_timeout=60)
     admin = pconnect(node, "admin")
     vid = victim.thread_id()
-    running = Background(victim, "SELECT SLEEP(30)")
+    # Named uniquely: the previous test's SLEEP may still run on the primary (a kill
+    # that never reached it leaves it there), and stopping the server on that one
+    # would stop it before this victim's statement arrived.
+    statement = f"SELECT SLEEP(30) AS victim_{secrets.token_hex(4)}"
+    running = Background(victim, statement)
     # Stopped only once the statement runs there, so the kill finds it busy.
-    assert sandbox.wait_until(lambda: sleeping_on(primary), timeout=10), \
+    assert sandbox.wait_until(lambda: sleeping_on(primary, statement), timeout=10), \
         "the victim's SLEEP never showed in the primary's processlist"
     primary.proc.send_signal(signal.SIGSTOP)
     try:

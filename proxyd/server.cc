@@ -39,13 +39,12 @@ absl::StatusOr<asio::ip::tcp::endpoint> Endpoint(const std::string& address) {
   return asio::ip::tcp::endpoint(ip, hp->port);
 }
 
-// Learns the version string and charset to greet clients with from the first
-// backend, so clients see the server they are really talking to.
-void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext* ctx) {
-  if (!config.server_version.empty()) {
-    ctx->server_version = config.server_version;
-    return;
-  }
+// Learns from the default tenant's first backend the version string to greet
+// clients with (unless server_version is configured), so clients see the server
+// they are really talking to, and which capabilities it has, so proxyd offers no
+// more than it can carry (SPEC §2 Capabilities).
+void ProbeBackendFacts(const config::ProxyConfig& config, session::ProxyContext* ctx) {
+  if (!config.server_version.empty()) ctx->server_version = config.server_version;
   const config::Tenant* t = config.FindTenant(config.default_tenant);
   if (!t || t->backends.empty()) return;
   asio::io_context io;
@@ -54,13 +53,17 @@ void ProbeServerVersion(const config::ProxyConfig& config, session::ProxyContext
       io, session::ProbeBackend(io.get_executor(), t->backends[0], absl::Seconds(2)),
       [&](std::exception_ptr, absl::StatusOr<mysql::InitialHandshake> r) { got = std::move(r); });
   io.run();
-  if (got && got->ok()) {
-    ctx->server_version = (*got)->server_version;
-    spdlog::info("backend '{}' reports version {}", t->backends[0].name, ctx->server_version);
-  } else {
-    spdlog::warn("could not probe backend '{}' for its version; greeting with '{}'",
+  if (!got || !got->ok()) {
+    spdlog::warn("could not probe backend '{}'; greeting with '{}' and MariaDB's capabilities",
                  t->backends[0].name, ctx->server_version);
+    return;
   }
+  ctx->backend_caps = (*got)->capabilities;
+  ctx->backend_ext_caps = (*got)->mariadb_ext_capabilities;
+  if (config.server_version.empty()) ctx->server_version = (*got)->server_version;
+  spdlog::info("backend '{}' reports version {} (capabilities {:#x}, MariaDB's {:#x})",
+               t->backends[0].name, (*got)->server_version, ctx->backend_caps,
+               ctx->backend_ext_caps);
 }
 
 // SPEC §2: the SQL port's TLS context and the backends'. A file that cannot be used
@@ -173,7 +176,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     ctx.pools.push_back(
         std::make_unique<session::BackendPool>(share, absl::Seconds(config.pool_idle_timeout_s)));
   }
-  ProbeServerVersion(config, &ctx);
+  ProbeBackendFacts(config, &ctx);
   control::KillService kills(&config, &registry);
   auto peers = control::PeerForwarder::Create(config);
   if (!peers.ok()) return peers.status();

@@ -248,13 +248,16 @@ bool IsSslRequest(absl::string_view payload) {
   return caps.ok() && (*caps & kClientSsl);
 }
 
-std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset) {
+std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset,
+                             uint32_t ext) {
   std::string out;
   Writer w(&out);
   w.U32(caps | kClientSsl);
   w.U32(max_packet_size);
   w.U8(charset);
-  w.Zeros(23);
+  w.Zeros(19);
+  // MariaDB reads the extended capabilities from this packet too.
+  w.U32((caps & kClientMysql) ? 0 : ext);
   return out;
 }
 

@@ -88,9 +88,10 @@ std::string EncodeChangeUser(const ChangeUser& cu, uint32_t caps);
 // wants TLS (kClientSsl set).
 bool IsSslRequest(absl::string_view payload);
 // That packet, as a client sends it: `caps` (kClientSsl is added), the maximum
-// packet size, the charset and 23 zero bytes (no MariaDB extended capabilities:
-// proxyd's legs set kClientMysql).
-std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset);
+// packet size, the charset, 19 zero bytes and MariaDB's extended capabilities
+// (`ext`, written only when kClientMysql is clear in `caps`; zeros otherwise).
+std::string EncodeSslRequest(uint32_t caps, uint32_t max_packet_size, uint8_t charset,
+                             uint32_t ext);
 
 // 0xFE + NUL-terminated plugin name + plugin data. For mysql_native_password the
 // data is the 20-byte scramble followed by a NUL, which is kept in `data` as sent;

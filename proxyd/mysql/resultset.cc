@@ -7,7 +7,7 @@
 
 namespace obp::mysql {
 
-std::string EncodeColumnDef(const ColumnDef& col) {
+std::string EncodeColumnDef(const ColumnDef& col, bool extended_metadata) {
   std::string out;
   Writer w(&out);
   w.LenEncString("def");
@@ -16,6 +16,7 @@ std::string EncodeColumnDef(const ColumnDef& col) {
   w.LenEncString(col.org_table);
   w.LenEncString(col.name);
   w.LenEncString(col.org_name);
+  if (extended_metadata) w.LenEnc(0);  // no type name or format: plain SQL types
   w.LenEnc(0x0c);  // length of the fixed-size fields below
   w.U16(col.charset);
   w.U32(col.length);
@@ -26,7 +27,7 @@ std::string EncodeColumnDef(const ColumnDef& col) {
   return out;
 }
 
-absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload) {
+absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload, bool extended_metadata) {
   Reader r(payload);
   ColumnDef col;
   absl::string_view s;
@@ -41,6 +42,9 @@ absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload) {
   col.name = std::string(s);
   OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());
   col.org_name = std::string(s);
+  if (extended_metadata) {
+    OBP_ASSIGN_OR_RETURN(s, r.ReadLenEncString());  // type name and format: not kept
+  }
   uint64_t fixed_len = 0;
   OBP_ASSIGN_OR_RETURN(fixed_len, r.ReadLenEnc());
   if (fixed_len < 0x0c) return absl::InvalidArgumentError("column definition too short");
@@ -55,13 +59,14 @@ absl::StatusOr<ColumnDef> DecodeColumnDef(absl::string_view payload) {
 
 void AppendTextResultSet(std::string* out, uint8_t* seq, const std::vector<ColumnDef>& cols,
                          const std::vector<Row>& rows, uint32_t client_caps,
-                         uint16_t status_flags) {
+                         uint32_t client_ext_caps, uint16_t status_flags) {
   const bool deprecate_eof = client_caps & kClientDeprecateEof;
+  const bool extended_metadata = client_ext_caps & kMariaDbClientExtendedMetadata;
   std::string payload;
   Writer w(&payload);
   w.LenEnc(cols.size());
   AppendPacket(out, seq, payload);
-  for (const ColumnDef& col : cols) AppendPacket(out, seq, EncodeColumnDef(col));
+  for (const ColumnDef& col : cols) AppendPacket(out, seq, EncodeColumnDef(col, extended_metadata));
   if (!deprecate_eof) AppendPacket(out, seq, EncodeEof(0, status_flags));
   for (const Row& row : rows) {
     payload.clear();

@@ -11,6 +11,8 @@ namespace {
 
 // 0x17, stmt_id(4), flags(1), iterations(4).
 constexpr size_t kExecuteFixed = 10;
+// 0xFA, stmt_id(4), flags(2).
+constexpr size_t kBulkFixed = 7;
 
 // Offset of the new-params-bound byte. REQUIRES num_params > 0.
 absl::StatusOr<size_t> BoundFlagOffset(absl::string_view payload, uint16_t num_params) {
@@ -90,6 +92,47 @@ absl::StatusOr<std::string> InjectParamTypes(absl::string_view payload, uint16_t
   out.push_back('\x01');
   out.append(types.data(), types.size());
   out.append(payload.data() + offset + 1, payload.size() - offset - 1);
+  return out;
+}
+
+absl::StatusOr<uint16_t> ParseBulkFlags(absl::string_view payload) {
+  Reader r(payload);
+  uint8_t cmd = 0;
+  OBP_ASSIGN_OR_RETURN(cmd, r.ReadU8());
+  if (cmd != static_cast<uint8_t>(Command::kStmtBulkExecute)) {
+    return absl::InvalidArgumentError("not a COM_STMT_BULK_EXECUTE packet");
+  }
+  OBP_RETURN_IF_ERROR(r.Skip(4));
+  return r.ReadU16();
+}
+
+absl::StatusOr<std::string> ExtractBulkParamTypes(absl::string_view payload, uint16_t num_params) {
+  uint16_t flags = 0;
+  OBP_ASSIGN_OR_RETURN(flags, ParseBulkFlags(payload));
+  if (!(flags & kBulkSendTypes)) return std::string();
+  const size_t n = 2 * static_cast<size_t>(num_params);
+  if (payload.size() < kBulkFixed + n) {
+    return absl::OutOfRangeError("COM_STMT_BULK_EXECUTE truncated in parameter types");
+  }
+  return std::string(payload.substr(kBulkFixed, n));
+}
+
+absl::StatusOr<std::string> InjectBulkParamTypes(absl::string_view payload, uint16_t num_params,
+                                                 absl::string_view types) {
+  if (types.size() != 2 * static_cast<size_t>(num_params)) {
+    return absl::InvalidArgumentError("parameter types must be 2 bytes per parameter");
+  }
+  uint16_t flags = 0;
+  OBP_ASSIGN_OR_RETURN(flags, ParseBulkFlags(payload));
+  if ((flags & kBulkSendTypes) || num_params == 0) return std::string(payload);
+  flags |= kBulkSendTypes;
+  std::string out;
+  out.reserve(payload.size() + types.size());
+  out.append(payload.data(), kBulkFixed - 2);
+  out.push_back(static_cast<char>(flags & 0xFF));
+  out.push_back(static_cast<char>(flags >> 8));
+  out.append(types.data(), types.size());
+  out.append(payload.data() + kBulkFixed, payload.size() - kBulkFixed);
   return out;
 }
 

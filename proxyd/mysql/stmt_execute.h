@@ -38,4 +38,17 @@ absl::StatusOr<std::string> ExtractParamTypes(absl::string_view payload, uint16_
 absl::StatusOr<std::string> InjectParamTypes(absl::string_view payload, uint16_t num_params,
                                              absl::string_view types);
 
+// MariaDB's COM_STMT_BULK_EXECUTE (0xFA): stmt_id(4), flags(2), then with
+// kBulkSendTypes 2 type bytes per parameter, then the rows.
+inline constexpr uint16_t kBulkSendTypes = 128;
+// The flags. REQUIRES payload[0] == 0xFA (checked: error otherwise).
+absl::StatusOr<uint16_t> ParseBulkFlags(absl::string_view payload);
+// The 2*num_params type bytes when kBulkSendTypes is set, "" otherwise.
+absl::StatusOr<std::string> ExtractBulkParamTypes(absl::string_view payload, uint16_t num_params);
+// Returns the payload with kBulkSendTypes set and `types` inserted after the flags;
+// an unchanged copy when the types are already there or num_params == 0.
+// REQUIRES types.size() == 2 * num_params (InvalidArgument otherwise).
+absl::StatusOr<std::string> InjectBulkParamTypes(absl::string_view payload, uint16_t num_params,
+                                                 absl::string_view types);
+
 }  // namespace obp::mysql

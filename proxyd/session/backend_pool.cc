@@ -16,7 +16,8 @@ BackendPool::~BackendPool() {
 std::string BackendPool::KeyString(const PoolKey& key) {
   // The backend's address in memory is stable for the process (config is
   // immutable), so it names the backend without copying tenant/backend names.
-  return absl::StrCat(reinterpret_cast<uintptr_t>(key.backend), "/", key.caps, "/", key.charset,
+  return absl::StrCat(reinterpret_cast<uintptr_t>(key.backend), "/", key.caps, "/", key.ext_caps,
+                      "/", key.charset,
                       "/", key.user);
 }
 

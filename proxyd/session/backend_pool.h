@@ -49,6 +49,7 @@ struct PoolKey {
   const config::Backend* backend = nullptr;
   std::string user;
   uint32_t caps = 0;     // negotiated with the client; decides EOF/OK framing etc.
+  uint32_t ext_caps = 0;  // MariaDB's: decides column-definition framing
   uint8_t charset = 0;   // COM_RESET_CONNECTION restores the login charset
 };
 

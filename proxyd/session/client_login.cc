@@ -59,7 +59,14 @@ asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl:
 }
 
 uint32_t ClientSession::OfferedCapabilities() const {
-  return ProxyServerCapabilities() | (ctx_->sql_tls ? mysql::kClientSsl : 0);
+  uint32_t caps = ProxyServerCapabilities() | (ctx_->sql_tls ? mysql::kClientSsl : 0) |
+                  (ctx_->backend_caps & mysql::kClientSessionTrack);
+  if (OfferedExtCapabilities() != 0) caps &= ~mysql::kClientMysql;
+  return caps;
+}
+
+uint32_t ClientSession::OfferedExtCapabilities() const {
+  return kProxyExtCapabilities & ctx_->backend_ext_caps;
 }
 
 size_t ClientSession::PreLoginBudget() const {
@@ -134,6 +141,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   greeting.connection_id = cs_id();
   greeting.scramble = scramble_;
   greeting.capabilities = OfferedCapabilities();
+  greeting.mariadb_ext_capabilities = OfferedExtCapabilities();
   greeting.charset = ctx_->server_charset;
   greeting.status_flags = mysql::kServerStatusAutocommit;
   greeting.auth_plugin_name = "mysql_native_password";
@@ -164,6 +172,10 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
     co_return resp.status();
   }
   caps_ = resp->capabilities & OfferedCapabilities();
+  // Only a client that cleared kClientMysql sent extended capabilities.
+  ext_caps_ = (resp->capabilities & mysql::kClientMysql)
+                  ? 0
+                  : resp->mariadb_ext_capabilities & OfferedExtCapabilities();
   charset_ = resp->charset;
   connect_attrs_ = resp->connect_attrs;
   remap_client_range_errors_ = HasAttr(connect_attrs_, "_client_name", "libmariadb");

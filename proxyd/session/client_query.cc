@@ -158,9 +158,14 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
       co_return co_await HandleStmtReset(first);
     case Command::kChangeUser:
       co_return co_await HandleChangeUser(first);
+    case Command::kStmtBulkExecute:
+      // MariaDB's array execute, for a client that negotiated it with us.
+      if (!(ext_caps_ & mysql::kMariaDbClientStmtBulkOperations)) break;
+      co_return co_await HandleStmtBulkExecute(first);
     default:
-      co_return co_await SendError(1, 1047, "08S01", "Unknown command");
+      break;
   }
+  co_return co_await SendError(1, 1047, "08S01", "Unknown command");
 }
 
 asio::awaitable<absl::Status> ClientSession::HandleQuery(const net::Packet& first) {
@@ -374,8 +379,9 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   if (!servers_[index]) {
     auto ss = std::make_unique<ServerSession>(
         ctx_->next_ss_id.fetch_add(1, std::memory_order_relaxed), backend, executor_);
-    LoginParams login{user_->name, stage1_, caps_, charset_, state_.db, connect_attrs_,
-                      ctx_->BackendTls(&backend)};
+    LoginParams login{user_->name, stage1_,        caps_,
+                      ext_caps_,   charset_,       state_.db,
+                      connect_attrs_, ctx_->BackendTls(&backend)};
     absl::Status s =
         co_await ss->Connect(login, absl::Milliseconds(ctx_->config->connect_timeout_ms));
     // A backend that answered (even "access denied") is up.

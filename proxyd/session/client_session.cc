@@ -203,7 +203,7 @@ asio::awaitable<absl::Status> ClientSession::SendRows(const std::vector<mysql::C
                                                       const std::vector<mysql::Row>& rows) {
   std::string out;
   uint8_t seq = static_cast<uint8_t>(1 + shape_.seq_offset);
-  mysql::AppendTextResultSet(&out, &seq, cols, rows, caps_, StatusFlags());
+  mysql::AppendTextResultSet(&out, &seq, cols, rows, caps_, ext_caps_, StatusFlags());
   shape_.next_seq = seq;
   co_return co_await client_.Write(out);
 }
@@ -331,7 +331,8 @@ PoolKey ClientSession::PoolKeyFor(int backend_index) const {
   // attributes changes nothing in a server session (its database is replayed).
   const uint32_t login_only =
       mysql::kClientConnectWithDb | mysql::kClientSsl | mysql::kClientConnectAttrs;
-  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_ & ~login_only, charset_};
+  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_ & ~login_only, ext_caps_,
+                 charset_};
 }
 
 asio::awaitable<void> ClientSession::ReleaseServerSessions() {

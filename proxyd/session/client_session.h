@@ -140,8 +140,11 @@ class ClientSession final : public SessionControl,
   // What is left of kPreLoginLimit.
   size_t PreLoginBudget() const;
   // The greeting's capabilities: ProxyServerCapabilities(), plus SSL when
-  // [sql_tls] is configured.
+  // [sql_tls] is configured and session tracking when the backend has it; with
+  // MariaDB extended capabilities to offer, kClientMysql is cleared.
   uint32_t OfferedCapabilities() const;
+  // MariaDB's extended capabilities offered (kProxyExtCapabilities the backend has).
+  uint32_t OfferedExtCapabilities() const;
   // Reads a login packet within PreLoginBudget().
   asio::awaitable<absl::StatusOr<net::Packet>> ReadLoginPacket();
   // The next command's first packet; with wait_timeout_s, DeadlineExceeded once
@@ -244,7 +247,11 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> HandleStmtLongData(const net::Packet& first);
   asio::awaitable<absl::Status> HandleStmtClose(const net::Packet& first);
   asio::awaitable<absl::Status> HandleStmtReset(const net::Packet& first);
+  asio::awaitable<absl::Status> HandleStmtBulkExecute(const net::Packet& first);
   asio::awaitable<absl::Status> EnsurePrepared(ServerSession* ss, uint32_t id, PreparedStatement& ps);
+  // The server session `ps` runs on, with the statement prepared there; null when
+  // there is none (the client has been answered with the error).
+  asio::awaitable<ServerSession*> PreparedServerSession(uint32_t id, PreparedStatement& ps);
 
   // Replies
   asio::awaitable<absl::Status> SendError(uint8_t seq, uint16_t code, absl::string_view state,
@@ -278,6 +285,7 @@ class ClientSession final : public SessionControl,
   // admins: the session may change only to another admin.
   bool reserved_slot_ = false;
   uint32_t caps_ = 0;
+  uint32_t ext_caps_ = 0;  // MariaDB's extended capabilities (0 with kClientMysql)
   uint8_t charset_ = 45;
   std::string connect_attrs_;
   // libmariadb >= 3.3 (the mariadb CLI) turns a server-sent error code in the
@@ -292,6 +300,10 @@ class ClientSession final : public SessionControl,
   uint64_t total_trans_ = 0;
   absl::flat_hash_map<uint32_t, PreparedStatement> stmts_;
   uint32_t next_stmt_id_ = 1;
+  // MariaDB's statement id -1 in EXECUTE and BULK_EXECUTE means "the statement
+  // prepared last" (libmariadb's mariadb_stmt_execute_direct sends it).
+  uint32_t last_prepared_id_ = 0;
+  uint32_t ResolveStmtId(uint32_t id) const { return id == 0xFFFFFFFFu ? last_prepared_id_ : id; }
   std::optional<mysql::ErrPacket> pending_error_;  // reported on the next statement
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded

@@ -80,6 +80,7 @@ asio::awaitable<absl::Status> ClientSession::ForwardPrepare(ServerSession* ss,
   uint32_t proxy_id = 0;
   if (mysql::IsOkPacket(reply->payload) && reply->payload.size() >= 9) {
     proxy_id = next_stmt_id_++;
+    last_prepared_id_ = proxy_id;
     PreparedStatement ps;
     ps.sql = std::move(sql_copy);
     ps.backend = current_;
@@ -114,25 +115,34 @@ asio::awaitable<absl::Status> ClientSession::EnsurePrepared(ServerSession* ss, u
   co_return absl::OkStatus();
 }
 
+asio::awaitable<ServerSession*> ClientSession::PreparedServerSession(uint32_t id,
+                                                                    PreparedStatement& ps) {
+  ServerSession* ss = co_await Route(std::nullopt, ps.backend);
+  if (ss == nullptr) co_return nullptr;
+  absl::Status s = co_await EnsurePrepared(ss, id, ps);
+  if (s.ok()) co_return ss;
+  if (last_backend_error_) {
+    (co_await SendError(1, last_backend_error_->code, last_backend_error_->sql_state,
+                        last_backend_error_->message))
+        .IgnoreError();
+  } else {
+    (co_await SendError(1, 2013, "HY000", s.message())).IgnoreError();
+  }
+  co_return nullptr;
+}
+
 asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet& first) {
   auto hdr = mysql::ParseStmtExecuteHeader(first.payload);
   if (!hdr.ok()) co_return co_await SendError(1, 1835, "HY000", "Malformed communication packet");
-  auto it = stmts_.find(hdr->stmt_id);
+  const uint32_t id = ResolveStmtId(hdr->stmt_id);
+  auto it = stmts_.find(id);
   if (it == stmts_.end()) {
     co_return co_await SendError(1, 1243, "HY000", UnknownStmt(hdr->stmt_id, "mysqld_stmt_execute"));
   }
-  uint32_t id = hdr->stmt_id;
   PreparedStatement& ps = it->second;
   SetCommand("Execute", ps.sql);
-  ServerSession* ss = co_await Route(std::nullopt, ps.backend);
+  ServerSession* ss = co_await PreparedServerSession(id, ps);
   if (ss == nullptr) co_return absl::OkStatus();
-  if (absl::Status s = co_await EnsurePrepared(ss, id, ps); !s.ok()) {
-    if (last_backend_error_) {
-      co_return co_await SendError(1, last_backend_error_->code, last_backend_error_->sql_state,
-                                   last_backend_error_->message);
-    }
-    co_return co_await SendError(1, 2013, "HY000", s.message());
-  }
   PreparedOnBackend& on_backend = ss->stmts[id];
   bool multi = first.payload.size() == mysql::kMaxPacketPayload;
   std::string payload(first.payload);
@@ -160,6 +170,41 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet
   }
   co_return co_await Forward(ss, out, &first,
                              cursor ? ResponseKind::kStmtExecuteCursor : ResponseKind::kGeneric);
+}
+
+asio::awaitable<absl::Status> ClientSession::HandleStmtBulkExecute(const net::Packet& first) {
+  auto flags = mysql::ParseBulkFlags(first.payload);
+  if (!flags.ok()) co_return co_await SendError(1, 1835, "HY000", "Malformed communication packet");
+  const uint32_t sent_id = LoadU32(first.payload, 1);
+  const uint32_t id = ResolveStmtId(sent_id);
+  auto it = stmts_.find(id);
+  if (it == stmts_.end()) {
+    co_return co_await SendError(1, 1243, "HY000", UnknownStmt(sent_id, "mysqld_stmt_bulk_execute"));
+  }
+  PreparedStatement& ps = it->second;
+  SetCommand("Execute", ps.sql);
+  ServerSession* ss = co_await PreparedServerSession(id, ps);
+  if (ss == nullptr) co_return absl::OkStatus();
+  PreparedOnBackend& on_backend = ss->stmts[id];
+  const bool multi = first.payload.size() == mysql::kMaxPacketPayload;
+  std::string payload(first.payload);
+  // As with EXECUTE: types sent once are what MariaDB uses for later calls, so a
+  // statement prepared again on this server session gets them re-sent.
+  if (ps.num_params > 0 && !multi) {
+    if (*flags & mysql::kBulkSendTypes) {
+      auto types = mysql::ExtractBulkParamTypes(payload, ps.num_params);
+      if (!types.ok()) co_return co_await SendError(1, 1835, "HY000", "Malformed communication packet");
+      ps.param_types = *types;
+      on_backend.types_sent = true;
+    } else if (!on_backend.types_sent && !ps.param_types.empty()) {
+      auto injected = mysql::InjectBulkParamTypes(payload, ps.num_params, ps.param_types);
+      if (injected.ok()) payload = *std::move(injected);
+      on_backend.types_sent = true;
+    }
+  }
+  mysql::RewriteStmtId(&payload, on_backend.backend_id);
+  std::string out = multi ? std::string(first.raw.substr(0, 4)) + payload : Frame(payload);
+  co_return co_await Forward(ss, out, &first, ResponseKind::kGeneric);
 }
 
 asio::awaitable<absl::Status> ClientSession::HandleStmtFetch(const net::Packet& first) {

@@ -42,6 +42,11 @@ struct ProxyContext {
   ProxySessIdGenerator* sessids = nullptr;
   std::string server_version = "5.5.5-10.11.0-proxyd";
   uint8_t server_charset = 45;
+  // SPEC §2 Capabilities: what the default tenant's first backend offered when
+  // probed at start. Until a probe succeeds proxyd assumes a MariaDB backend; a
+  // server session whose backend lacks what its client negotiated fails its login.
+  uint32_t backend_caps = ~0u;
+  uint32_t backend_ext_caps = ~0u;  // 0: a MySQL backend (kClientMysql set)
   int pid = 0;
   absl::Time started_at;
   std::atomic<uint32_t> next_ss_id{1};

@@ -122,12 +122,22 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
   if ((login.caps & kFormatCaps) & ~greeting->capabilities) {
     co_return absl::FailedPreconditionError("backend lacks capabilities the client negotiated");
   }
+  // Extended metadata changes every column definition the client reads.
+  if ((login.ext_caps & mysql::kMariaDbClientExtendedMetadata) &
+      ~greeting->mariadb_ext_capabilities) {
+    co_return absl::FailedPreconditionError(
+        "backend lacks MariaDB's extended metadata, which the client negotiated");
+  }
   connection_id_ = greeting->connection_id;
   server_version_ = greeting->server_version;
   caps_ = (login.caps & greeting->capabilities) | mysql::kClientMysql |
           mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth;
   caps_ &= ~(mysql::kClientSsl | mysql::kClientCompress | mysql::kClientConnectWithDb |
              mysql::kClientConnectAttrs);
+  // MariaDB's extended capabilities travel only with kClientMysql clear; a MySQL
+  // backend (kClientMysql set in its greeting) has none.
+  ext_caps_ = login.ext_caps & greeting->mariadb_ext_capabilities;
+  if (ext_caps_ != 0) caps_ &= ~mysql::kClientMysql;
   if (login.tls != nullptr) caps_ |= mysql::kClientSsl;
   uint8_t seq = greeting_pkt->seq + 1;
   mysql::HandshakeResponse resp;
@@ -143,6 +153,7 @@ asio::awaitable<absl::Status> ServerSession::Login(const LoginParams& login) {
     resp.connect_attrs = login.connect_attrs;
   }
   resp.capabilities = caps_;
+  resp.mariadb_ext_capabilities = ext_caps_;
   // The SSLRequest carries the final capabilities: MariaDB keeps the ones it read
   // there (a database sent later without CONNECT_WITH_DB in them is ignored).
   if (login.tls != nullptr) {
@@ -194,7 +205,7 @@ asio::awaitable<absl::Status> ServerSession::StartTls(asio::ssl::context& tls,
         absl::StrCat("backend '", backend_->name, "' does not offer TLS, which its tls requires"));
   }
   std::string out;
-  mysql::AppendPacket(&out, seq, mysql::EncodeSslRequest(caps_, 1 << 30, charset));
+  mysql::AppendPacket(&out, seq, mysql::EncodeSslRequest(caps_, 1 << 30, charset, ext_caps_));
   if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
   const std::string verify_host =
       backend_->tls == config::BackendTls::kVerifyIdentity ? backend_->hp.host : "";

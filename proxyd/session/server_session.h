@@ -37,6 +37,7 @@ struct LoginParams {
   std::string user;
   std::string stage1;      // SHA1(password), 20 bytes; empty for an empty password
   uint32_t caps = 0;       // capabilities negotiated with the client
+  uint32_t ext_caps = 0;   // MariaDB extended capabilities negotiated with the client
   uint8_t charset = 45;    // the client's login character set
   std::string database;    // selected at login when not empty
   std::string connect_attrs;
@@ -141,17 +142,27 @@ class ServerSession {
   net::PacketConn conn_;
   uint32_t connection_id_ = 0;
   uint32_t caps_ = 0;
+  uint32_t ext_caps_ = 0;
   std::string server_version_;
   std::string server_ip_;
   mysql::ResponseScanner scanner_;
   std::optional<mysql::ErrPacket> backend_error_;
 };
 
-// Capabilities proxyd offers clients. Every one is passed through to server
-// sessions unchanged, so both sides agree on the wire format (EOF/OK, multi
-// results). SSL and compression are not offered; kClientMysql (bit 0) is set, so
-// MariaDB clients don't negotiate MariaDB's extended capabilities with us.
+// Capabilities proxyd offers clients whatever the backend. Every one is passed
+// through to server sessions unchanged, so both sides agree on the wire format
+// (EOF/OK, multi results). Compression is never offered; SSL, session tracking and
+// MariaDB's extended capabilities are added when available (ClientSession::
+// OfferedCapabilities).
 uint32_t ProxyServerCapabilities();
+
+// SPEC §2 Capabilities: MariaDB's extended capabilities carried end to end, when
+// the backend has them: extended metadata (a column's type name and format, e.g.
+// JSON) and COM_STMT_BULK_EXECUTE. Not offered: metadata caching and bulk unit
+// results (both change replies in ways proxyd's own replies and scanner would
+// have to follow), progress reports and COM_MULTI.
+inline constexpr uint32_t kProxyExtCapabilities =
+    mysql::kMariaDbClientStmtBulkOperations | mysql::kMariaDbClientExtendedMetadata;
 
 // Probes a backend's greeting (version, capabilities) without logging in.
 asio::awaitable<absl::StatusOr<mysql::InitialHandshake>> ProbeBackend(

@@ -315,7 +315,7 @@ class Builder {
       ColumnDef c;
       c.name = std::string(in_.Bytes(in_.Below(8)));
       c.type = in_.U8();
-      Packet(EncodeColumnDef(c));
+      Packet(EncodeColumnDef(c, false));
     }
   }
 

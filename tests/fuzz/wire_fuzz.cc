@@ -412,8 +412,10 @@ void GenericPacketsRoundTrip(absl::string_view p, uint32_t caps) {
     FUZZ_CHECK(back.ok() && back->warnings == eof->warnings &&
                back->status_flags == eof->status_flags);
   }
-  if (auto col = DecodeColumnDef(p); col.ok()) {
-    auto back = DecodeColumnDef(EncodeColumnDef(*col));
+  for (bool extended : {false, true}) {
+    auto col = DecodeColumnDef(p, extended);
+    if (!col.ok()) continue;
+    auto back = DecodeColumnDef(EncodeColumnDef(*col, extended), extended);
     FUZZ_CHECK(back.ok());
     FUZZ_CHECK(back->name == col->name && back->type == col->type &&
                back->charset == col->charset && back->length == col->length &&
@@ -451,7 +453,7 @@ void TextResultSetIsScannedWhole(absl::string_view payload, uint32_t caps) {
   const uint16_t status = in.U16() & ~(kServerMoreResultsExists | kServerStatusCursorExists);
   uint8_t seq = in.U8();
   std::string out;
-  AppendTextResultSet(&out, &seq, cols, rows, caps, status);
+  AppendTextResultSet(&out, &seq, cols, rows, caps, 0, status);
 
   ResponseScanner s(caps, ResponseKind::kGeneric);
   const size_t cut = in.Below(out.size() + 1);
@@ -473,7 +475,7 @@ void TextResultSetIsScannedWhole(absl::string_view payload, uint32_t caps) {
   Reader count(packets[0].payload);
   FUZZ_CHECK(*count.ReadLenEnc() == cols.size() && count.empty());
   for (size_t i = 0; i < cols.size(); ++i) {
-    auto c = DecodeColumnDef(packets[1 + i].payload);
+    auto c = DecodeColumnDef(packets[1 + i].payload, false);
     FUZZ_CHECK(c.ok() && c->name == cols[i].name && c->table == cols[i].table &&
                c->org_name == cols[i].org_name && c->type == cols[i].type &&
                c->charset == cols[i].charset && c->length == cols[i].length &&

@@ -165,6 +165,24 @@ TEST(HandshakeTest, SslRequest) {
   EXPECT_FALSE(IsSslRequest(""));
 }
 
+TEST(HandshakeTest, SslRequestCarriesMariaDbCapabilitiesLikeTheLogin) {
+  // MariaDB reads extended capabilities from the SSLRequest too: it must agree with
+  // the login packet that follows it.
+  HandshakeResponse r;
+  r.capabilities = kClientProtocol41 | kClientSsl | kClientSecureConnection;
+  r.mariadb_ext_capabilities = kMariaDbClientExtendedMetadata | kMariaDbClientStmtBulkOperations;
+  r.max_packet_size = 1 << 30;
+  r.charset = 45;
+  std::string ssl = EncodeSslRequest(r.capabilities, r.max_packet_size, r.charset,
+                                     r.mariadb_ext_capabilities);
+  EXPECT_TRUE(IsSslRequest(ssl));
+  EXPECT_EQ(ssl, EncodeHandshakeResponse(r).substr(0, 32));
+  // With kClientMysql the extended bytes are zeros, whatever `ext` says.
+  r.capabilities |= kClientMysql;
+  EXPECT_EQ(EncodeSslRequest(r.capabilities, r.max_packet_size, r.charset, 0xFF).substr(28),
+            std::string(4, '\0'));
+}
+
 TEST(HandshakeTest, AuthSwitchRequest) {
   AuthSwitchRequest req{kNativePasswordPlugin, std::string("0123456789abcdefghij") + '\0'};
   std::string wire = EncodeAuthSwitchRequest(req);

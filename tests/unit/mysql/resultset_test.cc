@@ -16,7 +16,7 @@ using testing::SplitPackets;
 TEST(ResultSetTest, DecodesRealColumnDefs) {
   auto packets = SplitPackets(LoadCapture("text_resultset").bytes);
   ASSERT_GE(packets.size(), 3u);
-  auto id = DecodeColumnDef(packets[1].payload);
+  auto id = DecodeColumnDef(packets[1].payload, false);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->name, "id");
   EXPECT_EQ(id->org_name, "id");
@@ -27,28 +27,34 @@ TEST(ResultSetTest, DecodesRealColumnDefs) {
   EXPECT_EQ(id->charset, kCharsetBinary);
   EXPECT_TRUE(id->flags & kFlagPriKey);
   EXPECT_TRUE(id->flags & kFlagAutoIncrement);
-  auto name = DecodeColumnDef(packets[2].payload);
+  auto name = DecodeColumnDef(packets[2].payload, false);
   ASSERT_TRUE(name.ok());
   EXPECT_EQ(name->name, "name");
   EXPECT_EQ(name->type, kTypeVarString);
   EXPECT_EQ(name->charset, kCharsetUtf8mb4GeneralCi);
   EXPECT_EQ(name->length, 80u);
   for (const auto& p : {packets[1].payload, packets[2].payload}) {
-    auto col = DecodeColumnDef(p);
+    auto col = DecodeColumnDef(p, false);
     ASSERT_TRUE(col.ok());
-    EXPECT_EQ(EncodeColumnDef(*col), p);
+    EXPECT_EQ(EncodeColumnDef(*col, false), p);
     for (size_t cut = 0; cut < p.size(); ++cut) {
-      EXPECT_FALSE(DecodeColumnDef(p.substr(0, cut)).ok()) << cut;
+      EXPECT_FALSE(DecodeColumnDef(p.substr(0, cut), false).ok()) << cut;
     }
+    // MariaDB's extended metadata: one more (here empty) block after the column name.
+    std::string extended = EncodeColumnDef(*col, true);
+    EXPECT_EQ(extended.size(), p.size() + 1);
+    auto back = DecodeColumnDef(extended, true);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(EncodeColumnDef(*back, false), p);
   }
 }
 
 TEST(ResultSetTest, DecodesFieldListDefsWithDefaultTrailer) {
   auto packets = SplitPackets(LoadCapture("field_list").bytes);
-  auto id = DecodeColumnDef(packets[0].payload);
+  auto id = DecodeColumnDef(packets[0].payload, false);
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(id->name, "id");
-  auto name = DecodeColumnDef(packets[1].payload);
+  auto name = DecodeColumnDef(packets[1].payload, false);
   ASSERT_TRUE(name.ok());
   EXPECT_EQ(name->name, "name");
 }
@@ -56,13 +62,13 @@ TEST(ResultSetTest, DecodesFieldListDefsWithDefaultTrailer) {
 // Rebuild MariaDB's answer to "SELECT id, name FROM t ORDER BY id" with our encoder.
 std::string Rebuild(const std::string& captured, uint32_t caps) {
   auto packets = SplitPackets(captured);
-  std::vector<ColumnDef> cols = {*DecodeColumnDef(packets[1].payload),
-                                 *DecodeColumnDef(packets[2].payload)};
+  std::vector<ColumnDef> cols = {*DecodeColumnDef(packets[1].payload, false),
+                                 *DecodeColumnDef(packets[2].payload, false)};
   std::vector<Row> rows = {
       {"1", "alpha"}, {"2", "beta"}, {"3", std::nullopt}, {"4", "delta"}, {"5", "epsilon"}};
   std::string out;
   uint8_t seq = 1;
-  AppendTextResultSet(&out, &seq, cols, rows, caps,
+  AppendTextResultSet(&out, &seq, cols, rows, caps, 0,
                       kServerStatusAutocommit | kServerQueryNoIndexUsed);
   return out;
 }
@@ -85,7 +91,7 @@ TEST(ResultSetTest, ScannerAcceptsOwnResultSets) {
     for (int i = 0; i < 50; ++i) rows.push_back({std::to_string(i), std::nullopt, ""});
     std::string out;
     uint8_t seq = 1;
-    AppendTextResultSet(&out, &seq, cols, rows, caps, kServerStatusInTrans);
+    AppendTextResultSet(&out, &seq, cols, rows, caps, 0, kServerStatusInTrans);
     AppendOk(&out, &seq, OkPacket{}, caps);  // must not be consumed
     ResponseScanner scanner(caps, ResponseKind::kGeneric);
     auto n = scanner.Feed(out);

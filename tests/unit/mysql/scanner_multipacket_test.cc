@@ -25,7 +25,7 @@ std::string BigResult(const Row& row, uint32_t caps) {
   for (size_t i = 0; i < cols.size(); ++i) cols[i].name = "c" + std::to_string(i);
   std::string out;
   uint8_t seq = 1;
-  AppendTextResultSet(&out, &seq, cols, {row}, caps, kStatus);
+  AppendTextResultSet(&out, &seq, cols, {row}, caps, 0, kStatus);
   return out;
 }
 std::string BigResult(const std::string& value, uint32_t caps) {

@@ -75,6 +75,30 @@ TEST(StmtExecuteTest, ParamTypes) {
   EXPECT_FALSE(InjectParamTypes(unbound, 9, "xx").ok());
 }
 
+TEST(StmtExecuteTest, BulkTypesAreExtractedAndInjected) {
+  // 0xFA, stmt_id 7, flags, [types], one row of two parameters (indicators NONE).
+  auto bulk = [](uint16_t flags, absl::string_view types) {
+    std::string p("\xfa\x07\x00\x00\x00", 5);
+    p.push_back(static_cast<char>(flags & 0xFF));
+    p.push_back(static_cast<char>(flags >> 8));
+    p.append(types.data(), types.size());
+    p.append(std::string("\x00\x05\x00\x00\x00\x00\x06\x00\x00\x00", 10));
+    return p;
+  };
+  const std::string types("\x03\x00\x03\x80", 4);
+  std::string with = bulk(kBulkSendTypes, types);
+  std::string without = bulk(0, "");
+  EXPECT_EQ(*ParseBulkFlags(with), kBulkSendTypes);
+  EXPECT_EQ(*ExtractBulkParamTypes(with, 2), types);
+  EXPECT_EQ(*ExtractBulkParamTypes(without, 2), "");
+  EXPECT_EQ(*InjectBulkParamTypes(without, 2, types), with);
+  EXPECT_EQ(*InjectBulkParamTypes(with, 2, types), with);  // already there: unchanged
+  EXPECT_FALSE(InjectBulkParamTypes(without, 2, "xx").ok());
+  for (size_t cut = 0; cut < 7; ++cut) EXPECT_FALSE(ParseBulkFlags(with.substr(0, cut)).ok());
+  EXPECT_FALSE(ExtractBulkParamTypes(with.substr(0, 9), 2).ok());
+  EXPECT_FALSE(ParseBulkFlags(Execute(7, 0, 3, true)).ok());
+}
+
 TEST(StmtExecuteTest, TruncatedParamBlocksFail) {
   std::string bound = Execute(7, 0, 3, true);
   const size_t flag_at = 10 + 1;

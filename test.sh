@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 ./scripts/install-deps.sh || exit 1
+./scripts/install-node-deps.sh || exit 1  # node-mysql2 for tests/drivers/node
 
 declare -A RESULT=()
 failed=0

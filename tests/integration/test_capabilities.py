@@ -47,9 +47,9 @@ def tables(primary):
     primary.sql("DROP TABLE IF EXISTS testdb.caps_json, testdb.caps_bulk")
 
 
-def caps_probe(port):
+def caps_probe(port, *mode):
     res = subprocess.run([sandbox.tool_path("caps_probe"), "127.0.0.1", str(port), "app",
-                          PASSWORDS["app"]], capture_output=True, text=True, timeout=60)
+                          PASSWORDS["app"], *mode], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     return res.stdout.splitlines()
 
@@ -72,6 +72,14 @@ def test_libmariadb_sees_json_bulk_execute_direct_and_tracking(proxy, primary, t
     primary.sql("TRUNCATE testdb.caps_bulk")
     assert caps_probe(proxy.port) == direct
     assert primary.sql("SELECT COUNT(*) FROM testdb.caps_bulk") == [(3,)]
+
+
+def test_bulk_on_a_statement_prepared_again_gets_its_types(proxy, primary, tables):
+    """libmariadb sends a bulk call's parameter types once per handle. When the server
+    session that saw them is gone, proxyd prepares the statement again on a new one and must
+    send the types itself, or MariaDB cannot read the rows."""
+    assert caps_probe(proxy.port, "reprepare") == ["bulk 3", "again 3"]
+    assert primary.sql("SELECT COUNT(*) FROM testdb.caps_bulk") == [(6,)]
 
 
 def cli_column_info(port, user, sql):

@@ -4,8 +4,13 @@
  *   "direct N"           mariadb_stmt_execute_direct (statement id -1) result
  *   "track TYPE VALUE"   each session-state change the server reported for a
  *                        `SET character_set_client` and a `USE`, as the driver saw it
+ * With a fifth argument "reprepare" (through proxyd only) it prints instead
+ *   "bulk N" then "again N": the same array insert run twice on one statement handle,
+ *                        its server session killed in between (KILL PROXYSESSION own-id
+ *                        ss_id), so proxyd prepares it again on a new one; libmariadb
+ *                        sends the parameter types only the first time.
  * On an error prints "error ERRNO (SQLSTATE) MSG" and goes on. Exit 0 unless the login fails.
- * Usage: caps_probe HOST PORT USER PASS (the user needs a database named testdb). */
+ * Usage: caps_probe HOST PORT USER PASS [reprepare] (the user needs a database testdb). */
 #include <mysql.h>
 #include "probe_connect.h"
 #include <stdio.h>
@@ -35,23 +40,49 @@ static void json_format(MYSQL *m) {
   mysql_free_result(res);
 }
 
-static void bulk_insert(MYSQL *m) {
+static void bulk_run(MYSQL_STMT *s, const char *label) {
+  if (mysql_stmt_execute(s) != 0) {
+    stmt_error(s);
+  } else {
+    printf("%s %llu\n", label, (unsigned long long)mysql_stmt_affected_rows(s));
+  }
+}
+
+/* A 3-row array insert on a new handle; the caller closes it. */
+static MYSQL_STMT *bulk_insert(MYSQL *m) {
+  static int ids[3] = {1, 2, 3};
+  static unsigned int rows = 3;
   MYSQL_STMT *s = mysql_stmt_init(m);
   MYSQL_BIND bind[1];
-  int ids[3] = {1, 2, 3};
-  unsigned int rows = 3;
   const char *sql = "INSERT INTO testdb.caps_bulk VALUES (?)";
   memset(bind, 0, sizeof bind);
   bind[0].buffer_type = MYSQL_TYPE_LONG;
   bind[0].buffer = ids;
   if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0 ||
       mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
-      mysql_stmt_bind_param(s, bind) != 0 || mysql_stmt_execute(s) != 0) {
+      mysql_stmt_bind_param(s, bind) != 0) {
     stmt_error(s);
   } else {
-    printf("bulk %llu\n", (unsigned long long)mysql_stmt_affected_rows(s));
+    bulk_run(s, "bulk");
   }
-  mysql_stmt_close(s);
+  return s;
+}
+
+/* Ends this session's current server session through proxyd's own statement. */
+static void kill_own_server_session(MYSQL *m) {
+  char sql[128];
+  MYSQL_RES *res;
+  MYSQL_ROW row;
+  if (mysql_query(m, "SHOW PROXYSESSION ATTRIBUTE LIKE 'ss_id'") != 0 ||
+      !(res = mysql_store_result(m))) {
+    error(m);
+    return;
+  }
+  row = mysql_fetch_row(res);
+  snprintf(sql, sizeof sql, "KILL PROXYSESSION %lu %s", mysql_thread_id(m),
+           row && row[1] ? row[1] : "0");
+  mysql_free_result(res);
+  if (mysql_query(m, sql) != 0) error(m);
 }
 
 static void execute_direct(MYSQL *m) {
@@ -87,9 +118,19 @@ static void print_tracked(MYSQL *m) {
 
 int main(int argc, char **argv) {
   MYSQL *m;
-  if (!(m = probe_connect(argc, argv))) return argc != 5 ? 2 : 1;
+  MYSQL_STMT *s;
+  int reprepare = argc == 6 && strcmp(argv[5], "reprepare") == 0;
+  if (!(m = probe_connect(reprepare ? 5 : argc, argv))) return argc < 5 ? 2 : 1;
+  if (reprepare) {
+    s = bulk_insert(m);
+    kill_own_server_session(m);
+    bulk_run(s, "again");
+    mysql_stmt_close(s);
+    mysql_close(m);
+    return 0;
+  }
   json_format(m);
-  bulk_insert(m);
+  mysql_stmt_close(bulk_insert(m));
   execute_direct(m);
   if (mysql_query(m, "SET character_set_client = koi8r") != 0) error(m);
   print_tracked(m);

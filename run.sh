@@ -93,6 +93,8 @@ cluster = "demo"
 default_tenant = "sys"
 listen = "127.0.0.1:$PROXY_PORT"
 grpc_listen = "127.0.0.1:$GRPC_PORT"
+# \`./run.sh stop\` sends SIGTERM, which drains (README "Drain"); it waits 20 s.
+drain_timeout_s = 10
 
 [[tenant]]
 name = "sys"

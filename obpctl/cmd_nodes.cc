@@ -36,7 +36,8 @@ void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
       active += b.active();
       pooled += b.pooled_idle();
     }
-    table.AddRow({id, r.node.address, "ok", absl::StrCat(r.response.session_count()),
+    table.AddRow({id, r.node.address, r.response.draining() ? "draining" : "ok",
+                  absl::StrCat(r.response.session_count()),
                   absl::StrCat(active), absl::StrCat(pooled), r.response.version(),
                   Uptime(r.response)});
   }
@@ -80,9 +81,14 @@ void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_c
   obpctl nodes --discover dns:proxyd.obp.svc.cluster.local:2884
   obpctl --fleet fleet.toml nodes -o json
 
-STATE is "ok" or why the node did not answer (also on stderr; exit 3).
+STATE is "ok", "draining" (see `obpctl nodes drain --help`), or why the node did not
+answer (also on stderr; exit 3).
 SS: server sessions open; POOLED: idle ones kept in the pool.)"));
-  cmd->callback([&flags, args, io, exit_code] { *exit_code = RunNodes(flags, *args, io); });
+  AddDrainCommand(*cmd, flags, io, exit_code);
+  cmd->callback([&flags, args, io, exit_code, cmd] {
+    if (!cmd->get_subcommands().empty()) return;  // `nodes drain` ran instead
+    *exit_code = RunNodes(flags, *args, io);
+  });
 }
 
 }  // namespace obp::ctl

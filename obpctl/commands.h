@@ -13,8 +13,10 @@
 
 namespace obp::ctl {
 
-// obpctl nodes [-o table|json]
+// obpctl nodes [-o table|json], and obpctl nodes drain (AddDrainCommand)
 void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// obpctl nodes drain ID [--timeout D] [-o text|json], on the `nodes` command.
+void AddDrainCommand(CLI::App& nodes, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl sessions list|show ...
 void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl kill ...

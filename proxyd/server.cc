@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/core/address.h"
 #include "proxyd/admin/admin_service.h"
+#include "proxyd/control/drainer.h"
 #include "proxyd/control/kill_service.h"
 #include "proxyd/control/peer_forwarder.h"
 #include "proxyd/control/registry.h"
@@ -118,13 +119,18 @@ asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> sess
   registry->Unregister(handle->cs_id());
 }
 
-// SPEC §8: SIGTERM, SIGINT and SIGQUIT stop the node; SIGHUP (what logrotate and
-// `systemctl reload` send) is logged and ignored until reload exists; SIGUSR1
-// reopens the log file (the audit log is opened per line, so it follows a rename
-// by itself); SIGUSR2 is ignored. None of them kills the node silently.
-void HandleSignals(asio::signal_set& signals, asio::io_context& io) {
-  signals.async_wait([&signals, &io](const std::error_code& ec, int sig) {
+// SPEC §8: SIGTERM and SIGINT drain the node, then stop it (a second one kills
+// what is left at once instead of at drain_timeout_s); SIGQUIT stops it at once;
+// SIGHUP (what logrotate and `systemctl reload` send) is logged and ignored until
+// reload exists; SIGUSR1 reopens the log file (the audit log is opened per line,
+// so it follows a rename by itself); SIGUSR2 is ignored. None of them kills the
+// node silently.
+void HandleSignals(asio::signal_set& signals, asio::io_context& io, control::Drainer& drainer,
+                   absl::Duration drain_timeout, bool exit_requested = false) {
+  signals.async_wait([&signals, &io, &drainer, drain_timeout, exit_requested](
+                         const std::error_code& ec, int sig) {
     if (ec) return;
+    bool exiting = exit_requested;
     switch (sig) {
       case SIGHUP:
         spdlog::warn("SIGHUP: configuration reload is not implemented yet; ignored");
@@ -139,15 +145,25 @@ void HandleSignals(asio::signal_set& signals, asio::io_context& io) {
       case SIGUSR2:
         spdlog::info("SIGUSR2: ignored");
         break;
+      case SIGTERM:
+      case SIGINT:
+        if (exiting) {
+          spdlog::info("signal {} again: killing the remaining sessions now", sig);
+          drainer.Hurry();
+          break;
+        }
+        exiting = true;
+        spdlog::info("signal {}: draining, then stopping", sig);
+        drainer.Drain(drain_timeout, [&io](const control::DrainOutcome&) { io.stop(); });
+        break;
       default:
-        spdlog::info("signal {}: stopping", sig);
+        spdlog::info("signal {}: stopping now", sig);
         io.stop();
         return;
     }
-    HandleSignals(signals, io);
+    HandleSignals(signals, io, drainer, drain_timeout, exiting);
   });
 }
-
 }  // namespace
 
 absl::Status RunServer(const config::ProxyConfig& config) {
@@ -207,8 +223,17 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     local = std::make_unique<net::LocalListener>(pool, std::move(accept));
     if (absl::Status s = local->Bind(config.listen_socket); !s.ok()) return s;
   }
-  auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills);
+  control::Drainer drainer(main_io.get_executor(), config.node_id, &registry, &kills,
+                           &ctx.draining);
+  auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills, &drainer);
   if (!rpc.ok()) return rpc.status();
+  drainer.SetStopAccepting([&pool, &listeners, &local, rpc = rpc->get()] {
+    for (int i = 0; i < pool.size(); ++i) {
+      asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
+    }
+    if (local) asio::post(pool.context(0), [l = local.get()] { l->Close(); });
+    rpc->SetServing(false);
+  });
 
   pool.Start();
   for (int i = 0; i < pool.size(); ++i) {
@@ -219,8 +244,9 @@ absl::Status RunServer(const config::ProxyConfig& config) {
                config.listen, local ? " and " : "", config.listen_socket, (*rpc)->address(),
                threads);
 
-  HandleSignals(signals, main_io);
+  HandleSignals(signals, main_io, drainer, absl::Seconds(config.drain_timeout_s));
   main_io.run();
+  drainer.Abandon();
 
   ctx.stopping = true;
   for (int i = 0; i < pool.size(); ++i) {

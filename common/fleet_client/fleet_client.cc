@@ -312,6 +312,18 @@ void FleetClient::GetNodeInfo(size_t node_index, OneCallback<pb::GetNodeInfoResp
       });
 }
 
+void FleetClient::Drain(size_t node_index, const pb::DrainRequest& request, absl::Time deadline,
+                        OneCallback<pb::DrainResponse> done) {
+  auto node = nodes_.at(node_index);
+  StartUnary<pb::DrainRequest, pb::DrainResponse>(
+      SetupFor(node, *options_, deadline), request,
+      [](auto* a, auto* c, auto* req, auto* resp, auto f) { a->Drain(c, req, resp, std::move(f)); },
+      [done = std::move(done)](absl::Status status, pb::DrainResponse resp) {
+        if (!status.ok()) return done(std::move(status));
+        done(std::move(resp));
+      });
+}
+
 // --- blocking forms: start the async call and wait for its one callback ---
 
 namespace {
@@ -357,6 +369,13 @@ absl::StatusOr<pb::KillSessionResponse> FleetClient::KillSessionSync(
     size_t node_index, const pb::KillSessionRequest& request) {
   return Wait<absl::StatusOr<pb::KillSessionResponse>>(
       [&](auto cb) { KillSession(node_index, request, std::move(cb)); });
+}
+
+absl::StatusOr<pb::DrainResponse> FleetClient::DrainSync(size_t node_index,
+                                                        const pb::DrainRequest& request,
+                                                        absl::Time deadline) {
+  return Wait<absl::StatusOr<pb::DrainResponse>>(
+      [&](auto cb) { Drain(node_index, request, deadline, std::move(cb)); });
 }
 
 }  // namespace obp::fleet

@@ -128,6 +128,10 @@ class FleetClient {
   void KillSession(size_t node_index, const pb::KillSessionRequest& request,
                    OneCallback<pb::KillSessionResponse> done);
   void GetNodeInfo(size_t node_index, OneCallback<pb::GetNodeInfoResponse> done);
+  // The call's deadline is `deadline`, not options().timeout: a drain answers
+  // when it has finished.
+  void Drain(size_t node_index, const pb::DrainRequest& request, absl::Time deadline,
+             OneCallback<pb::DrainResponse> done);
 
   // --- blocking forms for the CLI; never call from a gRPC callback ---
   std::vector<NodeResult<pb::ListSessionsResponse>> ListSessionsAllSync(
@@ -138,6 +142,8 @@ class FleetClient {
       size_t node_index, const pb::GetAttributesRequest& request);
   absl::StatusOr<pb::KillSessionResponse> KillSessionSync(size_t node_index,
                                                           const pb::KillSessionRequest& request);
+  absl::StatusOr<pb::DrainResponse> DrainSync(size_t node_index, const pb::DrainRequest& request,
+                                              absl::Time deadline);
 
   struct Node;  // per-node channel, stub and learned id (fleet_client.cc)
 

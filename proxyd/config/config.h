@@ -107,6 +107,9 @@ struct ProxyConfig {
   // How long a kill waits for the backend's KILL to be confirmed (SPEC §3).
   int backend_kill_timeout_ms = 1000;
   int grpc_max_concurrent_calls = 64;  // gRPC calls in flight; more are refused
+  // SPEC §8: on SIGTERM/SIGINT or the Drain rpc, sessions get this long to end
+  // by themselves (idle outside a transaction); the rest are then killed.
+  int drain_timeout_s = 30;
 
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
   int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed

@@ -143,6 +143,12 @@ std::vector<ScalarKey> BuildTable() {
          c.backend_kill_timeout_ms = ToInt(v);
          return absl::OkStatus();
        }},
+      {"drain_timeout_s", Kind::kInt, 0, 3600,
+       "a drain kills the sessions still there after this (SPEC §8)",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.drain_timeout_s = ToInt(v);
+         return absl::OkStatus();
+       }},
       {"grpc_max_concurrent_calls", Kind::kInt, 1, 100000,
        "gRPC calls in flight at once; more get RESOURCE_EXHAUSTED",
        [](ProxyConfig& c, absl::string_view v) {

@@ -27,6 +27,9 @@ class GrpcRpcServer final : public RpcServer {
                 std::string address)
       : service_(std::move(service)), server_(std::move(server)), address_(std::move(address)) {}
   std::string address() const override { return address_; }
+  void SetServing(bool serving) override {
+    server_->GetHealthCheckService()->SetServingStatus(serving);
+  }
   void Shutdown() override {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
@@ -61,7 +64,8 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> LoadConfiguredTokens(
 
 absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx,
                                                           const control::SessionRegistry* registry,
-                                                          control::KillService* kills) {
+                                                          control::KillService* kills,
+                                                          control::Drainer* drainer) {
   const std::string& listen = ctx->config->grpc_listen;
   auto hp = ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
@@ -71,7 +75,8 @@ absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext*
   // and they reveal no session.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto service = std::make_unique<SessionServiceImpl>(ctx, registry, kills, *std::move(tokens));
+  auto service = std::make_unique<SessionServiceImpl>(ctx, registry, kills, drainer,
+                                                      *std::move(tokens));
   grpc::ServerBuilder builder;
   int bound_port = 0;
   auto creds = MakeServerCredentials(ctx->config->grpc_tls);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "proxyd/control/drainer.h"
 #include "proxyd/control/kill_service.h"
 #include "proxyd/control/registry.h"
 #include "proxyd/session/proxy_context.h"
@@ -20,11 +21,14 @@ class RpcServer {
  public:
   virtual ~RpcServer() = default;
   virtual std::string address() const = 0;  // host:port actually bound
+  // grpc.health.v1: SERVING until a drain turns it NOT_SERVING (SPEC §8).
+  virtual void SetServing(bool serving) = 0;
   virtual void Shutdown() = 0;
 };
 
 absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx,
                                                           const control::SessionRegistry* registry,
-                                                          control::KillService* kills);
+                                                          control::KillService* kills,
+                                                          control::Drainer* drainer);
 
 }  // namespace obp::rpc

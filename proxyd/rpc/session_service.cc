@@ -1,5 +1,7 @@
 #include "proxyd/rpc/session_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <asio/co_spawn.hpp>
 
 #include "absl/container/flat_hash_map.h"
@@ -307,6 +309,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
     response->set_grpc_address(address_);
   }
   response->set_session_count(static_cast<uint32_t>(registry_->size()));
+  response->set_draining(ctx_->draining.load(std::memory_order_relaxed));
   response->set_pid(ctx_->pid);
   absl::flat_hash_map<std::string, uint32_t> active;  // "tenant/backend" -> server sessions
   for (const auto& h : registry_->All()) {
@@ -329,6 +332,54 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
     }
   }
   return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::Drain(grpc::CallbackServerContext* context,
+                                                    const pb::DrainRequest* request,
+                                                    pb::DrainResponse* response) {
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  auto token = Authenticate(*context);
+  absl::Status allowed = token.ok() ? RequireOperator(*token, "Drain") : token.status();
+  absl::Duration timeout = absl::Seconds(ctx_->config->drain_timeout_s);
+  if (allowed.ok() && request->has_timeout()) {
+    const absl::Duration asked = absl::Seconds(request->timeout().seconds()) +
+                                 absl::Nanoseconds(request->timeout().nanos());
+    if (asked < absl::ZeroDuration() || asked > kMaxDrainTimeout) {
+      allowed = absl::InvalidArgumentError("timeout: from 0 to 3600 s");
+    } else if (asked > absl::ZeroDuration()) {
+      timeout = asked;
+    }
+  }
+  if (!allowed.ok()) return Finish(context, allowed);
+  spdlog::info("drain requested over gRPC by {}",
+               *token ? TokenActor(**token) : absl::StrCat("grpc ", context->peer()));
+  auto* reactor = context->DefaultReactor();
+  const uint32_t node_id = ctx_->config->node_id;
+  // The slot moves into the callback: the call counts as in flight until it answers.
+  auto held = std::make_shared<CallSlot>(std::move(slot));
+  drainer_->Drain(timeout, [reactor, response, node_id, held](
+                               const control::DrainOutcome& o) {
+    if (o.aborted) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "the node stopped before the drain finished"));
+      return;
+    }
+    response->set_node_id(node_id);
+    response->set_sessions_at_start(o.sessions_at_start);
+    response->set_ended(o.ended);
+    response->set_killed(o.killed);
+    response->set_unconfirmed(o.unconfirmed);
+    *response->mutable_took() = ToProto(o.took);
+    response->set_joined(o.joined);
+    response->set_message(absl::StrCat(
+        "node ", node_id, " drained", o.joined ? " (joined a drain already started)" : "",
+        ": ", o.ended, " session(s) ended by themselves, ", o.killed, " killed",
+        o.unconfirmed > 0 ? absl::StrCat(" (", o.unconfirmed, " backend KILL not confirmed)")
+                          : ""));
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 }  // namespace obp::rpc

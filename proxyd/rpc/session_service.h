@@ -3,7 +3,7 @@
 //
 // Authorization (SPEC §6): with a tokens file, every call must carry
 // "authorization: Bearer <token>" naming a known token (else UNAUTHENTICATED), and
-// KillSession needs the operator role (else PERMISSION_DENIED, audited). Without
+// KillSession and Drain need the operator role (else PERMISSION_DENIED; kills audited). Without
 // one, the service is open, as the loopback-only default port expects. Health and
 // reflection are other services and stay open for probes.
 //
@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "common/core/mutex.h"
 #include "obproxy/fleet/v1/session.grpc.pb.h"
+#include "proxyd/control/drainer.h"
 #include "proxyd/control/kill_service.h"
 #include "proxyd/control/registry.h"
 #include "proxyd/rpc/tokens.h"
@@ -38,13 +39,19 @@ namespace pb = obproxy::fleet::v1;
 inline constexpr int kDefaultPageSize = 500;
 inline constexpr int kMaxPageSize = 1000;
 inline constexpr size_t kMaxReasonBytes = 1024;
+inline constexpr absl::Duration kMaxDrainTimeout = absl::Seconds(3600);
 
 class SessionServiceImpl final : public pb::SessionService::CallbackService {
  public:
   // `tokens` null: no tokens file, every call is allowed.
   SessionServiceImpl(session::ProxyContext* ctx, const control::SessionRegistry* registry,
-                     control::KillService* kills, std::shared_ptr<const TokenTable> tokens)
-      : ctx_(ctx), registry_(registry), kills_(kills), tokens_(std::move(tokens)) {}
+                     control::KillService* kills, control::Drainer* drainer,
+                     std::shared_ptr<const TokenTable> tokens)
+      : ctx_(ctx),
+        registry_(registry),
+        kills_(kills),
+        drainer_(drainer),
+        tokens_(std::move(tokens)) {}
 
   // The address the server bound, once it is known (GetNodeInfo's grpc_address).
   void SetAddress(std::string address);
@@ -61,6 +68,10 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
   grpc::ServerUnaryReactor* GetNodeInfo(grpc::CallbackServerContext* context,
                                         const pb::GetNodeInfoRequest* request,
                                         pb::GetNodeInfoResponse* response) override;
+  // Answers when the drain has finished (SPEC §8); holds its call slot until then.
+  grpc::ServerUnaryReactor* Drain(grpc::CallbackServerContext* context,
+                                  const pb::DrainRequest* request,
+                                  pb::DrainResponse* response) override;
 
  private:
   // The caller's token identity: nullopt when the node has no tokens file,
@@ -91,6 +102,7 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
   session::ProxyContext* ctx_;
   const control::SessionRegistry* registry_;
   control::KillService* kills_;
+  control::Drainer* drainer_;
   std::shared_ptr<const TokenTable> tokens_;
   std::atomic<int> in_flight_{0};
   mutable Mutex address_mu_;

@@ -202,6 +202,12 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   // Honour the login database now, so a bad name fails the login as it would
   // on the backend itself.
   if (absl::Status s = co_await CheckLoginDatabase(seq); !s.ok()) co_return s;
+  if (ctx_->draining.load(std::memory_order_relaxed)) {
+    // SPEC §8: what MariaDB answers a login during its shutdown; a driver then
+    // tries another node.
+    (co_await SendError(seq, 1053, "08S01", "Server shutdown in progress")).IgnoreError();
+    co_return absl::UnavailableError("login refused: the node is draining");
+  }
   SetCommand("Sleep", "");
   co_return co_await SendOk(seq);
 }

@@ -67,7 +67,10 @@ asio::awaitable<absl::Status> ClientSession::SendOk(uint8_t seq, uint64_t affect
 
 asio::awaitable<absl::Status> ClientSession::CommandLoop() {
   while (!closing_) {
+    awaiting_command_ = true;
     auto pkt = co_await ReadCommand();
+    awaiting_command_ = false;
+    if (drain_closed_) co_return absl::CancelledError("drain: closed while idle");
     if (absl::IsDeadlineExceeded(pkt.status())) co_return pkt.status();  // wait_timeout_s
     if (absl::IsResourceExhausted(pkt.status())) co_return co_await PacketTooLarge();
     if (!pkt.ok()) co_return ClientGone(pkt.status());
@@ -81,8 +84,25 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
       Publish();
     }
     if (!s.ok()) co_return s;
+    if (ctx_->draining.load(std::memory_order_relaxed) && DrainableNow(&*pkt)) {
+      co_return absl::CancelledError("drain: closed after its command");
+    }
   }
   co_return absl::OkStatus();
+}
+
+bool ClientSession::DrainableNow(const net::Packet* last) const {
+  if (!user_ || pinned_ >= 0 || closing_) return false;
+  return !last || last->payload.empty() ||
+         static_cast<Command>(last->payload[0]) != Command::kStmtSendLongData;
+}
+
+void ClientSession::CloseIfIdle() {
+  if (!awaiting_command_ || !DrainableNow(nullptr)) return;
+  // The read in CommandLoop fails at once; the session then ends as a client's
+  // COM_QUIT would (server sessions pooled or quit, not killed).
+  drain_closed_ = true;
+  client_.Close();
 }
 
 asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {

@@ -344,7 +344,7 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     // A backend that closed the connection fails the reset below; no peek needed.
     bool clean = ss->state == ServerState::kIdle && !ss->in_transaction && !ss->killed &&
                  ss->conn().is_open() && !ss->conn().has_buffered();
-    if (clean && pool.enabled() && !ctx_->stopping) {
+    if (clean && pool.enabled() && !ctx_->stopping && !ctx_->draining) {
       reusable.emplace_back(static_cast<int>(i), std::move(ss));
     } else {
       DropServerSession(static_cast<int>(i));

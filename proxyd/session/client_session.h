@@ -107,6 +107,7 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> Terminate(std::string reason) override;
   asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) override;
   asio::awaitable<absl::Status> InterruptQuery() override;
+  void CloseIfIdle() override;
 
  private:
   ClientSession(ProxyContext* ctx, net::PacketConn::Socket socket, int thread_index);
@@ -312,6 +313,13 @@ class ClientSession final : public SessionControl,
   bool finished_ = false;   // FinishStatement ran for the current command
   ReplyShape shape_;        // of the multi-statement part in flight
   bool closing_ = false;
+  // SPEC §8 drain: CommandLoop is waiting for the client's next command; and
+  // CloseIfIdle closed the client socket under that wait.
+  bool awaiting_command_ = false;
+  bool drain_closed_ = false;
+  // Whether the session may close for a drain now, between two commands: logged
+  // in, no transaction open, and not between SEND_LONG_DATA and its EXECUTE.
+  bool DrainableNow(const net::Packet* last) const;
   std::string last_statement_;
 };
 

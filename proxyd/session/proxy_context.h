@@ -60,6 +60,9 @@ struct ProxyContext {
     return sum;
   }
   std::atomic<bool> stopping{false};
+  // SPEC §8 drain: set once, never cleared. Sessions read it after each command
+  // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
+  std::atomic<bool> draining{false};
 
   // SPEC §2 TLS: the SQL port's context (null: TLS not offered) and one per backend
   // whose `tls` is not off. Built at start; read-only after.

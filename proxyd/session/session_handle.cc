@@ -1,6 +1,7 @@
 #include "proxyd/session/session_handle.h"
 
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
 namespace obp::session {
@@ -47,6 +48,12 @@ asio::awaitable<absl::Status> SessionHandle::InterruptQuery() const {
   std::shared_ptr<SessionControl> target = control_.lock();
   if (!target) co_return absl::OkStatus();
   co_return co_await asio::co_spawn(executor_, target->InterruptQuery(), asio::use_awaitable);
+}
+
+void SessionHandle::CloseIfIdle() const {
+  asio::post(executor_, [target = control_.lock()] {
+    if (target) target->CloseIfIdle();
+  });
 }
 
 }  // namespace obp::session

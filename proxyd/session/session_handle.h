@@ -54,6 +54,10 @@ class SessionControl {
   // Interrupts the statement in flight, if any; Unavailable if the backend's KILL
   // QUERY was not confirmed (the statement may still be running).
   virtual asio::awaitable<absl::Status> InterruptQuery() = 0;
+  // SPEC §8 drain: closes the session if it is waiting for its client's next
+  // command outside a transaction; otherwise does nothing (the session closes
+  // itself when it next gets there, having seen ProxyContext::draining).
+  virtual void CloseIfIdle() = 0;
 };
 
 class SessionHandle {
@@ -76,6 +80,8 @@ class SessionHandle {
   asio::awaitable<absl::Status> Terminate(std::string reason) const;
   asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) const;
   asio::awaitable<absl::Status> InterruptQuery() const;
+  // Posts SessionControl::CloseIfIdle to the session's executor; returns at once.
+  void CloseIfIdle() const;
 
   // --- The owning session only, on its executor. ---
   net::TrafficCounters* client_traffic() { return &traffic_; }

@@ -291,6 +291,9 @@ def _backend_entry(b) -> dict:
     return {"name": name, "address": where.address if isinstance(where, MariaDB) else where}
 
 
+DRAIN_TIMEOUT_S = 3  # tests that drain set their own
+
+
 class Proxyd:
     """One proxyd node with a generated TOML config in its own temp dir.
 
@@ -316,7 +319,10 @@ class Proxyd:
 
     def _write_config(self, tenants, users, default_tenant, extra, fleet_file) -> None:
         top = {"node_id": self.node_id, "cluster": self.cluster, "default_tenant": default_tenant,
-               "listen": f"127.0.0.1:{self.port}", "grpc_listen": f"127.0.0.1:{self.grpc_port}"}
+               "listen": f"127.0.0.1:{self.port}", "grpc_listen": f"127.0.0.1:{self.grpc_port}",
+               # stop() sends SIGTERM, which drains (SPEC §8): a test's session left in a
+               # transaction holds the stop this long, not the default 30 s.
+               "drain_timeout_s": DRAIN_TIMEOUT_S}
         if fleet_file:
             top["fleet_file"] = fleet_file
         tables = {}

@@ -1,16 +1,20 @@
 // Server: one proxyd node's lifetime: data-plane threads and listeners, the session
-// registry, the gRPC control plane, and an orderly stop on SIGTERM/SIGINT (stop
-// accepting, end every session, then exit).
+// registry, the gRPC control plane, configuration reload on SIGHUP, and an orderly
+// stop on SIGTERM/SIGINT (stop accepting, end every session, then exit).
 //
 // Thread rule: Run() from the main thread; it returns when the node has stopped.
 #pragma once
 
 #include "absl/status/status.h"
 #include "proxyd/config/config.h"
+#include "proxyd/reload.h"
 
 namespace obp {
 
-// Runs a node until SIGTERM/SIGINT. Returns an error if it could not start.
-absl::Status RunServer(const config::ProxyConfig& config);
+// Runs a node until SIGTERM/SIGINT, with `prepared` (PrepareConfig of the file
+// `config_path` read with the command line's `overrides`; a SIGHUP reads both
+// again). Returns an error if it could not start.
+absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
+                       const config::Overrides& overrides);
 
 }  // namespace obp

@@ -53,6 +53,14 @@ def port_of(conn):
     return query(conn, "SELECT @@port")[0][0]
 
 
+def pool_idle(conn, backend="primary"):
+    """SHOW PROXYSESSION ATTRIBUTE's pool_idle row of `backend`."""
+    rows = [r[1] for r in query(conn, "SHOW PROXYSESSION ATTRIBUTE")
+            if r[0] == "pool_idle" and r[2] == f"pool [{backend}]"]
+    assert len(rows) == 1, rows
+    return int(rows[0])
+
+
 def refused(node, user):
     with pytest.raises(pymysql.err.OperationalError) as e:
         pconnect(node, user)
@@ -62,7 +70,9 @@ def refused(node, user):
 def test_sighup_adds_a_user_and_moves_a_backend_while_an_old_session_keeps_working(
         proxy_factory, primary, replica1):
     users = sys_users()
-    node = proxy_factory.start(tenants=tenants_of(("primary", primary)), users=users)
+    # One io thread: one pool, so the pooled connection below is the one a login would get.
+    node = proxy_factory.start(tenants=tenants_of(("primary", primary)), users=users,
+                               extra={"threads": 1})
     assert refused(node, "carol") == 1045
     old = pconnect(node, "app", database="testdb")
     query(old, "CREATE TABLE IF NOT EXISTS reload_t (id INT PRIMARY KEY)")
@@ -72,7 +82,8 @@ def test_sighup_adds_a_user_and_moves_a_backend_while_an_old_session_keeps_worki
 
     # "primary" now lives at replica1's address; carol is a new user.
     rewrite(node, tenants_of(("primary", replica1.address)),
-            users + [{"tenant": "sys", "name": "carol", "password": PASSWORDS["carol"]}])
+            users + [{"tenant": "sys", "name": "carol", "password": PASSWORDS["carol"]}],
+            extra={"threads": 1})
     line = reload(node)
     assert "users 4->5" in line and "tenants changed" in line, line
 
@@ -85,9 +96,29 @@ def test_sighup_adds_a_user_and_moves_a_backend_while_an_old_session_keeps_worki
     assert primary.sql("SELECT COUNT(*) FROM testdb.reload_t") == [(2,)]
     old.close()
     # Its connection, pooled under the old address, is not handed to a new session.
-    again = pconnect(node, "app")
+    again = pconnect(node, "app", database="testdb")
     assert port_of(again) == replica1.port
     for c in (new, again):
+        c.close()
+
+
+def test_a_pooled_connection_of_an_unchanged_backend_serves_sessions_after_a_reload(
+        proxy_factory, primary):
+    node = proxy_factory.start(tenants=tenants_of(("primary", primary)), users=sys_users(),
+                               extra={"threads": 1})
+    watcher = pconnect(node, "admin")
+    first = pconnect(node, "app", database="testdb")
+    backend_id = query(first, "SELECT CONNECTION_ID()")[0][0]
+    first.close()
+    assert sandbox.wait_until(lambda: pool_idle(watcher) == 1, timeout=10)
+    rewrite(node, tenants_of(("primary", primary)), extra={"threads": 1, "wait_timeout_s": 600})
+    assert "wait_timeout_s 0->600" in reload(node)
+    # Pool figures follow the backend across generations, and so does the connection.
+    assert pool_idle(watcher) == 1
+    second = pconnect(node, "app", database="testdb")
+    assert query(second, "SELECT CONNECTION_ID()")[0][0] == backend_id
+    assert pool_idle(watcher) == 0
+    for c in (second, watcher):
         c.close()
 
 

@@ -74,11 +74,40 @@ const std::vector<Fixed>& FixedKeys() {
 }
 #undef OBP_FIXED
 
-// A changed scalar as "key old->new".
-template <typename V>
-void Scalar(std::vector<std::string>& out, const char* key, const V& a, const V& b) {
-  if (!(a == b)) out.push_back(absl::StrCat(key, " ", a, "->", b));
+// The scalar keys a reload applies, shown as text: a change reads "key old->new".
+struct Shown {
+  const char* key;
+  std::function<std::string(const ProxyConfig&)> text;
+};
+
+#define OBP_SHOWN(field) \
+  Shown { #field, [](const ProxyConfig& c) { return absl::StrCat(c.field); } }
+
+const std::vector<Shown>& ReloadableScalars() {
+  static const auto* keys = new std::vector<Shown>{
+      OBP_SHOWN(cluster),
+      OBP_SHOWN(default_tenant),
+      OBP_SHOWN(fleet_file),
+      OBP_SHOWN(log_level),
+      OBP_SHOWN(audit_log),
+      OBP_SHOWN(tokens_file),
+      OBP_SHOWN(peer_token_file),
+      OBP_SHOWN(max_connections),
+      OBP_SHOWN(admin_reserved_connections),
+      OBP_SHOWN(login_timeout_s),
+      OBP_SHOWN(wait_timeout_s),
+      OBP_SHOWN(net_read_timeout_s),
+      OBP_SHOWN(max_allowed_packet),
+      OBP_SHOWN(connect_timeout_ms),
+      OBP_SHOWN(backend_kill_timeout_ms),
+      Shown{"pool_reset",
+            [](const ProxyConfig& c) {
+              return std::string(c.pool_reset_always ? "always" : "auto");
+            }},
+  };
+  return *keys;
 }
+#undef OBP_SHOWN
 
 }  // namespace
 
@@ -117,25 +146,10 @@ std::vector<std::string> DescribeChanges(const ProxyConfig& a, const ProxyConfig
   } else if (!SameList(a.tenants, b.tenants, SameTenant)) {
     out.push_back("tenants changed");
   }
-  Scalar(out, "cluster", a.cluster, b.cluster);
-  Scalar(out, "default_tenant", a.default_tenant, b.default_tenant);
-  Scalar(out, "fleet_file", a.fleet_file, b.fleet_file);
-  Scalar(out, "log_level", a.log_level, b.log_level);
-  Scalar(out, "audit_log", a.audit_log, b.audit_log);
-  Scalar(out, "tokens_file", a.tokens_file, b.tokens_file);
-  Scalar(out, "peer_token_file", a.peer_token_file, b.peer_token_file);
-  Scalar(out, "max_connections", a.max_connections, b.max_connections);
-  Scalar(out, "admin_reserved_connections", a.admin_reserved_connections,
-         b.admin_reserved_connections);
-  Scalar(out, "login_timeout_s", a.login_timeout_s, b.login_timeout_s);
-  Scalar(out, "wait_timeout_s", a.wait_timeout_s, b.wait_timeout_s);
-  Scalar(out, "net_read_timeout_s", a.net_read_timeout_s, b.net_read_timeout_s);
-  Scalar(out, "max_allowed_packet", a.max_allowed_packet, b.max_allowed_packet);
-  Scalar(out, "connect_timeout_ms", a.connect_timeout_ms, b.connect_timeout_ms);
-  Scalar(out, "backend_kill_timeout_ms", a.backend_kill_timeout_ms, b.backend_kill_timeout_ms);
-  if (a.pool_reset_always != b.pool_reset_always) {
-    out.push_back(absl::StrCat("pool_reset ", a.pool_reset_always ? "always" : "auto", "->",
-                               b.pool_reset_always ? "always" : "auto"));
+  for (const Shown& k : ReloadableScalars()) {
+    std::string was = k.text(a);
+    std::string now = k.text(b);
+    if (was != now) out.push_back(absl::StrCat(k.key, " ", was, "->", now));
   }
   if (!SameTls(a.sql_tls, b.sql_tls)) {
     out.push_back(absl::StrCat("sql_tls ", TlsText(a.sql_tls), "->", TlsText(b.sql_tls)));

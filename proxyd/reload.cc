@@ -80,36 +80,40 @@ ReloadResult Reloader::Reload() {
   targets_.kills->SetPeers(prepared->peers);
   targets_.rpc->SetTokens(prepared->tokens);
   targets_.ctx->runtime.Set(prepared->runtime);
-
-  const size_t peers = PeerCount(*prepared);
-  if (peers != peer_count_ || !c.fleet_file.empty()) {
-    changes.push_back(peers != peer_count_ ? absl::StrCat("peers ", peer_count_, "->", peers)
-                                           : absl::StrCat("fleet file reloaded (", peers,
-                                                          " peers)"));
-  }
-  if (std::string t = TokensChange(has_tokens_, token_count_, *prepared); !t.empty()) {
-    changes.push_back(std::move(t));
-  }
-  if (c.sql_tls.enabled()) changes.push_back("sql_tls certificate reloaded");
-  peer_count_ = peers;
-  has_tokens_ = prepared->tokens != nullptr;
-  token_count_ = has_tokens_ ? prepared->tokens->size() : 0;
+  for (std::string& item : FileChanges(*prepared)) changes.push_back(std::move(item));
 
   ReloadResult r{true, absl::StrCat("reload ok: ", path_, ": ",
                                     changes.empty() ? "nothing changed"
                                                     : absl::StrJoin(changes, ", "))};
-  if (!kept.empty()) {
-    absl::StrAppend(&r.message, "; these keys take effect only at a restart and keep their "
-                                "running value: ", absl::StrJoin(kept, ", "));
-  }
   if (kept.empty()) {
     spdlog::info("{}", r.message);
   } else {
+    absl::StrAppend(&r.message, "; these keys take effect only at a restart and keep their "
+                                "running value: ", absl::StrJoin(kept, ", "));
     spdlog::warn("{}", r.message);
   }
   // Last, so that the line above is written at the level it was asked at.
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   return r;
+}
+
+std::vector<std::string> Reloader::FileChanges(const PreparedConfig& next) {
+  std::vector<std::string> out;
+  const config::ProxyConfig& c = next.runtime->config;
+  const size_t peers = PeerCount(next);
+  if (peers != peer_count_) {
+    out.push_back(absl::StrCat("peers ", peer_count_, "->", peers));
+  } else if (!c.fleet_file.empty()) {
+    out.push_back(absl::StrCat("fleet file reloaded (", peers, " peers)"));
+  }
+  if (std::string t = TokensChange(has_tokens_, token_count_, next); !t.empty()) {
+    out.push_back(std::move(t));
+  }
+  if (c.sql_tls.enabled()) out.push_back("sql_tls certificate reloaded");
+  peer_count_ = peers;
+  has_tokens_ = next.tokens != nullptr;
+  token_count_ = has_tokens_ ? next.tokens->size() : 0;
+  return out;
 }
 
 }  // namespace obp

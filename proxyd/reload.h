@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proxyd/config/config.h"
@@ -71,6 +72,11 @@ class Reloader {
   ReloadResult Reload();
 
  private:
+  // What the files a configuration names brought ("peers 1->2", "tokens 2->3",
+  // "sql_tls certificate reloaded"): they are re-read even when their paths did not
+  // change. Remembers the new counts.
+  std::vector<std::string> FileChanges(const PreparedConfig& next);
+
   const std::string path_;
   const config::Overrides overrides_;
   const Targets targets_;

@@ -22,7 +22,7 @@
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
 #include "proxyd/net/local_listener.h"
-#include "proxyd/net/tls_context.h"
+#include "proxyd/reload.h"
 #include "proxyd/rpc/rpc_server.h"
 #include "proxyd/session/client_session.h"
 
@@ -67,49 +67,20 @@ void ProbeBackendFacts(const config::ProxyConfig& config, session::ProxyContext*
                ctx->backend_ext_caps);
 }
 
-// SPEC §2: the SQL port's TLS context and the backends'. A file that cannot be used
-// stops the start, with the file and OpenSSL's reason.
-absl::Status LoadTlsContexts(const config::ProxyConfig& config, session::ProxyContext* ctx) {
-  if (config.sql_tls.enabled()) {
-    const config::TlsConfig& t = config.sql_tls;
-    auto made = net::MakeServerTlsContext(
-        net::ServerTlsFiles{t.cert_file, t.key_file, t.ca_file, t.require_client_cert});
-    if (!made.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("sql_tls: ", made.status().message()));
-    }
-    ctx->sql_tls = *std::move(made);
-  }
-  for (const config::Tenant& tenant : config.tenants) {
-    for (const config::Backend& b : tenant.backends) {
-      if (b.tls == config::BackendTls::kOff) continue;
-      net::TlsVerify verify = b.tls == config::BackendTls::kRequired   ? net::TlsVerify::kNone
-                              : b.tls == config::BackendTls::kVerifyCa ? net::TlsVerify::kCa
-                                                                       : net::TlsVerify::kIdentity;
-      auto made = net::MakeClientTlsContext(verify, b.ca_file);
-      if (!made.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("tenant ", tenant.name, " backend ", b.name,
-                                                       ": ", made.status().message()));
-      }
-      ctx->backend_tls[&b] = *std::move(made);
-    }
-  }
-  return absl::OkStatus();
-}
-
 // Publishes the session in the registry, runs it to its end and withdraws it. The
 // coroutine owns the session for its whole run. SPEC §2: connections still logging
 // in count against max_connections; admin_reserved_connections more are let in for
 // admin logins only.
+// The limits are those of the configuration the session took when it started.
 asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> session,
-                                    control::SessionRegistry* registry,
-                                    const config::ProxyConfig* config) {
+                                    control::SessionRegistry* registry) {
   const std::shared_ptr<session::SessionHandle> handle = session->handle();
   if (absl::Status s = registry->Register(handle); !s.ok()) {
     co_await session->Refuse(1040, "08004", "Too many connections");
     co_return;
   }
-  const size_t limit = static_cast<size_t>(config->max_connections);
-  const size_t reserved = static_cast<size_t>(config->admin_reserved_connections);
+  const size_t limit = static_cast<size_t>(session->config().max_connections);
+  const size_t reserved = static_cast<size_t>(session->config().admin_reserved_connections);
   const size_t n = registry->size();
   if (n > limit + reserved) {
     co_await session->Refuse(1040, "08004", "Too many connections");
@@ -121,20 +92,23 @@ asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> sess
 
 // SPEC §8: SIGTERM and SIGINT drain the node, then stop it (a second one kills
 // what is left at once instead of at drain_timeout_s); SIGQUIT stops it at once;
-// SIGHUP (what logrotate and `systemctl reload` send) is logged and ignored until
-// reload exists; SIGUSR1 reopens the log file (the audit log is opened per line,
-// so it follows a rename by itself); SIGUSR2 is ignored. None of them kills the
-// node silently.
-void HandleSignals(asio::signal_set& signals, asio::io_context& io, control::Drainer& drainer,
-                   absl::Duration drain_timeout, bool exit_requested = false) {
-  signals.async_wait([&signals, &io, &drainer, drain_timeout, exit_requested](
+// SIGHUP (what logrotate and `systemctl reload` send) reloads the configuration
+// (reload.h); SIGUSR1 reopens the log file (the audit log is opened per line, so
+// it follows a rename by itself); SIGUSR2 is ignored. None of them kills the node
+// silently.
+void HandleSignals(asio::signal_set& signals, asio::io_context& io, Reloader& reloader,
+                   control::Drainer& drainer, const session::ProxyContext& ctx,
+                   bool exit_requested = false) {
+  signals.async_wait([&signals, &io, &reloader, &drainer, &ctx, exit_requested](
                          const std::error_code& ec, int sig) {
     if (ec) return;
     bool exiting = exit_requested;
     switch (sig) {
-      case SIGHUP:
-        spdlog::warn("SIGHUP: configuration reload is not implemented yet; ignored");
+      case SIGHUP: {
+        // The one place a reload happens; its result is what the reload metric counts.
+        [[maybe_unused]] const ReloadResult result = reloader.Reload();
         break;
+      }
       case SIGUSR1:
         if (absl::Status s = ReopenLogFile(); !s.ok()) {
           spdlog::error("SIGUSR1: {}", std::string(s.message()));
@@ -154,19 +128,25 @@ void HandleSignals(asio::signal_set& signals, asio::io_context& io, control::Dra
         }
         exiting = true;
         spdlog::info("signal {}: draining, then stopping", sig);
-        drainer.Drain(drain_timeout, [&io](const control::DrainOutcome&) { io.stop(); });
+        drainer.Drain(absl::Seconds(ctx.Current()->config.drain_timeout_s),
+                      [&io](const control::DrainOutcome&) { io.stop(); });
         break;
       default:
         spdlog::info("signal {}: stopping now", sig);
         io.stop();
         return;
     }
-    HandleSignals(signals, io, drainer, drain_timeout, exiting);
+    HandleSignals(signals, io, reloader, drainer, ctx, exiting);
   });
 }
 }  // namespace
 
-absl::Status RunServer(const config::ProxyConfig& config) {
+absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
+                       const config::Overrides& overrides) {
+  // The configuration the node starts with. Only its keys a reload cannot change
+  // (node_id, listen, threads, ...) are read from here once serving; the rest is
+  // read through ctx.Current().
+  const config::ProxyConfig& config = prepared.runtime->config;
   // Signals are caught before the port opens: a SIGTERM right after the node
   // becomes reachable must still stop it cleanly.
   asio::io_context main_io;
@@ -180,12 +160,12 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   control::SessionRegistry registry(config.node_id);
   ProxySessIdGenerator sessids(config.node_id, absl::Now());
   session::ProxyContext ctx;
-  ctx.config = &config;
+  ctx.runtime.Set(prepared.runtime);
+  ctx.node_id = config.node_id;
   ctx.io = &pool;
   ctx.sessids = &sessids;
   ctx.pid = static_cast<int>(::getpid());
   ctx.started_at = absl::Now();
-  if (absl::Status s = LoadTlsContexts(config, &ctx); !s.ok()) return s;
   for (int i = 0; i < pool.size(); ++i) {
     // Each thread keeps its share of the per-backend idle limit.
     int share = (config.pool_max_idle_per_backend + pool.size() - 1) / pool.size();
@@ -193,10 +173,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
         std::make_unique<session::BackendPool>(share, absl::Seconds(config.pool_idle_timeout_s)));
   }
   ProbeBackendFacts(config, &ctx);
-  control::KillService kills(&config, &registry);
-  auto peers = control::PeerForwarder::Create(config);
-  if (!peers.ok()) return peers.status();
-  kills.SetPeers(*std::move(peers));
+  control::KillService kills(config.node_id, config.audit_log, &registry);
+  kills.SetPeers(prepared.peers);
   admin::AdminService admin(&ctx, &registry, &kills);
   ctx.admin = &admin;
 
@@ -205,19 +183,19 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   std::vector<std::unique_ptr<net::Listener>> listeners;
   for (int i = 0; i < pool.size(); ++i) {
     auto& io = pool.context(i);
-    auto accept = [&ctx, &io, &registry, &config, i](asio::ip::tcp::socket s,
-                                                     const asio::ip::tcp::endpoint& peer) {
+    auto accept = [&ctx, &io, &registry, i](asio::ip::tcp::socket s,
+                                            const asio::ip::tcp::endpoint& peer) {
       auto session = session::ClientSession::Create(&ctx, std::move(s), peer, i);
-      asio::co_spawn(io, RunRegistered(std::move(session), &registry, &config), asio::detached);
+      asio::co_spawn(io, RunRegistered(std::move(session), &registry), asio::detached);
     };
     listeners.push_back(std::make_unique<net::Listener>(io, std::move(accept)));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
   }
   std::unique_ptr<net::LocalListener> local;
   if (!config.listen_socket.empty()) {
-    auto accept = [&ctx, &pool, &registry, &config](net::PacketConn::Socket s, int i) {
+    auto accept = [&ctx, &pool, &registry](net::PacketConn::Socket s, int i) {
       auto session = session::ClientSession::CreateLocal(&ctx, std::move(s), i);
-      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry, &config),
+      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry),
                      asio::detached);
     };
     local = std::make_unique<net::LocalListener>(pool, std::move(accept));
@@ -225,8 +203,9 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   }
   control::Drainer drainer(main_io.get_executor(), config.node_id, &registry, &kills,
                            &ctx.draining);
-  auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills, &drainer);
+  auto rpc = rpc::StartRpcServer(config, prepared.tokens, &ctx, &registry, &kills, &drainer);
   if (!rpc.ok()) return rpc.status();
+  Reloader reloader(config_path, overrides, Reloader::Targets{&ctx, &kills, rpc->get()}, prepared);
   drainer.SetStopAccepting([&pool, &listeners, &local, rpc = rpc->get()] {
     for (int i = 0; i < pool.size(); ++i) {
       asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
@@ -244,7 +223,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
                config.listen, local ? " and " : "", config.listen_socket, (*rpc)->address(),
                threads);
 
-  HandleSignals(signals, main_io, drainer, absl::Seconds(config.drain_timeout_s));
+  HandleSignals(signals, main_io, reloader, drainer, ctx);
   main_io.run();
   drainer.Abandon();
 

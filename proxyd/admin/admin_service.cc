@@ -111,7 +111,7 @@ asio::awaitable<absl::Status> AdminService::ShowSessions(session::ClientPort& ca
   absl::Time now = absl::Now();
   std::vector<mysql::Row> rows;
   for (const auto& info : control::ListVisible(*registry_, CallerOf(caller.Identity()))) {
-    rows.push_back(SessionListRow(control::ViewOf(info, ctx_->config->node_id, ctx_->pid, now)));
+    rows.push_back(SessionListRow(control::ViewOf(info, ctx_->node_id, ctx_->pid, now)));
   }
   co_return co_await caller.SendRows(SessionListColumns(), rows);
 }
@@ -135,8 +135,9 @@ asio::awaitable<absl::Status> AdminService::ShowAttribute(session::ClientPort& c
   auto info = Target(caller, stmt);
   if (!info.ok()) co_return co_await SendStatusError(caller, info.status());
   std::vector<mysql::Row> rows =
-      AttributeRows(control::ViewOf(*info, ctx_->config->node_id, ctx_->pid, absl::Now()));
-  if (const config::Tenant* t = ctx_->config->FindTenant(info->tenant)) {
+      AttributeRows(control::ViewOf(*info, ctx_->node_id, ctx_->pid, absl::Now()));
+  const std::shared_ptr<const session::RuntimeConfig> current = ctx_->Current();
+  if (const config::Tenant* t = current->config.FindTenant(info->tenant)) {
     for (auto& row : PoolRows(*ctx_, *t)) rows.push_back(std::move(row));
   }
   co_return co_await caller.SendRows(AttributeColumns(), FilterLike(std::move(rows), stmt.like));

@@ -98,7 +98,7 @@ std::vector<Row> AttributeRows(const control::SessionView& v) {
 std::vector<Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant& tenant) {
   std::vector<Row> rows;
   for (const config::Backend& b : tenant.backends) {
-    const session::PoolStats stats = ctx.PoolStatsFor(&b);
+    const session::PoolStats stats = ctx.PoolStatsFor(tenant.name, b);
     const std::string info = absl::StrCat("pool [", b.name, "]");
     rows.push_back(Attr("pool_idle", Num(stats.idle), info));
     rows.push_back(Attr("pool_returned_without_reset", Num(stats.returned_without_reset), info));

@@ -18,10 +18,20 @@ bool Visible(const Caller& caller, const session::SessionInfo& target) {
   return target.tenant == caller.tenant && target.user == caller.user;
 }
 
-KillService::KillService(const config::ProxyConfig* config, const SessionRegistry* registry)
-    : config_(config), registry_(registry) {}
+KillService::KillService(uint32_t node_id, std::string audit_log,
+                         const SessionRegistry* registry)
+    : node_id_(node_id), registry_(registry), audit_log_(std::move(audit_log)) {}
 KillService::~KillService() = default;
-void KillService::SetPeers(std::unique_ptr<PeerForwarder> peers) { peers_ = std::move(peers); }
+
+void KillService::SetPeers(std::shared_ptr<PeerForwarder> peers) {
+  MutexLock lock(&peers_mu_);
+  peers_.swap(peers);  // the old forwarder goes after the lock, with `peers`
+}
+
+void KillService::SetAuditLog(std::string audit_log) {
+  MutexLock lock(&audit_mu_);
+  audit_log_ = std::move(audit_log);
+}
 
 absl::StatusOr<HandlePtr> KillService::Resolve(const KillRequest& request) const {
   // 1. A live cs_id of this node.
@@ -57,7 +67,7 @@ absl::StatusOr<KillResult> KillService::Check(const Caller& caller,
   if (!target.ok()) return target.status();
   session::SessionInfo info = (*target)->Info();
   KillResult r;
-  r.node_id = config_->node_id;
+  r.node_id = node_id_;
   r.cs_id = info.cs_id;
   r.dry_run = request.dry_run;
   r.self = caller.cs_id != 0 && caller.cs_id == info.cs_id;
@@ -98,24 +108,25 @@ asio::awaitable<absl::Status> KillService::Act(const KillRequest& request,
   co_return co_await target->Terminate(request.reason);
 }
 
-asio::awaitable<absl::StatusOr<KillResult>> KillService::Forward(const Caller& caller,
-                                                                 const KillRequest& request) {
-  uint32_t self = config_->node_id;
+asio::awaitable<absl::StatusOr<KillResult>> KillService::Forward(
+    std::shared_ptr<PeerForwarder> peers, const Caller& caller, const KillRequest& request) {
+  uint32_t self = node_id_;
   if (request.id_kind != KillRequest::IdKind::kConnectionId && IsValidCsIdShape(request.id) &&
-      NodeIdOfCsId(request.id) != self && peers_->HasNode(NodeIdOfCsId(request.id))) {
-    auto r = co_await peers_->KillOnNode(NodeIdOfCsId(request.id), caller, request);
+      NodeIdOfCsId(request.id) != self && peers->HasNode(NodeIdOfCsId(request.id))) {
+    auto r = co_await peers->KillOnNode(NodeIdOfCsId(request.id), caller, request);
     if (!absl::IsNotFound(r.status())) co_return r;
   }
   if (request.id_kind == KillRequest::IdKind::kCsId) {
     co_return session::UnknownThreadId(request.id);
   }
-  co_return co_await peers_->KillByConnectionId(caller, request);
+  co_return co_await peers->KillByConnectionId(caller, request);
 }
 
 asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, KillRequest request) {
   absl::StatusOr<KillResult> result = Check(caller, request);
-  if (absl::IsNotFound(result.status()) && request.allow_forward && peers_) {
-    auto forwarded = co_await Forward(caller, request);
+  std::shared_ptr<PeerForwarder> peers = request.allow_forward ? Peers() : nullptr;
+  if (absl::IsNotFound(result.status()) && peers) {
+    auto forwarded = co_await Forward(std::move(peers), caller, request);
     // The local "unknown" stands unless a peer knew better.
     if (!absl::IsNotFound(forwarded.status())) result = std::move(forwarded);
   } else if (result.ok() && !request.dry_run && absl::Now() >= request.not_after) {
@@ -156,18 +167,18 @@ void KillService::AuditRefusal(const Caller& caller, const KillRequest& request,
       summary.result = "suppressed";
       summary.detail = absl::StrCat(v.suppressed, " refusals of calls without a valid token from ",
                                     unauthenticated_from, " were not logged (limit 10 a second)");
-      WriteAuditLine(config_->audit_log, summary);
+      WriteAuditLine(audit_log_, summary);
     }
     if (!v.write) return;
   }
-  WriteAuditLine(config_->audit_log, rec);
+  WriteAuditLine(audit_log_, rec);
 }
 
 AuditRecord KillService::Record(const Caller& caller, const KillRequest& request,
                                 const KillResult* target, absl::string_view result,
                                 absl::string_view detail) const {
   AuditRecord rec;
-  rec.node_id = config_->node_id;
+  rec.node_id = node_id_;
   rec.actor = caller.actor;
   rec.id = request.id;
   rec.ss_id = request.ss_id;
@@ -188,7 +199,7 @@ void KillService::Audit(const Caller& caller, const KillRequest& request,
                         absl::string_view detail) {
   AuditRecord rec = Record(caller, request, target, result, detail);
   MutexLock lock(&audit_mu_);
-  WriteAuditLine(config_->audit_log, rec);
+  WriteAuditLine(audit_log_, rec);
 }
 
 }  // namespace obp::control

@@ -93,10 +93,15 @@ struct KillResult {
 // confirmed is OK with KillResult::unconfirmed set.
 class KillService {
  public:
-  KillService(const config::ProxyConfig* config, const SessionRegistry* registry);
+  // `audit_log`: the config's audit_log (empty: none, "-": stderr).
+  KillService(uint32_t node_id, std::string audit_log, const SessionRegistry* registry);
   ~KillService();
-  // Before the node serves: the peers SQL kills may be forwarded to (none: null).
-  void SetPeers(std::unique_ptr<PeerForwarder> peers);
+  // Any thread (at start, and by a reload, SPEC §8): the peers SQL kills are
+  // forwarded to from now on (none: null). A kill already forwarding keeps the
+  // peers it started with.
+  void SetPeers(std::shared_ptr<PeerForwarder> peers);
+  // Any thread (a reload): where audit lines go from now on.
+  void SetAuditLog(std::string audit_log);
   asio::awaitable<absl::StatusOr<KillResult>> Kill(Caller caller, KillRequest request);
   // Resolves an id to a session of this node (SPEC §3 "Resolving an id": a cs_id
   // first, then a backend connection_id, refusing ambiguity). Visibility is the
@@ -115,17 +120,24 @@ class KillService {
   void Audit(const Caller& caller, const KillRequest& request, const KillResult* target,
              absl::string_view result, absl::string_view detail);
   absl::StatusOr<KillResult> Check(const Caller& caller, const KillRequest& request) const;
-  asio::awaitable<absl::StatusOr<KillResult>> Forward(const Caller& caller,
+  asio::awaitable<absl::StatusOr<KillResult>> Forward(std::shared_ptr<PeerForwarder> peers,
+                                                      const Caller& caller,
                                                       const KillRequest& request);
   asio::awaitable<absl::Status> Act(const KillRequest& request, const KillResult& checked);
 
-  const config::ProxyConfig* config_;
+  const uint32_t node_id_;
   const SessionRegistry* registry_;
   AuditRecord Record(const Caller& caller, const KillRequest& request, const KillResult* target,
                      absl::string_view result, absl::string_view detail) const;
 
-  std::unique_ptr<PeerForwarder> peers_;
+  mutable Mutex peers_mu_;  // held only to copy or swap the pointer
+  std::shared_ptr<PeerForwarder> peers_ ABSL_GUARDED_BY(peers_mu_);
+  std::shared_ptr<PeerForwarder> Peers() const {
+    MutexLock lock(&peers_mu_);
+    return peers_;
+  }
   Mutex audit_mu_;  // one line at a time in the audit log
+  std::string audit_log_ ABSL_GUARDED_BY(audit_mu_);
   RefusalLimiter limiter_ ABSL_GUARDED_BY(audit_mu_);
 };
 

@@ -28,6 +28,7 @@ class PeerForwarder {
   static absl::StatusOr<std::unique_ptr<PeerForwarder>> Create(const config::ProxyConfig& config);
 
   bool HasNode(uint32_t node_id) const;
+  size_t peer_count() const { return client_->nodes().size(); }
   asio::awaitable<absl::StatusOr<KillResult>> KillOnNode(uint32_t node_id, const Caller& caller,
                                                          const KillRequest& request);
   asio::awaitable<absl::StatusOr<KillResult>> KillByConnectionId(const Caller& caller,

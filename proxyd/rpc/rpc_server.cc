@@ -33,6 +33,9 @@ class GrpcRpcServer final : public RpcServer {
   void Shutdown() override {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
+  void SetTokens(std::shared_ptr<const TokenTable> tokens) override {
+    service_->SetTokens(std::move(tokens));
+  }
 
  private:
   std::unique_ptr<SessionServiceImpl> service_;
@@ -44,11 +47,13 @@ bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
-// The tokens file, if configured (null when not: the service is open).
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const TokenTable>> LoadConfiguredTokens(
-    const config::ProxyConfig& c, const HostPort& listen) {
+    const config::ProxyConfig& c) {
   if (c.tokens_file.empty()) {
-    if (!IsLoopback(listen.host)) {
+    auto hp = ParseHostPort(c.grpc_listen);
+    if (hp.ok() && !IsLoopback(hp->host)) {
       spdlog::warn("gRPC listens on {} without tokens_file: anyone who reaches it can list "
                    "and kill sessions", c.grpc_listen);
     }
@@ -60,26 +65,25 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> LoadConfiguredTokens(
   return std::make_shared<const TokenTable>(*std::move(tokens));
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext* ctx,
+absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(const config::ProxyConfig& c,
+                                                          std::shared_ptr<const TokenTable> tokens,
+                                                          session::ProxyContext* ctx,
                                                           const control::SessionRegistry* registry,
                                                           control::KillService* kills,
                                                           control::Drainer* drainer) {
-  const std::string& listen = ctx->config->grpc_listen;
+  const std::string& listen = c.grpc_listen;
   auto hp = ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
-  auto tokens = LoadConfiguredTokens(*ctx->config, *hp);
-  if (!tokens.ok()) return tokens.status();
   // Health and reflection stay open without a token: probes and tools need them,
   // and they reveal no session.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto service = std::make_unique<SessionServiceImpl>(ctx, registry, kills, drainer,
-                                                      *std::move(tokens));
+                                                      std::move(tokens),
+                                                      c.grpc_max_concurrent_calls);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  auto creds = MakeServerCredentials(ctx->config->grpc_tls);
+  auto creds = MakeServerCredentials(c.grpc_tls);
   if (!creds.ok()) return creds.status();
   builder.AddListeningPort(listen, *creds, &bound_port);
   // No request of the SessionService comes near this; larger ones are refused by
@@ -88,8 +92,7 @@ absl::StatusOr<std::unique_ptr<RpcServer>> StartRpcServer(session::ProxyContext*
   // SPEC §4: calls in flight are bounded. Per connection, HTTP/2 holds the rest
   // back at the client (a flood queues there, not in this process); across
   // connections, SessionServiceImpl refuses what is past the same limit.
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             ctx->config->grpc_max_concurrent_calls);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, c.grpc_max_concurrent_calls);
   grpc::ResourceQuota quota("proxyd-grpc");
   quota.Resize(kGrpcMemoryBytes);
   builder.SetResourceQuota(quota);

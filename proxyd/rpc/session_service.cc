@@ -101,7 +101,7 @@ void FillKillResponse(const control::KillRequest& req, uint32_t node_id,
 }  // namespace
 
 SessionServiceImpl::CallSlot::CallSlot(SessionServiceImpl* service) : service_(service) {
-  const int limit = service->ctx_->config->grpc_max_concurrent_calls;
+  const int limit = service->max_calls_;
   if (service->in_flight_.fetch_add(1, std::memory_order_relaxed) >= limit) {
     service->in_flight_.fetch_sub(1, std::memory_order_relaxed);
     service_ = nullptr;
@@ -125,9 +125,19 @@ void SessionServiceImpl::SetAddress(std::string address) {
   address_ = std::move(address);
 }
 
+void SessionServiceImpl::SetTokens(std::shared_ptr<const TokenTable> tokens) {
+  MutexLock lock(&tokens_mu_);
+  tokens_.swap(tokens);  // the old table is released after the lock, with `tokens`
+}
+
 absl::StatusOr<std::optional<Identity>> SessionServiceImpl::Authenticate(
     const grpc::CallbackServerContext& context) const {
-  if (!tokens_) return std::nullopt;
+  std::shared_ptr<const TokenTable> tokens;
+  {
+    MutexLock lock(&tokens_mu_);
+    tokens = tokens_;
+  }
+  if (!tokens) return std::nullopt;
   const auto& md = context.client_metadata();
   auto [first, last] = md.equal_range("authorization");
   if (first == last) {
@@ -142,7 +152,7 @@ absl::StatusOr<std::optional<Identity>> SessionServiceImpl::Authenticate(
   if (!token) {
     return absl::UnauthenticatedError("malformed authorization: expected 'Bearer <token>'");
   }
-  std::optional<Identity> who = tokens_->Lookup(*token);
+  std::optional<Identity> who = tokens->Lookup(*token);
   if (!who) {
     return absl::UnauthenticatedError("invalid bearer token: not in this node's tokens file");
   }
@@ -174,10 +184,10 @@ absl::Status SessionServiceImpl::CheckRef(const pb::SessionRef& ref) const {
         "ref.cs_id: ", ref.cs_id(), " is not a cs_id (0, bit 31 set, or sequence part 0)"));
   }
   const uint32_t owner = NodeIdOfCsId(ref.cs_id());
-  if (owner != ctx_->config->node_id) {
+  if (owner != ctx_->node_id) {
     return absl::NotFoundError(absl::StrCat("Unknown thread id: ", ref.cs_id(),
                                             " (cs_id of node ", owner, "; this is node ",
-                                            ctx_->config->node_id, ")"));
+                                            ctx_->node_id, ")"));
   }
   return absl::OkStatus();
 }
@@ -186,7 +196,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
                                                            const pb::ListSessionsRequest* request,
                                                            pb::ListSessionsResponse* response) {
   CallSlot slot(this);
-  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (!slot) return Finish(context, Busy(max_calls_));
   if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
   if (request->page_size() < 0) {
     return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
@@ -205,13 +215,13 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
       [&](const session::SessionInfo& i) { return Matches(filter, i, now); },
       static_cast<size_t>(page_size) + 1);
   for (size_t i = 0; i < infos.size() && static_cast<int>(i) < page_size; ++i) {
-    FillSession(control::ViewOf(infos[i], ctx_->config->node_id, ctx_->pid, now),
+    FillSession(control::ViewOf(infos[i], ctx_->node_id, ctx_->pid, now),
                 response->add_sessions());
   }
   if (static_cast<int>(infos.size()) > page_size) {
     response->set_next_page_token(absl::StrCat(infos[page_size - 1].cs_id));
   }
-  response->set_node_id(ctx_->config->node_id);
+  response->set_node_id(ctx_->node_id);
   return Finish(context, grpc::Status::OK);
 }
 
@@ -219,18 +229,18 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetAttributes(grpc::CallbackServer
                                                             const pb::GetAttributesRequest* request,
                                                             pb::GetAttributesResponse* response) {
   CallSlot slot(this);
-  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (!slot) return Finish(context, Busy(max_calls_));
   if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
   if (absl::Status s = CheckRef(request->ref()); !s.ok()) return Finish(context, s);
   auto target = kills_->Resolve(RequestFromRef(request->ref()));
   if (!target.ok()) return Finish(context, target.status());
   session::SessionInfo info = (*target)->Info();
-  FillSession(control::ViewOf(info, ctx_->config->node_id, ctx_->pid, absl::Now()),
+  FillSession(control::ViewOf(info, ctx_->node_id, ctx_->pid, absl::Now()),
               response->mutable_session());
   for (const auto& v : control::VariablesOf(info, request->all_variables())) {
     FillVariable(v, response->add_variables());
   }
-  response->set_node_id(ctx_->config->node_id);
+  response->set_node_id(ctx_->node_id);
   return Finish(context, grpc::Status::OK);
 }
 
@@ -238,7 +248,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
                                                           const pb::KillSessionRequest* request,
                                                           pb::KillSessionResponse* response) {
   CallSlot slot(this);
-  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (!slot) return Finish(context, Busy(max_calls_));
   control::KillRequest req = RequestFromRef(request->ref());
   if (request->has_ss_id()) req.ss_id = request->ss_id();
   req.mode = request->mode() == pb::KILL_MODE_QUERY ? control::Mode::kQuery
@@ -271,7 +281,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
   }
   control::Caller caller = KillCaller(request->on_behalf_of(), *token, context->peer());
   auto* reactor = context->DefaultReactor();
-  const uint32_t node_id = ctx_->config->node_id;
+  const uint32_t node_id = ctx_->node_id;
   asio::co_spawn(ctx_->io->Next(), kills_->Kill(std::move(caller), req),
                  [reactor, response, req, node_id, slot = std::move(slot)](
                      std::exception_ptr e, absl::StatusOr<control::KillResult> r) {
@@ -295,9 +305,10 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
                                                           const pb::GetNodeInfoRequest*,
                                                           pb::GetNodeInfoResponse* response) {
   CallSlot slot(this);
-  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (!slot) return Finish(context, Busy(max_calls_));
   if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
-  const config::ProxyConfig& c = *ctx_->config;
+  const std::shared_ptr<const session::RuntimeConfig> current = ctx_->Current();
+  const config::ProxyConfig& c = current->config;
   response->set_node_id(c.node_id);
   response->set_cluster(c.cluster);
   response->set_version(std::string(BuildVersion()));
@@ -323,7 +334,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetNodeInfo(grpc::CallbackServerCo
       pbb->set_name(b.name);
       pbb->set_address(b.address);
       pbb->set_active(active[absl::StrCat(t.name, "/", b.name)]);
-      pbb->set_pooled_idle(static_cast<uint32_t>(ctx_->PoolStatsFor(&b).idle));
+      pbb->set_pooled_idle(static_cast<uint32_t>(ctx_->PoolStatsFor(t.name, b).idle));
       session::BackendHealth health = ctx_->Health(t.name, b.name);
       pbb->set_state(health.state == session::BackendHealth::kUp     ? pb::BACKEND_UP
                      : health.state == session::BackendHealth::kDown ? pb::BACKEND_DOWN
@@ -338,10 +349,10 @@ grpc::ServerUnaryReactor* SessionServiceImpl::Drain(grpc::CallbackServerContext*
                                                     const pb::DrainRequest* request,
                                                     pb::DrainResponse* response) {
   CallSlot slot(this);
-  if (!slot) return Finish(context, Busy(ctx_->config->grpc_max_concurrent_calls));
+  if (!slot) return Finish(context, Busy(max_calls_));
   auto token = Authenticate(*context);
   absl::Status allowed = token.ok() ? RequireOperator(*token, "Drain") : token.status();
-  absl::Duration timeout = absl::Seconds(ctx_->config->drain_timeout_s);
+  absl::Duration timeout = absl::Seconds(ctx_->Current()->config.drain_timeout_s);
   if (allowed.ok() && request->has_timeout()) {
     const absl::Duration asked = absl::Seconds(request->timeout().seconds()) +
                                  absl::Nanoseconds(request->timeout().nanos());
@@ -355,7 +366,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::Drain(grpc::CallbackServerContext*
   spdlog::info("drain requested over gRPC by {}",
                *token ? TokenActor(**token) : absl::StrCat("grpc ", context->peer()));
   auto* reactor = context->DefaultReactor();
-  const uint32_t node_id = ctx_->config->node_id;
+  const uint32_t node_id = ctx_->node_id;
   // The slot moves into the callback: the call counts as in flight until it answers.
   auto held = std::make_shared<CallSlot>(std::move(slot));
   drainer_->Drain(timeout, [reactor, response, node_id, held](

@@ -43,15 +43,17 @@ inline constexpr absl::Duration kMaxDrainTimeout = absl::Seconds(3600);
 
 class SessionServiceImpl final : public pb::SessionService::CallbackService {
  public:
-  // `tokens` null: no tokens file, every call is allowed.
+  // `tokens` null: no tokens file, every call is allowed. `max_calls`: the node's
+  // grpc_max_concurrent_calls (fixed for the process).
   SessionServiceImpl(session::ProxyContext* ctx, const control::SessionRegistry* registry,
                      control::KillService* kills, control::Drainer* drainer,
-                     std::shared_ptr<const TokenTable> tokens)
-      : ctx_(ctx),
-        registry_(registry),
-        kills_(kills),
-        drainer_(drainer),
+                     std::shared_ptr<const TokenTable> tokens, int max_calls)
+      : ctx_(ctx), registry_(registry), kills_(kills), drainer_(drainer), max_calls_(max_calls),
         tokens_(std::move(tokens)) {}
+
+  // Any thread (SPEC §8 Reload): calls from now on are checked against `tokens`;
+  // null opens the service. A call already past its check is not affected.
+  void SetTokens(std::shared_ptr<const TokenTable> tokens);
 
   // The address the server bound, once it is known (GetNodeInfo's grpc_address).
   void SetAddress(std::string address);
@@ -103,7 +105,9 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
   const control::SessionRegistry* registry_;
   control::KillService* kills_;
   control::Drainer* drainer_;
-  std::shared_ptr<const TokenTable> tokens_;
+  const int max_calls_;
+  mutable Mutex tokens_mu_;  // held only to copy the pointer
+  std::shared_ptr<const TokenTable> tokens_ ABSL_GUARDED_BY(tokens_mu_);
   std::atomic<int> in_flight_{0};
   mutable Mutex address_mu_;
   std::string address_ ABSL_GUARDED_BY(address_mu_);

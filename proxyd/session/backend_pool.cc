@@ -13,17 +13,20 @@ BackendPool::~BackendPool() {
   }
 }
 
-std::string BackendPool::KeyString(const PoolKey& key) {
-  // The backend's address in memory is stable for the process (config is
-  // immutable), so it names the backend without copying tenant/backend names.
-  return absl::StrCat(reinterpret_cast<uintptr_t>(key.backend), "/", key.caps, "/", key.ext_caps,
-                      "/", key.charset,
-                      "/", key.user);
+std::string BackendPool::BackendId(const std::string& tenant, const config::Backend& b) {
+  return absl::StrCat(tenant, "/", b.name, "/", b.address, "/", static_cast<int>(b.tls), "/",
+                      b.ca_file);
+}
+
+std::string BackendPool::KeyString(const std::string& backend_id, const PoolKey& key) {
+  return absl::StrCat(backend_id, "/", key.caps, "/", key.ext_caps, "/", key.charset, "/",
+                      key.user);
 }
 
 std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::string_view db) {
   if (!enabled()) return nullptr;
-  std::string k = KeyString(key);
+  const std::string id = BackendId(key.tenant, *key.backend);
+  const std::string k = KeyString(id, key);
   std::unique_ptr<ServerSession> found;
   std::deque<Entry> gone;  // closed outside the lock
   {
@@ -31,7 +34,7 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
     auto it = idle_.find(k);
     if (it == idle_.end()) return nullptr;
     std::deque<Entry>& entries = it->second;
-    ExpireLocked(entries, key.backend, &gone);
+    ExpireLocked(entries, id, &gone);
     for (size_t i = entries.size(); i-- > 0;) {
       ServerSession* ss = entries[i].ss.get();
       bool dead = !ss->conn().is_open() || ss->LikelyGone();
@@ -39,7 +42,7 @@ std::unique_ptr<ServerSession> BackendPool::Take(const PoolKey& key, absl::strin
       if (!dead && !fits) continue;
       Entry e = std::move(entries[i]);
       entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
-      --counts_[key.backend].idle;
+      --counts_[id].idle;
       if (dead) {
         gone.push_back(std::move(e));
         continue;
@@ -59,14 +62,15 @@ bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss,
     ss->conn().Close();
     return false;
   }
-  std::string k = KeyString(key);
+  const std::string id = BackendId(key.tenant, *key.backend);
+  const std::string k = KeyString(id, key);
   std::deque<Entry> gone;  // closed outside the lock
   bool kept = false;
   {
     MutexLock lock(&mu_);
     std::deque<Entry>& entries = idle_[k];
-    ExpireLocked(entries, key.backend, &gone);
-    PoolStats& counts = counts_[key.backend];
+    ExpireLocked(entries, id, &gone);
+    PoolStats& counts = counts_[id];
     if (counts.idle < max_idle_) {
       ++counts.idle;
       if (without_reset) ++counts.returned_without_reset;
@@ -81,19 +85,20 @@ bool BackendPool::Put(const PoolKey& key, std::unique_ptr<ServerSession> ss,
   return kept;
 }
 
-void BackendPool::ExpireLocked(std::deque<Entry>& entries, const config::Backend* backend,
+void BackendPool::ExpireLocked(std::deque<Entry>& entries, const std::string& backend_id,
                                std::deque<Entry>* out) {
   absl::Time cutoff = absl::Now() - idle_timeout_;
   while (!entries.empty() && entries.front().since < cutoff) {
     out->push_back(std::move(entries.front()));
     entries.pop_front();
-    --counts_[backend].idle;
+    --counts_[backend_id].idle;
   }
 }
 
-PoolStats BackendPool::Stats(const config::Backend* backend) const {
+PoolStats BackendPool::Stats(const std::string& tenant, const config::Backend& backend) const {
+  const std::string id = BackendId(tenant, backend);
   MutexLock lock(&mu_);
-  auto it = counts_.find(backend);
+  auto it = counts_.find(id);
   return it == counts_.end() ? PoolStats{} : it->second;
 }
 

@@ -45,7 +45,13 @@ struct PoolStats {
   }
 };
 
+// The backend is named by what it is (tenant, name, address, TLS settings), not by
+// the address of its config::Backend: after a reload that left a backend as it
+// was, connections pooled under the old configuration still serve new sessions
+// (the taker rebinds them, ServerSession::Rebind); after one that moved it, they
+// match nothing and age out.
 struct PoolKey {
+  std::string tenant;
   const config::Backend* backend = nullptr;
   std::string user;
   uint32_t caps = 0;     // negotiated with the client; decides EOF/OK framing etc.
@@ -76,17 +82,19 @@ class BackendPool {
   // `without_reset`: it needed no reset (counted in PoolStats).
   bool Put(const PoolKey& key, std::unique_ptr<ServerSession> ss, bool without_reset);
 
-  // Any thread.
-  PoolStats Stats(const config::Backend* backend) const;
+  // Any thread: the figures of `backend` of `tenant` (as PoolKey names it).
+  PoolStats Stats(const std::string& tenant, const config::Backend& backend) const;
 
  private:
   struct Entry {
     std::unique_ptr<ServerSession> ss;
     absl::Time since;
   };
-  static std::string KeyString(const PoolKey& key);
+  // The backend's identity (tenant, name, address, TLS mode and CA file).
+  static std::string BackendId(const std::string& tenant, const config::Backend& backend);
+  static std::string KeyString(const std::string& backend_id, const PoolKey& key);
   // Moves entries idle longer than idle_timeout_ (oldest first) into `out`.
-  void ExpireLocked(std::deque<Entry>& entries, const config::Backend* backend,
+  void ExpireLocked(std::deque<Entry>& entries, const std::string& backend_id,
                     std::deque<Entry>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int max_idle_;
@@ -95,7 +103,7 @@ class BackendPool {
   // Newest last: Take prefers the most recently used (warmest, least likely to
   // have hit the backend's wait_timeout).
   absl::flat_hash_map<std::string, std::deque<Entry>> idle_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<const config::Backend*, PoolStats> counts_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, PoolStats> counts_ ABSL_GUARDED_BY(mu_);  // by BackendId
 };
 
 }  // namespace obp::session

@@ -45,7 +45,7 @@ asio::awaitable<absl::Status> ClientSession::HandleChangeUser(const net::Packet&
     // A client whose default plugin is another one (MySQL's libmysqlclient) is
     // asked to switch, on the same scramble, within the login time limit.
     auto answer = co_await net::RunWithin(SwitchToNativePassword(&seq, kPreLoginLimit),
-                                          absl::Seconds(ctx_->config->login_timeout_s));
+                                          absl::Seconds(config_->login_timeout_s));
     if (!answer) co_return absl::DeadlineExceededError("no answer to the auth switch");
     if (!answer->ok()) co_return answer->status();
     token = **std::move(answer);

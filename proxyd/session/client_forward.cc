@@ -32,7 +32,7 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
   // A command larger than one packet: the rest follows from the client as is, up
   // to max_allowed_packet in all.
   size_t total = multi ? first->payload.size() : 0;
-  const size_t limit = static_cast<size_t>(ctx_->config->max_allowed_packet);
+  const size_t limit = static_cast<size_t>(config_->max_allowed_packet);
   while (s.ok() && multi) {
     auto next = co_await client_.ReadPacket(total >= limit ? 0 : limit - total);
     if (!next.ok()) {

@@ -59,7 +59,7 @@ asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl:
 }
 
 uint32_t ClientSession::OfferedCapabilities() const {
-  uint32_t caps = ProxyServerCapabilities() | (ctx_->sql_tls ? mysql::kClientSsl : 0) |
+  uint32_t caps = ProxyServerCapabilities() | (runtime_->sql_tls ? mysql::kClientSsl : 0) |
                   (ctx_->backend_caps & mysql::kClientSessionTrack);
   if (OfferedExtCapabilities() != 0) caps &= ~mysql::kClientMysql;
   return caps;
@@ -94,10 +94,10 @@ asio::awaitable<absl::StatusOr<Account>> ClientSession::Authenticate(uint8_t seq
                                                                       absl::string_view login_name,
                                                                       absl::string_view token) {
   LoginName name = SplitLoginName(login_name);
-  std::string tenant_name = name.tenant.empty() ? ctx_->config->default_tenant : name.tenant;
-  const config::User* user = ctx_->config->FindUser(tenant_name, name.user);
+  std::string tenant_name = name.tenant.empty() ? config_->default_tenant : name.tenant;
+  const config::User* user = config_->FindUser(tenant_name, name.user);
   const bool used_password = !token.empty();
-  if (user == nullptr || (!name.cluster.empty() && name.cluster != ctx_->config->cluster)) {
+  if (user == nullptr || (!name.cluster.empty() && name.cluster != config_->cluster)) {
     co_return co_await SendAccessDenied(seq, name.user, used_password);
   }
   auto stage1 = mysql::RecoverStage1(token, scramble_, user->stage2);
@@ -109,7 +109,7 @@ asio::awaitable<absl::StatusOr<Account>> ClientSession::Authenticate(uint8_t seq
                  name.user);
     co_return co_await SendAccessDenied(seq, name.user, used_password);
   }
-  co_return Account{user, ctx_->config->FindTenant(tenant_name), *std::move(stage1)};
+  co_return Account{user, config_->FindTenant(tenant_name), *std::move(stage1)};
 }
 
 void ClientSession::Adopt(Account account) {
@@ -154,14 +154,14 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   if (!pkt.ok()) co_return pkt.status();
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
-    if (!ctx_->sql_tls) {
+    if (!runtime_->sql_tls) {
       (co_await SendError(seq, 1043, "08S01",
                           "Bad handshake: TLS is not configured on this proxyd ([sql_tls])"))
           .IgnoreError();
       co_return absl::UnavailableError("client wants TLS");
     }
     // The handshake runs inside the login timeout, like the rest of the login.
-    if (absl::Status s = co_await client_.AcceptTls(*ctx_->sql_tls); !s.ok()) co_return s;
+    if (absl::Status s = co_await client_.AcceptTls(*runtime_->sql_tls); !s.ok()) co_return s;
     pkt = co_await ReadLoginPacket();
     if (!pkt.ok()) co_return pkt.status();
     seq = pkt->seq + 1;

@@ -112,7 +112,7 @@ asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {
   // drop is bounded in bytes (MariaDB's largest max_allowed_packet) and in time.
   constexpr uint64_t kMaxDiscard = uint64_t{1} << 30;
   auto last = co_await net::RunWithin(client_.DiscardPacket(kMaxDiscard),
-                                      absl::Seconds(ctx_->config->net_read_timeout_s));
+                                      absl::Seconds(config_->net_read_timeout_s));
   const uint8_t seq = last && last->ok() ? static_cast<uint8_t>(**last + 1) : 1;
   (co_await SendError(seq, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"))
       .IgnoreError();
@@ -121,8 +121,8 @@ asio::awaitable<absl::Status> ClientSession::PacketTooLarge() {
 
 asio::awaitable<absl::StatusOr<net::Packet>> ClientSession::ReadCommand() {
   const size_t limit = std::min<size_t>(net::PacketConn::kMaxPayload,
-                                        static_cast<size_t>(ctx_->config->max_allowed_packet));
-  const int idle_limit_s = ctx_->config->wait_timeout_s;
+                                        static_cast<size_t>(config_->max_allowed_packet));
+  const int idle_limit_s = config_->wait_timeout_s;
   if (idle_limit_s <= 0) co_return co_await client_.ReadPacket(limit);
   // Only with the limit configured: the timer costs each command a little.
   auto pkt = co_await net::RunWithin(client_.ReadPacket(limit), absl::Seconds(idle_limit_s));
@@ -391,6 +391,7 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
     std::unique_ptr<ServerSession> pooled =
         ctx_->pools[thread_index_]->Take(PoolKeyFor(index), state_.db);
     if (pooled) {
+      pooled->Rebind(backend, runtime_);  // it may come from an older generation
       pooled->from_pool = true;
       servers_[index] = std::move(pooled);
       Publish();
@@ -399,11 +400,12 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   if (!servers_[index]) {
     auto ss = std::make_unique<ServerSession>(
         ctx_->next_ss_id.fetch_add(1, std::memory_order_relaxed), backend, executor_);
+    ss->Rebind(backend, runtime_);
     LoginParams login{user_->name, stage1_,        caps_,
                       ext_caps_,   charset_,       state_.db,
-                      connect_attrs_, ctx_->BackendTls(&backend)};
+                      connect_attrs_, runtime_->BackendTls(&backend)};
     absl::Status s =
-        co_await ss->Connect(login, absl::Milliseconds(ctx_->config->connect_timeout_ms));
+        co_await ss->Connect(login, absl::Milliseconds(config_->connect_timeout_ms));
     // A backend that answered (even "access denied") is up.
     ctx_->RecordConnect(tenant_->name, backend.name, ss->backend_error() ? absl::OkStatus() : s);
     if (!s.ok()) {

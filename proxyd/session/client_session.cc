@@ -51,12 +51,14 @@ std::shared_ptr<ClientSession> ClientSession::Make(ProxyContext* ctx,
                    ctx->io->tid(thread_index)},
       session->executor_, std::weak_ptr<SessionControl>(session));
   session->client_.CountInto(session->handle_->client_traffic());
-  session->client_.SetStallTimeout(absl::Seconds(ctx->config->net_read_timeout_s));
+  session->client_.SetStallTimeout(absl::Seconds(session->config_->net_read_timeout_s));
   return session;
 }
 
 ClientSession::ClientSession(ProxyContext* ctx, net::PacketConn::Socket socket, int thread_index)
     : ctx_(ctx),
+      runtime_(ctx->Current()),
+      config_(&runtime_->config),
       executor_(socket.get_executor()),
       client_(std::move(socket)),
       thread_index_(thread_index) {
@@ -75,11 +77,11 @@ asio::awaitable<void> ClientSession::Refuse(uint16_t code, absl::string_view sql
 asio::awaitable<void> ClientSession::Run(bool admins_only) {
   auto self = shared_from_this();
   Publish();
-  const absl::Duration login_timeout = absl::Seconds(ctx_->config->login_timeout_s);
+  const absl::Duration login_timeout = absl::Seconds(config_->login_timeout_s);
   std::optional<absl::Status> login = co_await net::RunWithin(Login(admins_only), login_timeout);
   absl::Status s = login ? *login
                          : absl::DeadlineExceededError(absl::StrCat(
-                               "login not complete after ", ctx_->config->login_timeout_s, " s"));
+                               "login not complete after ", config_->login_timeout_s, " s"));
   if (s.ok()) s = co_await CommandLoop();
   if (!s.ok() && !closing_)
     spdlog::debug("cs_id {}: session ends: {}", cs_id(), std::string(s.message()));
@@ -134,7 +136,7 @@ void ClientSession::Publish() {
   });
   if (current) return;
   SessionInfo fresh;
-  fresh.cluster = ctx_->config->cluster;
+  fresh.cluster = config_->cluster;
   fresh.tenant = tenant_ ? tenant_->name : "";
   fresh.user = user_ ? user_->name : "";
   fresh.admin = user_ && user_->admin;
@@ -230,7 +232,7 @@ asio::awaitable<void> ClientSession::EndSelf(std::string reason) {
 
 LoginParams ClientSession::ControlLogin(const config::Backend& backend) const {
   LoginParams p;
-  p.tls = ctx_->BackendTls(&backend);
+  p.tls = runtime_->BackendTls(&backend);
   p.user = user_ ? user_->name : "";
   p.stage1 = stage1_;
   p.caps = mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth |
@@ -272,7 +274,7 @@ asio::awaitable<absl::Status> ClientSession::EndOnBackend(const config::Backend&
                                                           uint32_t connection_id, bool query_only) {
   absl::Status s =
       co_await KillOnBackend(backend, ControlLogin(backend), connection_id, query_only,
-                             absl::Milliseconds(ctx_->config->backend_kill_timeout_ms));
+                             absl::Milliseconds(config_->backend_kill_timeout_ms));
   if (s.ok()) co_return s;
   std::string what =
       absl::StrCat("Backend KILL", query_only ? " QUERY" : "", " of connection ", connection_id,
@@ -331,8 +333,8 @@ PoolKey ClientSession::PoolKeyFor(int backend_index) const {
   // attributes changes nothing in a server session (its database is replayed).
   const uint32_t login_only =
       mysql::kClientConnectWithDb | mysql::kClientSsl | mysql::kClientConnectAttrs;
-  return PoolKey{&tenant_->backends[backend_index], user_->name, caps_ & ~login_only, ext_caps_,
-                 charset_};
+  return PoolKey{tenant_->name, &tenant_->backends[backend_index], user_->name,
+                 caps_ & ~login_only, ext_caps_, charset_};
 }
 
 asio::awaitable<void> ClientSession::ReleaseServerSessions() {
@@ -357,7 +359,7 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   for (auto& [index, ss] : reusable) {
     // A server session that provably holds nothing of this client's goes back
     // as it is: no reset round trip, the cheapest part of a short connection.
-    const bool reset = ss->needs_reset || ctx_->config->pool_reset_always;
+    const bool reset = ss->needs_reset || config_->pool_reset_always;
     absl::Status s = absl::OkStatus();
     if (reset) s = co_await ss->Reset();
     if (!s.ok()) {

@@ -92,6 +92,9 @@ class ClientSession final : public SessionControl,
   ~ClientSession() override;
 
   const std::shared_ptr<SessionHandle>& handle() { return handle_; }
+  // The configuration this session took when it started (SPEC §8 Reload: it keeps
+  // it to its end, whatever reloads happen meanwhile).
+  const config::ProxyConfig& config() const { return *config_; }
 
   // Runs the session to the end, once its handle is registered. Call once,
   // co_spawned on the handle's executor. `admins_only`: the node is past
@@ -269,6 +272,11 @@ class ClientSession final : public SessionControl,
   void SetCommand(absl::string_view command, absl::string_view statement);
 
   ProxyContext* ctx_;
+  // The generation current when the session started; config_ points into it. Every
+  // config::User, Tenant and Backend this session and its server sessions point
+  // at belongs to it.
+  std::shared_ptr<const RuntimeConfig> runtime_;
+  const config::ProxyConfig* config_;
   asio::any_io_executor executor_;
   std::shared_ptr<SessionHandle> handle_;
   net::PacketConn client_;  // counts its traffic into handle_

@@ -1,10 +1,11 @@
-// ProxyContext: what every client session of a node shares: configuration, node
-// identity, id generators, the backend pools and the front door for proxy
-// statements. Built once at start-up by the node; it names nothing above the
-// session layer (the registry and the kill path hold sessions, not the reverse).
+// ProxyContext: what every client session of a node shares: the current
+// configuration generation, node identity, id generators, the backend pools and
+// the front door for proxy statements. Built once at start-up by the node; it
+// names nothing above the session layer (the registry and the kill path hold
+// sessions, not the reverse).
 //
-// Thread rule: immutable after start-up except the atomics, the pools and the
-// health table, which are safe for concurrent use.
+// Thread rule: immutable after start-up except the atomics, the pools, the health
+// table and the configuration holder, which are safe for concurrent use.
 #pragma once
 
 #include <atomic>
@@ -21,9 +22,9 @@
 #include "common/core/mutex.h"
 #include "proxyd/config/config.h"
 #include "proxyd/session/backend_pool.h"
+#include "proxyd/session/runtime_config.h"
 
 namespace obp::net { class IoPool; }
-namespace asio::ssl { class context; }
 
 namespace obp::session {
 
@@ -36,7 +37,12 @@ struct BackendHealth {
 };
 
 struct ProxyContext {
-  const config::ProxyConfig* config = nullptr;
+  // SPEC §8 Reload: the configuration in force, replaced whole by a reload. A
+  // client session reads it once, when it starts; other readers once per call.
+  RuntimeConfigHolder runtime;
+  std::shared_ptr<const RuntimeConfig> Current() const { return runtime.Get(); }
+  // Fixed for the process (a reload keeps it): cs_ids carry it.
+  uint32_t node_id = 0;
   net::IoPool* io = nullptr;
   AdminFrontDoor* admin = nullptr;
   ProxySessIdGenerator* sessids = nullptr;
@@ -54,24 +60,15 @@ struct ProxyContext {
   std::vector<std::unique_ptr<BackendPool>> pools;
 
   // Any thread: the pool figures for `backend`, summed over every io thread.
-  PoolStats PoolStatsFor(const config::Backend* backend) const {
+  PoolStats PoolStatsFor(const std::string& tenant, const config::Backend& backend) const {
     PoolStats sum;
-    for (const auto& p : pools) sum += p->Stats(backend);
+    for (const auto& p : pools) sum += p->Stats(tenant, backend);
     return sum;
   }
   std::atomic<bool> stopping{false};
   // SPEC §8 drain: set once, never cleared. Sessions read it after each command
   // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
   std::atomic<bool> draining{false};
-
-  // SPEC §2 TLS: the SQL port's context (null: TLS not offered) and one per backend
-  // whose `tls` is not off. Built at start; read-only after.
-  std::shared_ptr<asio::ssl::context> sql_tls;
-  absl::flat_hash_map<const config::Backend*, std::shared_ptr<asio::ssl::context>> backend_tls;
-  asio::ssl::context* BackendTls(const config::Backend* b) const {
-    auto it = backend_tls.find(b);
-    return it == backend_tls.end() ? nullptr : it->second.get();
-  }
 
   // Recorded when a server session connects (not per packet).
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {

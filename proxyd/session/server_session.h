@@ -87,6 +87,14 @@ class ServerSession {
   bool tls() const { return conn_.tls(); }
   uint32_t ss_id() const { return ss_id_; }
   const config::Backend& backend() const { return *backend_; }
+  // SPEC §8 Reload: `owner` keeps `backend` alive (the configuration generation it
+  // belongs to) for as long as this server session exists, pooled or not. A
+  // client session taking a pooled connection rebinds it to the same backend of
+  // its own generation (PoolKey says they are alike).
+  void Rebind(const config::Backend& backend, std::shared_ptr<const void> owner) {
+    backend_ = &backend;
+    owner_ = std::move(owner);
+  }
   uint32_t connection_id() const { return connection_id_; }
   uint32_t caps() const { return caps_; }
   const std::string& server_version() const { return server_version_; }
@@ -139,6 +147,7 @@ class ServerSession {
   uint32_t ss_id_;
   std::chrono::steady_clock::time_point idle_since_{};  // epoch: check before first use
   const config::Backend* backend_;
+  std::shared_ptr<const void> owner_;  // keeps *backend_ alive (see Rebind)
   net::PacketConn conn_;
   uint32_t connection_id_ = 0;
   uint32_t caps_ = 0;

@@ -107,6 +107,8 @@ struct ProxyConfig {
   // How long a kill waits for the backend's KILL to be confirmed (SPEC §3).
   int backend_kill_timeout_ms = 1000;
   int grpc_max_concurrent_calls = 64;  // gRPC calls in flight; more are refused
+  // SPEC §8: "HOST:PORT" (an IP, or localhost) serving GET /metrics; empty = off.
+  std::string metrics_listen;
 
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
   int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed

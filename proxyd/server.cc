@@ -18,10 +18,13 @@
 #include "proxyd/control/peer_forwarder.h"
 #include "proxyd/control/registry.h"
 #include "proxyd/log_file.h"
+#include "proxyd/metrics/endpoint.h"
+#include "proxyd/metrics/metrics.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
 #include "proxyd/net/local_listener.h"
 #include "proxyd/net/tls_context.h"
+#include "proxyd/node_metrics.h"
 #include "proxyd/rpc/rpc_server.h"
 #include "proxyd/session/client_session.h"
 
@@ -98,24 +101,31 @@ absl::Status LoadTlsContexts(const config::ProxyConfig& config, session::ProxyCo
 // Publishes the session in the registry, runs it to its end and withdraws it. The
 // coroutine owns the session for its whole run. SPEC §2: connections still logging
 // in count against max_connections; admin_reserved_connections more are let in for
-// admin logins only.
+// admin logins only. At the end the session's bytes move to the metrics' total of
+// ended sessions (after Unregister: see Metrics::AddEndedSessionBytes).
 asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> session,
                                     control::SessionRegistry* registry,
-                                    const config::ProxyConfig* config) {
+                                    const config::ProxyConfig* config,
+                                    metrics::Metrics* node_metrics) {
   const std::shared_ptr<session::SessionHandle> handle = session->handle();
   if (absl::Status s = registry->Register(handle); !s.ok()) {
-    co_await session->Refuse(1040, "08004", "Too many connections");
-    co_return;
-  }
-  const size_t limit = static_cast<size_t>(config->max_connections);
-  const size_t reserved = static_cast<size_t>(config->admin_reserved_connections);
-  const size_t n = registry->size();
-  if (n > limit + reserved) {
-    co_await session->Refuse(1040, "08004", "Too many connections");
+    co_await session->Refuse(metrics::Refusal::kMaxConnections, 1040, "08004",
+                             "Too many connections");
   } else {
-    co_await session->Run(/*admins_only=*/n > limit);
+    const size_t limit = static_cast<size_t>(config->max_connections);
+    const size_t reserved = static_cast<size_t>(config->admin_reserved_connections);
+    const size_t n = registry->size();
+    if (n > limit + reserved) {
+      co_await session->Refuse(metrics::Refusal::kMaxConnections, 1040, "08004",
+                               "Too many connections");
+    } else {
+      co_await session->Run(/*admins_only=*/n > limit);
+    }
+    registry->Unregister(handle->cs_id());
   }
-  registry->Unregister(handle->cs_id());
+  const net::TrafficCounters& t = *handle->client_traffic();
+  node_metrics->AddEndedSessionBytes(t.bytes_read.load(std::memory_order_relaxed),
+                                     t.bytes_written.load(std::memory_order_relaxed));
 }
 
 // SPEC §8: SIGTERM, SIGINT and SIGQUIT stop the node; SIGHUP (what logrotate and
@@ -163,7 +173,11 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   net::IoPool pool(threads);
   control::SessionRegistry registry(config.node_id);
   ProxySessIdGenerator sessids(config.node_id, absl::Now());
+  // Counting is always on (it costs the data path no lock); metrics_listen only
+  // decides whether the figures are served.
+  auto node_metrics = std::make_shared<metrics::Metrics>(threads);
   session::ProxyContext ctx;
+  ctx.metrics = node_metrics.get();
   ctx.config = &config;
   ctx.io = &pool;
   ctx.sessids = &sessids;
@@ -181,6 +195,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   auto peers = control::PeerForwarder::Create(config);
   if (!peers.ok()) return peers.status();
   kills.SetPeers(*std::move(peers));
+  kills.SetMetrics(node_metrics.get());
+  node_metrics->SetSource(MakeSnapshotSource(&ctx, &registry));
   admin::AdminService admin(&ctx, &registry, &kills);
   ctx.admin = &admin;
 
@@ -192,7 +208,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
     auto accept = [&ctx, &io, &registry, &config, i](asio::ip::tcp::socket s,
                                                      const asio::ip::tcp::endpoint& peer) {
       auto session = session::ClientSession::Create(&ctx, std::move(s), peer, i);
-      asio::co_spawn(io, RunRegistered(std::move(session), &registry, &config), asio::detached);
+      asio::co_spawn(io, RunRegistered(std::move(session), &registry, &config, ctx.metrics),
+                     asio::detached);
     };
     listeners.push_back(std::make_unique<net::Listener>(io, std::move(accept)));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
@@ -201,7 +218,8 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   if (!config.listen_socket.empty()) {
     auto accept = [&ctx, &pool, &registry, &config](net::PacketConn::Socket s, int i) {
       auto session = session::ClientSession::CreateLocal(&ctx, std::move(s), i);
-      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry, &config),
+      asio::co_spawn(pool.context(i),
+                     RunRegistered(std::move(session), &registry, &config, ctx.metrics),
                      asio::detached);
     };
     local = std::make_unique<net::LocalListener>(pool, std::move(accept));
@@ -209,15 +227,27 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   }
   auto rpc = rpc::StartRpcServer(&ctx, &registry, &kills);
   if (!rpc.ok()) return rpc.status();
+  // After the listeners, so a node that serves metrics also serves SQL; a bind
+  // failure stops the start like the SQL port's.
+  std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint;
+  if (!config.metrics_listen.empty()) {
+    auto started = metrics::MetricsEndpoint::Start(config.metrics_listen, node_metrics);
+    if (!started.ok()) {
+      (*rpc)->Shutdown();
+      return started.status();
+    }
+    metrics_endpoint = *std::move(started);
+  }
 
   pool.Start();
   for (int i = 0; i < pool.size(); ++i) {
     asio::co_spawn(pool.context(i), listeners[i]->AcceptLoop(), asio::detached);
   }
   if (local) asio::co_spawn(pool.context(0), local->AcceptLoop(), asio::detached);
-  spdlog::info("proxyd node {} ready: sql {}{}{} grpc {} threads {}", config.node_id,
+  spdlog::info("proxyd node {} ready: sql {}{}{} grpc {}{}{} threads {}", config.node_id,
                config.listen, local ? " and " : "", config.listen_socket, (*rpc)->address(),
-               threads);
+               metrics_endpoint ? " metrics " : "",
+               metrics_endpoint ? metrics_endpoint->address() : "", threads);
 
   HandleSignals(signals, main_io);
   main_io.run();
@@ -238,6 +268,7 @@ absl::Status RunServer(const config::ProxyConfig& config) {
   for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  metrics_endpoint.reset();  // no scrape reads the registry or pools past here
   (*rpc)->Shutdown();
   pool.Stop();
   spdlog::info("proxyd node {} stopped", config.node_id);

@@ -20,6 +20,7 @@
 #include "common/core/ids.h"
 #include "common/core/mutex.h"
 #include "proxyd/config/config.h"
+#include "proxyd/metrics/metrics.h"
 #include "proxyd/session/backend_pool.h"
 
 namespace obp::net { class IoPool; }
@@ -60,6 +61,15 @@ struct ProxyContext {
     return sum;
   }
   std::atomic<bool> stopping{false};
+  // The node's metrics (SPEC §8), null when nothing counts (tests). Sessions count
+  // into their io thread's counters (Counters()); the control plane and the node
+  // call its hooks (kills, RecordReload, SetDraining). Set at start-up.
+  metrics::Metrics* metrics = nullptr;
+  // Any thread: io thread `index`'s counters; a shared sink when metrics is null.
+  metrics::ThreadCounters& Counters(int index) const {
+    static metrics::ThreadCounters discard;
+    return metrics ? metrics->thread(index) : discard;
+  }
 
   // SPEC §2 TLS: the SQL port's context (null: TLS not offered) and one per backend
   // whose `tls` is not off. Built at start; read-only after.

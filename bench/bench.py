@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import report, targets, tls_setup, workloads  # noqa: E402
@@ -51,6 +52,9 @@ def parse_args(argv):
                     "newest build*/proxyd/proxyd)")
     ap.add_argument("--proxyd-b", help="a second proxyd binary, measured as target 'proxyd-b' "
                     "in the same interleaved run (A/B of two builds; not in the ratios)")
+    ap.add_argument("--proxyd-b-metrics", action="store_true",
+                    help="run proxyd-b with metrics_listen on (SPEC §8) and scrape it once at "
+                    "the end, to A/B the cost of metrics")
     ap.add_argument("--targets", default="direct,haproxy,proxyd", help="comma list")
     ap.add_argument("--parts", default="sysbench,connrate,kill,idle,tls", help="comma list")
     ap.add_argument("--reps", type=int, help="repetitions per combination (>= 3 for real numbers)")
@@ -132,6 +136,7 @@ class Harness:
         self.sandbox = targets.load_sandbox()
         self.tool = build_tool()
         self.db = self.haproxy = self.proxyd = self.proxyd_b = None
+        self.metrics_port = None  # proxyd-b's, with --proxyd-b-metrics
         self.targets = []
         self.tls = None  # TlsSetup, when the "tls" part runs
         self.results = {"meta": {}, "sysbench": [], "connrate": [], "idle": [], "kill": [],
@@ -164,10 +169,14 @@ class Harness:
         if "proxyd" in wanted:
             self.proxyd = self._start_proxyd("proxyd", self.proxyd_bin)
         if self.args.proxyd_b:
-            self.proxyd_b = self._start_proxyd("proxyd-b", self.args.proxyd_b)
+            extra = None
+            if self.args.proxyd_b_metrics:
+                self.metrics_port = self.sandbox.free_port()
+                extra = {"metrics_listen": f"127.0.0.1:{self.metrics_port}"}
+            self.proxyd_b = self._start_proxyd("proxyd-b", self.args.proxyd_b, extra)
         self._fill_meta()
 
-    def _start_proxyd(self, name, binary):
+    def _start_proxyd(self, name, binary, extra_keys=None):
         """Starts one proxyd target; a note (not an abort) when it can't."""
         if not binary:
             self.note(f"{name} binary not found (--proxyd / PROXYD_BIN): {name} not measured")
@@ -176,7 +185,7 @@ class Harness:
             self.note(f"{binary} is built with sanitizers: its numbers are not fair")
         try:
             node, _ = targets.start_proxyd(self.sandbox, binary, self.db.port,
-                                           self.args.proxy_threads)
+                                           self.args.proxy_threads, extra_keys=extra_keys)
         except RuntimeError as e:
             self.note(f"{name} not measured: {e}")
             return None
@@ -213,6 +222,23 @@ class Harness:
         if "tls" in parts:
             self.run_tls()
         self.results["meta"]["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
+        if self.args.proxyd_b_metrics and self.proxyd_b is not None:
+            self.scrape_proxyd_b()
+
+    def scrape_proxyd_b(self):
+        """One scrape of proxyd-b's /metrics after the runs: proves metrics were on
+        while it was measured (the commands it counted are in the notes)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                text = r.read().decode()
+        except OSError as e:
+            self.note(f"proxyd-b metrics scrape failed: {e}")
+            return
+        commands = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                       if line.startswith("proxyd_commands_total{"))
+        self.results["meta"]["proxyd_b_metrics"] = f"on ({url})"
+        self.note(f"proxyd-b ran with metrics on: its /metrics counted {commands:.0f} commands")
 
     def warm_up(self):
         """One unrecorded short run per target: buffer pool, thread caches."""

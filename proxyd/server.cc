@@ -19,9 +19,12 @@
 #include "proxyd/control/peer_forwarder.h"
 #include "proxyd/control/registry.h"
 #include "proxyd/log_file.h"
+#include "proxyd/metrics/endpoint.h"
+#include "proxyd/metrics/metrics.h"
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/listener.h"
 #include "proxyd/net/local_listener.h"
+#include "proxyd/node_metrics.h"
 #include "proxyd/reload.h"
 #include "proxyd/rpc/rpc_server.h"
 #include "proxyd/session/client_session.h"
@@ -70,24 +73,31 @@ void ProbeBackendFacts(const config::ProxyConfig& config, session::ProxyContext*
 // Publishes the session in the registry, runs it to its end and withdraws it. The
 // coroutine owns the session for its whole run. SPEC §2: connections still logging
 // in count against max_connections; admin_reserved_connections more are let in for
-// admin logins only.
-// The limits are those of the configuration the session took when it started.
+// admin logins only. The limits are those of the configuration the session took
+// when it started. At the end the session's bytes move to the metrics' total of
+// ended sessions (after Unregister: see Metrics::AddEndedSessionBytes).
 asio::awaitable<void> RunRegistered(std::shared_ptr<session::ClientSession> session,
-                                    control::SessionRegistry* registry) {
+                                    control::SessionRegistry* registry,
+                                    metrics::Metrics* node_metrics) {
   const std::shared_ptr<session::SessionHandle> handle = session->handle();
   if (absl::Status s = registry->Register(handle); !s.ok()) {
-    co_await session->Refuse(1040, "08004", "Too many connections");
-    co_return;
-  }
-  const size_t limit = static_cast<size_t>(session->config().max_connections);
-  const size_t reserved = static_cast<size_t>(session->config().admin_reserved_connections);
-  const size_t n = registry->size();
-  if (n > limit + reserved) {
-    co_await session->Refuse(1040, "08004", "Too many connections");
+    co_await session->Refuse(metrics::Refusal::kMaxConnections, 1040, "08004",
+                             "Too many connections");
   } else {
-    co_await session->Run(/*admins_only=*/n > limit);
+    const size_t limit = static_cast<size_t>(session->config().max_connections);
+    const size_t reserved = static_cast<size_t>(session->config().admin_reserved_connections);
+    const size_t n = registry->size();
+    if (n > limit + reserved) {
+      co_await session->Refuse(metrics::Refusal::kMaxConnections, 1040, "08004",
+                               "Too many connections");
+    } else {
+      co_await session->Run(/*admins_only=*/n > limit);
+    }
+    registry->Unregister(handle->cs_id());
   }
-  registry->Unregister(handle->cs_id());
+  const net::TrafficCounters& t = *handle->client_traffic();
+  node_metrics->AddEndedSessionBytes(t.bytes_read.load(std::memory_order_relaxed),
+                                     t.bytes_written.load(std::memory_order_relaxed));
 }
 
 // SPEC §8: SIGTERM and SIGINT drain the node, then stop it (a second one kills
@@ -106,7 +116,8 @@ void HandleSignals(asio::signal_set& signals, asio::io_context& io, Reloader& re
     switch (sig) {
       case SIGHUP: {
         // The one place a reload happens; its result is what the reload metric counts.
-        [[maybe_unused]] const ReloadResult result = reloader.Reload();
+        const ReloadResult result = reloader.Reload();
+        if (ctx.metrics) ctx.metrics->RecordReload(result.ok);
         break;
       }
       case SIGUSR1:
@@ -159,9 +170,13 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   net::IoPool pool(threads);
   control::SessionRegistry registry(config.node_id);
   ProxySessIdGenerator sessids(config.node_id, absl::Now());
+  // Counting is always on (it costs the data path no lock); metrics_listen only
+  // decides whether the figures are served.
+  auto node_metrics = std::make_shared<metrics::Metrics>(threads);
   session::ProxyContext ctx;
   ctx.runtime.Set(prepared.runtime);
   ctx.node_id = config.node_id;
+  ctx.metrics = node_metrics.get();
   ctx.io = &pool;
   ctx.sessids = &sessids;
   ctx.pid = static_cast<int>(::getpid());
@@ -175,6 +190,8 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   ProbeBackendFacts(config, &ctx);
   control::KillService kills(config.node_id, config.audit_log, &registry);
   kills.SetPeers(prepared.peers);
+  kills.SetMetrics(node_metrics.get());
+  node_metrics->SetSource(MakeSnapshotSource(&ctx, &registry));
   admin::AdminService admin(&ctx, &registry, &kills);
   ctx.admin = &admin;
 
@@ -186,7 +203,8 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
     auto accept = [&ctx, &io, &registry, i](asio::ip::tcp::socket s,
                                             const asio::ip::tcp::endpoint& peer) {
       auto session = session::ClientSession::Create(&ctx, std::move(s), peer, i);
-      asio::co_spawn(io, RunRegistered(std::move(session), &registry), asio::detached);
+      asio::co_spawn(io, RunRegistered(std::move(session), &registry, ctx.metrics),
+                     asio::detached);
     };
     listeners.push_back(std::make_unique<net::Listener>(io, std::move(accept)));
     if (absl::Status s = listeners.back()->Bind(*ep); !s.ok()) return s;
@@ -195,7 +213,7 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   if (!config.listen_socket.empty()) {
     auto accept = [&ctx, &pool, &registry](net::PacketConn::Socket s, int i) {
       auto session = session::ClientSession::CreateLocal(&ctx, std::move(s), i);
-      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry),
+      asio::co_spawn(pool.context(i), RunRegistered(std::move(session), &registry, ctx.metrics),
                      asio::detached);
     };
     local = std::make_unique<net::LocalListener>(pool, std::move(accept));
@@ -206,22 +224,35 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   auto rpc = rpc::StartRpcServer(config, prepared.tokens, &ctx, &registry, &kills, &drainer);
   if (!rpc.ok()) return rpc.status();
   Reloader reloader(config_path, overrides, Reloader::Targets{&ctx, &kills, rpc->get()}, prepared);
-  drainer.SetStopAccepting([&pool, &listeners, &local, rpc = rpc->get()] {
+  drainer.SetStopAccepting([&pool, &listeners, &local, &ctx, rpc = rpc->get()] {
     for (int i = 0; i < pool.size(); ++i) {
       asio::post(pool.context(i), [l = listeners[i].get()] { l->Close(); });
     }
     if (local) asio::post(pool.context(0), [l = local.get()] { l->Close(); });
     rpc->SetServing(false);
+    if (ctx.metrics) ctx.metrics->SetDraining(true);
   });
+  // After the listeners, so a node that serves metrics also serves SQL; a bind
+  // failure stops the start like the SQL port's.
+  std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint;
+  if (!config.metrics_listen.empty()) {
+    auto started = metrics::MetricsEndpoint::Start(config.metrics_listen, node_metrics);
+    if (!started.ok()) {
+      (*rpc)->Shutdown();
+      return started.status();
+    }
+    metrics_endpoint = *std::move(started);
+  }
 
   pool.Start();
   for (int i = 0; i < pool.size(); ++i) {
     asio::co_spawn(pool.context(i), listeners[i]->AcceptLoop(), asio::detached);
   }
   if (local) asio::co_spawn(pool.context(0), local->AcceptLoop(), asio::detached);
-  spdlog::info("proxyd node {} ready: sql {}{}{} grpc {} threads {}", config.node_id,
+  spdlog::info("proxyd node {} ready: sql {}{}{} grpc {}{}{} threads {}", config.node_id,
                config.listen, local ? " and " : "", config.listen_socket, (*rpc)->address(),
-               threads);
+               metrics_endpoint ? " metrics " : "",
+               metrics_endpoint ? metrics_endpoint->address() : "", threads);
 
   HandleSignals(signals, main_io, reloader, drainer, ctx);
   main_io.run();
@@ -243,6 +274,7 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   for (int waited = 0; registry.size() > 0 && waited < 100; ++waited) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  metrics_endpoint.reset();  // no scrape reads the registry or pools past here
   (*rpc)->Shutdown();
   pool.Stop();
   spdlog::info("proxyd node {} stopped", config.node_id);

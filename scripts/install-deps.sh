@@ -12,6 +12,7 @@ PACKAGES=(
   mariadb-server mariadb-client sysbench
   python3-pymysql python3-pytest python3-grpcio
   haproxy tmux dnsmasq clang-14 libclang-rt-14-dev
+  prometheus-cpp-dev prometheus curl
 )
 
 missing=()

@@ -159,10 +159,10 @@ class HAProxy:
 
 
 def start_proxyd(sandbox, binary, db_port, threads, max_connections=None, sql_tls=None,
-                 backend_tls=None):
+                 backend_tls=None, extra_keys=None):
     """A proxyd with one tenant 'sys' whose only backend is the MariaDB.
     Returns (proxyd, note). sql_tls: a [sql_tls] table; backend_tls: the backend's
-    `tls` mode.
+    `tls` mode; extra_keys: more top-level config keys (e.g. metrics_listen).
 
     --max-connections is a flag only a newer proxyd may know; if the start
     fails with it, retry without so the rest of the run still measures.
@@ -173,7 +173,7 @@ def start_proxyd(sandbox, binary, db_port, threads, max_connections=None, sql_tl
     if backend_tls:
         backend["tls"] = backend_tls
     tenants = {"sys": [backend]}
-    extra = {"threads": threads}
+    extra = {"threads": threads, **(extra_keys or {})}
     if sql_tls:
         extra["sql_tls"] = sql_tls
     attempts = [[]]

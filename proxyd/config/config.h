@@ -110,6 +110,8 @@ struct ProxyConfig {
   // SPEC §8: on SIGTERM/SIGINT or the Drain rpc, sessions get this long to end
   // by themselves (idle outside a transaction); the rest are then killed.
   int drain_timeout_s = 30;
+  // SPEC §8: "HOST:PORT" (an IP, or localhost) serving GET /metrics; empty = off.
+  std::string metrics_listen;
 
   int pool_max_idle_per_backend = 64;  // pooled idle server sessions (0 disables pooling)
   int pool_idle_timeout_s = 300;       // a pooled connection unused this long is closed

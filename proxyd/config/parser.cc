@@ -434,6 +434,14 @@ absl::Status ConfigParser::CrossChecks() {
       (listen->host == grpc->host || listen->host == "0.0.0.0" || grpc->host == "0.0.0.0")) {
     return ScalarError("grpc_listen", absl::StrCat("same address as listen (", c_.listen, ")"));
   }
+  if (auto m = ParseHostPort(c_.metrics_listen); m.ok()) {
+    for (const auto& [other, name] : {std::pair{listen, "listen"}, std::pair{grpc, "grpc_listen"}}) {
+      if (other.ok() && other->port == m->port &&
+          (other->host == m->host || other->host == "0.0.0.0" || m->host == "0.0.0.0")) {
+        return ScalarError("metrics_listen", absl::StrCat("same port as ", name));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
 #include "proxyd/config/scalars.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +17,23 @@ using Kind = ScalarKey::Kind;
 
 absl::Status Address(std::string* out, absl::string_view v) {
   if (auto hp = ParseHostPort(v); !hp.ok()) return hp.status();
+  *out = std::string(v);
+  return absl::OkStatus();
+}
+
+// Empty (off), or HOST:PORT whose host is an IP literal or localhost: the metrics
+// endpoint binds exactly that and resolves no names.
+absl::Status OptionalIpAddress(std::string* out, absl::string_view v) {
+  if (!v.empty()) {
+    auto hp = ParseHostPort(v);
+    if (!hp.ok()) return hp.status();
+    unsigned char buf[16];
+    if (hp->host != "localhost" && inet_pton(AF_INET, hp->host.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, hp->host.c_str(), buf) != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected an IP address or localhost as HOST, got \"", v, "\""));
+    }
+  }
   *out = std::string(v);
   return absl::OkStatus();
 }
@@ -155,6 +174,8 @@ std::vector<ScalarKey> BuildTable() {
          c.grpc_max_concurrent_calls = ToInt(v);
          return absl::OkStatus();
        }},
+      {"metrics_listen", Kind::kString, 0, 0, "HOST:PORT serving GET /metrics; empty = off",
+       [](ProxyConfig& c, absl::string_view v) { return OptionalIpAddress(&c.metrics_listen, v); }},
       {"connect_timeout_ms", Kind::kInt, 1, 600000, "backend connect + login timeout",
        [](ProxyConfig& c, absl::string_view v) {
          c.connect_timeout_ms = ToInt(v);

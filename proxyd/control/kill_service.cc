@@ -12,6 +12,28 @@
 #include "proxyd/control/peer_forwarder.h"
 
 namespace obp::control {
+namespace {
+
+// A refusal's metrics outcome, from its status (the audit line has its message).
+metrics::KillOutcome OutcomeOf(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk: return metrics::KillOutcome::kOk;
+    case absl::StatusCode::kNotFound: return metrics::KillOutcome::kNotFound;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated: return metrics::KillOutcome::kDenied;
+    case absl::StatusCode::kFailedPrecondition: return metrics::KillOutcome::kAmbiguous;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded: return metrics::KillOutcome::kUnreachable;
+    default: return metrics::KillOutcome::kRefused;
+  }
+}
+
+metrics::KillOutcome OutcomeOf(const KillResult& r) {
+  if (r.dry_run) return metrics::KillOutcome::kDryRun;
+  return r.unconfirmed.empty() ? metrics::KillOutcome::kOk : metrics::KillOutcome::kPartial;
+}
+
+}  // namespace
 
 bool Visible(const Caller& caller, const session::SessionInfo& target) {
   if (caller.admin) return true;
@@ -127,6 +149,10 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
   std::shared_ptr<PeerForwarder> peers = request.allow_forward ? Peers() : nullptr;
   if (absl::IsNotFound(result.status()) && peers) {
     auto forwarded = co_await Forward(std::move(peers), caller, request);
+    if (metrics_) {
+      metrics_->CountForwardedKill(forwarded.ok() ? OutcomeOf(*forwarded)
+                                                  : OutcomeOf(forwarded.status()));
+    }
     // The local "unknown" stands unless a peer knew better.
     if (!absl::IsNotFound(forwarded.status())) result = std::move(forwarded);
   } else if (result.ok() && !request.dry_run && absl::Now() >= request.not_after) {
@@ -135,21 +161,22 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
     KillResult target = *result;
     result = absl::DeadlineExceededError(
         "the caller's deadline passed before the kill could start; nothing was done");
-    Audit(caller, request, &target, "expired", result.status().message());
+    Audit(caller, request, &target, "expired", result.status().message(),
+          metrics::KillOutcome::kExpired);
     co_return result;
   } else if (result.ok() && !request.dry_run) {
     absl::Status acted = co_await Act(request, *result);
     if (!acted.ok() && request.mode == Mode::kQuery) {
-      Audit(caller, request, &*result, "failed", acted.message());
+      Audit(caller, request, &*result, "failed", acted.message(), metrics::KillOutcome::kFailed);
       co_return absl::AbortedError(acted.message());
     }
     if (!acted.ok()) result->unconfirmed = std::string(acted.message());
   }
   if (!result.ok()) {
-    Audit(caller, request, nullptr, result.status().message(), "");
+    Audit(caller, request, nullptr, result.status().message(), "", OutcomeOf(result.status()));
   } else {
     Audit(caller, request, &*result, result->unconfirmed.empty() ? "ok" : "partial",
-          result->unconfirmed);
+          result->unconfirmed, OutcomeOf(*result));
   }
   co_return result;
 }
@@ -157,6 +184,8 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
 void KillService::AuditRefusal(const Caller& caller, const KillRequest& request,
                                const absl::Status& why, absl::string_view unauthenticated_from) {
   AuditRecord rec = Record(caller, request, nullptr, why.message(), "");
+  // Every refusal counts, also the ones the limiter keeps out of the log.
+  Count(caller, request, OutcomeOf(why));
   MutexLock lock(&audit_mu_);
   if (!unauthenticated_from.empty()) {
     RefusalLimiter::Verdict v = limiter_.Admit(unauthenticated_from, absl::Now());
@@ -194,9 +223,19 @@ AuditRecord KillService::Record(const Caller& caller, const KillRequest& request
   return rec;
 }
 
+void KillService::Count(const Caller& caller, const KillRequest& request,
+                        metrics::KillOutcome outcome) {
+  if (!metrics_) return;
+  metrics_->CountKill(caller.source,
+                      request.mode == Mode::kQuery ? metrics::KillMode::kQuery
+                                                   : metrics::KillMode::kConnection,
+                      outcome);
+}
+
 void KillService::Audit(const Caller& caller, const KillRequest& request,
                         const KillResult* target, absl::string_view result,
-                        absl::string_view detail) {
+                        absl::string_view detail, metrics::KillOutcome outcome) {
+  Count(caller, request, outcome);
   AuditRecord rec = Record(caller, request, target, result, detail);
   MutexLock lock(&audit_mu_);
   WriteAuditLine(audit_log_, rec);

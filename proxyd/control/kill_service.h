@@ -27,6 +27,7 @@
 #include "proxyd/control/audit_log.h"
 #include "proxyd/control/refusal_limiter.h"
 #include "proxyd/control/registry.h"
+#include "proxyd/metrics/metrics.h"
 #include "proxyd/session/session_info.h"
 
 namespace obp::control {
@@ -42,6 +43,7 @@ struct Caller {
   uint32_t cs_id = 0;  // the caller's own session, 0 when not a SQL session
   std::string host;    // the SQL caller's "ip:port"; empty otherwise
   std::string actor;   // for the audit log: "app@sys from 127.0.0.1:5000", "token:ops", "node:2"
+  metrics::KillSource source = metrics::KillSource::kSql;  // the front door it came through
 };
 
 // True if `caller` may see `target` (SHOW PROXYSESSION's rule, SPEC §3): admins
@@ -102,6 +104,8 @@ class KillService {
   void SetPeers(std::shared_ptr<PeerForwarder> peers);
   // Any thread (a reload): where audit lines go from now on.
   void SetAuditLog(std::string audit_log);
+  // Before the node serves: where every audited kill is also counted (null: nowhere).
+  void SetMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
   asio::awaitable<absl::StatusOr<KillResult>> Kill(Caller caller, KillRequest request);
   // Resolves an id to a session of this node (SPEC §3 "Resolving an id": a cs_id
   // first, then a backend connection_id, refusing ambiguity). Visibility is the
@@ -116,9 +120,11 @@ class KillService {
 
  private:
   // One audit line: `target` is what the kill resolved to (null if nothing),
-  // `result` "ok", "partial", "failed" or the refusal, `detail` why.
+  // `result` "ok", "partial", "failed" or the refusal, `detail` why. The kill is
+  // counted in the metrics here, once, as `outcome`.
   void Audit(const Caller& caller, const KillRequest& request, const KillResult* target,
-             absl::string_view result, absl::string_view detail);
+             absl::string_view result, absl::string_view detail, metrics::KillOutcome outcome);
+  void Count(const Caller& caller, const KillRequest& request, metrics::KillOutcome outcome);
   absl::StatusOr<KillResult> Check(const Caller& caller, const KillRequest& request) const;
   asio::awaitable<absl::StatusOr<KillResult>> Forward(std::shared_ptr<PeerForwarder> peers,
                                                       const Caller& caller,
@@ -136,6 +142,7 @@ class KillService {
     MutexLock lock(&peers_mu_);
     return peers_;
   }
+  metrics::Metrics* metrics_ = nullptr;
   Mutex audit_mu_;  // one line at a time in the audit log
   std::string audit_log_ ABSL_GUARDED_BY(audit_mu_);
   RefusalLimiter limiter_ ABSL_GUARDED_BY(audit_mu_);

@@ -58,10 +58,12 @@ control::Caller KillCaller(const pb::Caller& who, const std::optional<Identity>&
   if (who.user().empty()) {
     caller.admin = true;
     caller.actor = token ? TokenActor(*token) : absl::StrCat("grpc ", grpc_peer);
+    caller.source = metrics::KillSource::kGrpc;
     return caller;
   }
   // A peer node forwarding a SQL KILL: the original caller's rights apply; the
   // token (an operator's, checked before) only says the peer may ask.
+  caller.source = metrics::KillSource::kPeer;
   caller.user = who.user();
   caller.tenant = who.tenant();
   caller.admin = who.admin();
@@ -272,6 +274,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
   if (!allowed.ok()) {
     // Refused kills are audited too (SPEC §6), with whoever the caller proved to be.
     control::Caller refused;
+    refused.source = metrics::KillSource::kGrpc;
     refused.actor = token.ok() && *token ? TokenActor(**token)
                                          : absl::StrCat("grpc ", context->peer(),
                                                         token.ok() ? "" : " (no valid token)");

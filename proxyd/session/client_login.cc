@@ -50,6 +50,7 @@ LoginName SplitLoginName(absl::string_view name) {
 
 asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl::string_view user,
                                                               bool used_password) {
+  counters_.CountLoginFailure(metrics::LoginFailure::kAccessDenied);
   (co_await SendError(
        seq, 1045, "28000",
        absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
@@ -123,6 +124,7 @@ asio::awaitable<absl::Status> ClientSession::CheckLoginDatabase(uint8_t seq) {
   if (state_.db.empty()) co_return absl::OkStatus();
   auto ss = co_await Acquire(0);
   if (ss.ok()) co_return absl::OkStatus();
+  counters_.CountLoginFailure(metrics::LoginFailure::kDatabase);
   if (last_backend_error_) {
     // e.g. 1049 Unknown database: what the backend itself would have said.
     (co_await SendError(seq, last_backend_error_->code, last_backend_error_->sql_state,
@@ -155,6 +157,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
     if (!runtime_->sql_tls) {
+      counters_.CountLoginFailure(metrics::LoginFailure::kBadHandshake);
       (co_await SendError(seq, 1043, "08S01",
                           "Bad handshake: TLS is not configured on this proxyd ([sql_tls])"))
           .IgnoreError();
@@ -168,6 +171,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   }
   auto resp = mysql::DecodeHandshakeResponse(pkt->payload);
   if (!resp.ok()) {
+    counters_.CountLoginFailure(metrics::LoginFailure::kBadHandshake);
     (co_await SendError(seq, 1043, "08S01", "Bad handshake")).IgnoreError();
     co_return resp.status();
   }
@@ -192,6 +196,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   auto account = co_await Authenticate(seq, resp->username, token);
   if (!account.ok()) co_return account.status();
   if (admins_only && !account->user->admin) {
+    counters_.CountRefused(metrics::Refusal::kAdminsOnly);
     (co_await SendError(seq, 1040, "08004", "Too many connections")).IgnoreError();
     co_return absl::ResourceExhaustedError("too many connections: only admins may log in");
   }

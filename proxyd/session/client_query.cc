@@ -27,6 +27,12 @@ using mysql::ResponseKind;
 absl::Status ClientGone(absl::Status s) {
   return absl::Status(absl::StatusCode::kCancelled, s.message());
 }
+
+using Clock = std::chrono::steady_clock;
+uint64_t NanosSince(Clock::time_point start) {
+  auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
+  return static_cast<uint64_t>(std::max<int64_t>(0, d.count()));
+}
 }  // namespace
 
 uint16_t ClientSession::StatusFlags() const {
@@ -76,7 +82,15 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     if (!pkt.ok()) co_return ClientGone(pkt.status());
     if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
     finished_ = false;
+    const uint8_t command = static_cast<uint8_t>(pkt->payload[0]);
+    counters_.CountCommand(command);
+    // Statements are timed from their command read to Dispatch's return, which is
+    // after the last byte of the reply was written. steady_clock is a vDSO read.
+    const bool timed = command == static_cast<uint8_t>(Command::kQuery) ||
+                       command == static_cast<uint8_t>(Command::kStmtExecute);
+    const Clock::time_point start = timed ? Clock::now() : Clock::time_point();
     absl::Status s = co_await Dispatch(*pkt);
+    if (timed) counters_.ObserveStatement(NanosSince(start));
     effect_ = {};
     held_change_ = {};
     if (!finished_) {  // not forwarded, or cut short: FinishStatement didn't run

@@ -52,6 +52,7 @@ std::shared_ptr<ClientSession> ClientSession::Make(ProxyContext* ctx,
       session->executor_, std::weak_ptr<SessionControl>(session));
   session->client_.CountInto(session->handle_->client_traffic());
   session->client_.SetStallTimeout(absl::Seconds(session->config_->net_read_timeout_s));
+  session->counters_.CountAccepted();
   return session;
 }
 
@@ -61,15 +62,18 @@ ClientSession::ClientSession(ProxyContext* ctx, net::PacketConn::Socket socket, 
       config_(&runtime_->config),
       executor_(socket.get_executor()),
       client_(std::move(socket)),
-      thread_index_(thread_index) {
+      thread_index_(thread_index),
+      counters_(ctx->Counters(thread_index)) {
   // TCP_NODELAY comes from the listening socket (net::Listener::Bind).
 }
 
 ClientSession::~ClientSession() = default;
 
-asio::awaitable<void> ClientSession::Refuse(uint16_t code, absl::string_view sql_state,
+asio::awaitable<void> ClientSession::Refuse(metrics::Refusal why, uint16_t code,
+                                            absl::string_view sql_state,
                                             absl::string_view message) {
   auto self = shared_from_this();
+  counters_.CountRefused(why);
   (co_await SendError(0, code, sql_state, message)).IgnoreError();
   client_.Close();
 }
@@ -79,6 +83,7 @@ asio::awaitable<void> ClientSession::Run(bool admins_only) {
   Publish();
   const absl::Duration login_timeout = absl::Seconds(config_->login_timeout_s);
   std::optional<absl::Status> login = co_await net::RunWithin(Login(admins_only), login_timeout);
+  if (!login) counters_.CountLoginFailure(metrics::LoginFailure::kTimeout);
   absl::Status s = login ? *login
                          : absl::DeadlineExceededError(absl::StrCat(
                                "login not complete after ", config_->login_timeout_s, " s"));

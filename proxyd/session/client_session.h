@@ -103,7 +103,8 @@ class ClientSession final : public SessionControl,
   asio::awaitable<void> Run(bool admins_only = false);
   // Instead of Run, when the node can't take the connection: greets it with `code`
   // and closes it.
-  asio::awaitable<void> Refuse(uint16_t code, absl::string_view sql_state,
+  // `why` is counted in the metrics' refused connections.
+  asio::awaitable<void> Refuse(metrics::Refusal why, uint16_t code, absl::string_view sql_state,
                                absl::string_view message);
 
   // SessionControl (SPEC §3 kills), on the executor.
@@ -281,6 +282,7 @@ class ClientSession final : public SessionControl,
   std::shared_ptr<SessionHandle> handle_;
   net::PacketConn client_;  // counts its traffic into handle_
   int thread_index_;
+  metrics::ThreadCounters& counters_;  // this io thread's (ProxyContext::Counters)
 
   // Set by Login; user_, tenant_ and stage1_ change with COM_CHANGE_USER, and
   // charset_ and connect_attrs_ take that packet's.

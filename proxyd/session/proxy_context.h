@@ -21,6 +21,7 @@
 #include "common/core/ids.h"
 #include "common/core/mutex.h"
 #include "proxyd/config/config.h"
+#include "proxyd/metrics/metrics.h"
 #include "proxyd/session/backend_pool.h"
 #include "proxyd/session/runtime_config.h"
 
@@ -69,6 +70,15 @@ struct ProxyContext {
   // SPEC §8 drain: set once, never cleared. Sessions read it after each command
   // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
   std::atomic<bool> draining{false};
+  // The node's metrics (SPEC §8), null when nothing counts (tests). Sessions count
+  // into their io thread's counters (Counters()); the control plane and the node
+  // call its hooks (kills, RecordReload, SetDraining). Set at start-up.
+  metrics::Metrics* metrics = nullptr;
+  // Any thread: io thread `index`'s counters; a shared sink when metrics is null.
+  metrics::ThreadCounters& Counters(int index) const {
+    static metrics::ThreadCounters discard;
+    return metrics ? metrics->thread(index) : discard;
+  }
 
   // Recorded when a server session connects (not per packet).
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {

@@ -74,6 +74,7 @@ TEST(ParseConfig, DefaultsForEverythingNotGiven) {
   EXPECT_EQ(c->default_tenant, "sys");
   EXPECT_EQ(c->listen, "127.0.0.1:2883");
   EXPECT_EQ(c->grpc_listen, "127.0.0.1:2884");
+  EXPECT_EQ(c->metrics_listen, "");  // metrics off
   EXPECT_EQ(c->fleet_file, "");
   EXPECT_EQ(c->threads, 0);
   EXPECT_EQ(c->log_level, "info");

@@ -94,6 +94,27 @@ TEST(ConfigErrors, ListenAndGrpcListenMustDiffer) {
       "p.toml:2:1: grpc_listen: same address as listen (127.0.0.1:5000)");
 }
 
+TEST(ConfigErrors, MetricsListen) {
+  EXPECT_EQ(Err(std::string("metrics_listen = \"127.0.0.1:9100\"\n") + kTenant), "<accepted>");
+  EXPECT_EQ(Err(std::string("metrics_listen = \"\"\n") + kTenant), "<accepted>");  // off
+  EXPECT_EQ(Err(std::string("metrics_listen = \"[::1]:9100\"\n") + kTenant), "<accepted>");
+  EXPECT_EQ(Err(std::string("metrics_listen = \"localhost:9100\"\n") + kTenant), "<accepted>");
+  EXPECT_EQ(Err(std::string("metrics_listen = \"127.0.0.1\"\n") + kTenant),
+            "p.toml:1:1: metrics_listen: expected \"HOST:PORT\", got \"127.0.0.1\"");
+  EXPECT_EQ(Err(std::string("\nmetrics_listen = \"metrics.example:9100\"\n") + kTenant),
+            "p.toml:2:1: metrics_listen: expected an IP address or localhost as HOST, got "
+            "\"metrics.example:9100\"");
+  EXPECT_EQ(Err(std::string("metrics_listen = 9100\n") + kTenant),
+            "p.toml:1:1: metrics_listen: expected a string, got an integer");
+  EXPECT_EQ(Err(std::string("listen = \"127.0.0.1:5000\"\nmetrics_listen = \"127.0.0.1:5000\"\n") +
+                kTenant),
+            "p.toml:2:1: metrics_listen: same port as listen");
+  EXPECT_EQ(Err(kTenant, {{"metrics_listen", "0.0.0.0:2884"}}),
+            "--metrics-listen: same port as grpc_listen");
+  EXPECT_EQ(Err(kTenant, {{"metrics_listen", "x"}}),
+            "--metrics-listen: expected \"HOST:PORT\", got \"x\"");
+}
+
 TEST(ConfigErrors, TenantShape) {
   EXPECT_EQ(Err("node_id = 1\n"), "p.toml: tenant: at least one [[tenant]] is required");
   EXPECT_EQ(Err("[[tenant]]\nname = \"sys\"\nbackends = []\n"),

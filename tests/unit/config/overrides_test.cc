@@ -45,7 +45,8 @@ TEST(Overrides, BeatTheFileForEveryScalar) {
                  {"server_version", "8.0.0-fake"},
                  {"max_connections", "7"},
                  {"connect_timeout_ms", "100"},
-                 {"pool_max_idle_per_backend", "0"}};
+                 {"pool_max_idle_per_backend", "0"},
+                 {"metrics_listen", "127.0.0.1:9100"}};
   auto c = ParseConfig(kFile, "/etc/p.toml", o);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->node_id, 9u);
@@ -58,6 +59,7 @@ TEST(Overrides, BeatTheFileForEveryScalar) {
   EXPECT_EQ(c->log_level, "warn");
   EXPECT_EQ(c->log_file, "/tmp/x.log");
   EXPECT_EQ(c->audit_log, "/tmp/audit.jsonl");
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9100");
   EXPECT_EQ(c->tokens_file, "/tmp/tokens.toml");
   EXPECT_EQ(c->server_version, "8.0.0-fake");
   EXPECT_EQ(c->max_connections, 7);

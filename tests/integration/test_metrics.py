@@ -249,3 +249,24 @@ def test_prometheus_scrapes_a_node(metered, tmp_path):
             prom.wait(timeout=10)
         log.close()
         conn.close()
+
+
+def test_reloads_and_the_drain_are_counted(metered):
+    node, scrape = metered
+    before = scrape()
+    assert value(before, "proxyd_draining") == 0
+    assert value(before, "proxyd_config_reloads_total", result="ok") == 0
+    node.proc.send_signal(signal.SIGHUP)
+    assert sandbox.wait_until(
+        lambda: value(scrape(), "proxyd_config_reloads_total", result="ok") == 1, timeout=10)
+    with open(node.config_path, "a") as f:
+        f.write("this is not toml\n")
+    node.proc.send_signal(signal.SIGHUP)
+    assert sandbox.wait_until(
+        lambda: value(scrape(), "proxyd_config_reloads_total", result="failed") == 1, timeout=10)
+    holder = pconnect(node, "app")
+    query(holder, "BEGIN")  # keeps the drain (and the metrics endpoint) going
+    node.proc.send_signal(signal.SIGTERM)
+    assert sandbox.wait_until(lambda: value(scrape(), "proxyd_draining") == 1, timeout=10)
+    query(holder, "COMMIT")
+    assert node.proc.wait(timeout=15) == 0

@@ -11,7 +11,7 @@ PACKAGES=(
   libtomlplusplus-dev libspdlog-dev libssl-dev libmariadb-dev
   mariadb-server mariadb-client sysbench
   python3-pymysql python3-pytest python3-grpcio python3-yaml
-  systemd
+  systemd jq
   haproxy tmux dnsmasq clang-14 libclang-rt-14-dev
 )
 

@@ -14,7 +14,7 @@
 #
 # Environment (all optional):
 #   PROXYD_BIN, OBPCTL_BIN   binaries (default build/proxyd/proxyd, build/obpctl/obpctl, else
-#                            the newest build*/ one)
+#                            the newest build*/ one, else the one on the PATH)
 #   FLEET_DIR                state dir: configs, fleet.toml, logs, pids (default .sandbox/fleet)
 #   FLEET_SQL_BASE           default 2900;  FLEET_GRPC_BASE  default 2950
 #   FLEET_BACKEND            HOST:PORT of a running MariaDB (default: the sandbox, see above)
@@ -38,7 +38,8 @@ source "$ROOT/scripts/mariadb-sandbox.sh"
 
 die() { echo "fleet.sh: $*" >&2; exit 1; }
 
-# find_bin VAR TARGET: $VAR, else build/TARGET/TARGET, else the newest build*/TARGET/TARGET.
+# find_bin VAR TARGET: $VAR, else build/TARGET/TARGET, else the newest build*/TARGET/TARGET,
+# else TARGET on the PATH (installed).
 find_bin() {
   local var=$1 target=$2 path
   path=${!var:-}
@@ -47,6 +48,7 @@ find_bin() {
     if [[ ! -x $path ]]; then
       path=$(ls -t "$ROOT"/build*/"$target"/"$target" 2>/dev/null | head -n1 || true)
     fi
+    [[ -n $path ]] || path=$(command -v "$target" || true)
   fi
   [[ -n $path && -x $path && ! -d $path ]] || die "no $target binary: build it (ninja -C build $target) or set $var"
   echo "$path"

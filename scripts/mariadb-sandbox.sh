@@ -33,7 +33,7 @@ stop_pid() {
   [[ -f $pidfile ]] || return 0
   pid=$(cat "$pidfile")
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && grep -q "$exe" "/proc/$pid/cmdline" 2>/dev/null; then
-    sandbox_log "stopping $name (pid $pid)"
+    echo "${0##*/}: stopping $name (pid $pid)" >&2
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true

@@ -49,6 +49,35 @@ def test_marked_blocks_are_found():
         assert must in text, must
 
 
+def run_blocks(blocks, cwd, env):
+    """Runs [(line, text)] as one `set -euo pipefail` script, bounded by TIMEOUT_S.
+    Returns (exit code, stdout, stderr, the README locations of the blocks it reached)."""
+    script = ["set -euo pipefail"]
+    for line, text in blocks:
+        script += [f"echo '### README.md:{line}' >&2", text]
+    proc = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=cwd, env=env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"README blocks still running after {TIMEOUT_S}s; stderr:\n{err[-3000:]}")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, out, err, re.findall(r"^### (README\.md:\d+)$", err, re.M)
+
+
+def test_a_failing_command_fails_its_block(tmp_path):
+    blocks = [(10, "true"), (20, "echo one; false; echo never"), (30, "echo after")]
+    rc, out, _, reached = run_blocks(blocks, tmp_path, dict(os.environ))
+    assert rc != 0 and reached == ["README.md:10", "README.md:20"] and out == "one\n"
+    rc, _, _, reached = run_blocks([(40, "false | cat")], tmp_path, dict(os.environ))
+    assert rc != 0, "pipefail"
+
+
 @pytest.fixture
 def workdir():
     tmp = tempfile.mkdtemp(prefix="obp-readme-")
@@ -76,24 +105,8 @@ def test_readme_blocks_run(workdir):
                if k not in ("FLEET_DIR", "OBP_SANDBOX_DIR", "PROXYD_BIN", "OBPCTL_BIN", "FLEET_BACKEND",
                             "OBPCTL_FLEET", "OBPCTL_TOKEN")}
     run_env["PATH"] = bindir + os.pathsep + env["PATH"]
-    script = ["set -euo pipefail"]
-    for line, text in marked_blocks():
-        script += [f"echo '### README.md:{line}' >&2", text]
-    proc = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=tmp, env=run_env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"README blocks still running after {TIMEOUT_S}s; stderr:\n{err[-3000:]}")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    failed_at = re.findall(r"^### (README\.md:\d+)$", err, re.M)
-    assert proc.returncode == 0, (f"exit {proc.returncode} in the block at {failed_at[-1:]}",
-                                  out[-3000:], err[-3000:])
+    rc, out, err, reached = run_blocks(marked_blocks(), tmp, run_env)
+    assert rc == 0, (f"exit {rc} in the block at {reached[-1:]}", out[-3000:], err[-3000:])
     # What a reader is told to expect.
     assert "started a MariaDB sandbox" in err
     assert "fleet of 2 nodes up" in out
@@ -102,4 +115,4 @@ def test_readme_blocks_run(workdir):
     # Both background clients lost their statement to a kill: the SQL KILL, then obpctl's.
     assert err.count("Lost connection to server during query") == 2, err[-3000:]
     assert re.search(r"^node 11 \(\S+\): killed 1: cs_id \d+$", out, re.M), out[-2000:]
-    assert len(failed_at) == len(marked_blocks())
+    assert len(reached) == len(marked_blocks())

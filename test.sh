@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 ./scripts/install-deps.sh || exit 1
-./scripts/install-node-deps.sh || exit 1  # node-mysql2 for tests/drivers/node
+./scripts/install-node-deps.sh || exit 1  # node-mysql2 (tests/drivers/node), kubernetes-models (tests/deploy/node)
 
 declare -A RESULT=()
 failed=0

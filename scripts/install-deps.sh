@@ -10,7 +10,8 @@ PACKAGES=(
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev libasio-dev
   libtomlplusplus-dev libspdlog-dev libssl-dev libmariadb-dev
   mariadb-server mariadb-client sysbench
-  python3-pymysql python3-pytest python3-grpcio
+  python3-pymysql python3-pytest python3-grpcio python3-yaml
+  systemd jq
   haproxy tmux dnsmasq clang-14 libclang-rt-14-dev
   prometheus-cpp-dev prometheus curl
 )

@@ -5,16 +5,21 @@
 #   deploy/local/fleet.sh status        obpctl nodes + sessions list over the fleet
 #   deploy/local/fleet.sh ctl ARGS...   obpctl --fleet <the fleet file> ARGS...
 #                                       (e.g. ctl sessions list --user demo, ctl kill --cs-id N)
-#   deploy/local/fleet.sh stop          stop the nodes this script started
+#   deploy/local/fleet.sh sql I [ARGS...]  the mariadb client on node I (1..N) as the admin user
+#                                       (e.g. sql 1 -e 'SHOW PROXYSESSION')
+#   deploy/local/fleet.sh stop          stop the nodes, and the MariaDB sandbox if start started it
 # Node i listens on 127.0.0.1:(SQL_BASE+i) for SQL and 127.0.0.1:(GRPC_BASE+i) for gRPC.
-# The backend is the MariaDB of ./run.sh (user demo / demo_pw, admin on every node).
+# The backend is FLEET_BACKEND if set, else the MariaDB sandbox of ./run.sh
+# (scripts/mariadb-sandbox.sh): reused if it runs, else started; start says which.
 #
 # Environment (all optional):
 #   PROXYD_BIN, OBPCTL_BIN   binaries (default build/proxyd/proxyd, build/obpctl/obpctl, else
-#                            the newest build*/ one)
+#                            the newest build*/ one, else the one on the PATH)
 #   FLEET_DIR                state dir: configs, fleet.toml, logs, pids (default .sandbox/fleet)
 #   FLEET_SQL_BASE           default 2900;  FLEET_GRPC_BASE  default 2950
-#   FLEET_BACKEND            HOST:PORT of the MariaDB (default: the one in .sandbox/proxyd.toml)
+#   FLEET_BACKEND            HOST:PORT of a running MariaDB (default: the sandbox, see above)
+#   OBP_SANDBOX_DIR, OBP_SANDBOX_DB_PORT   where the sandbox lives and the port it tries
+#                            first (default .sandbox and 3306; scripts/mariadb-sandbox.sh)
 #   FLEET_USER, FLEET_PASSWORD   the admin user created in every node's config (demo / demo_pw);
 #                            it must exist on the backend with the same password
 set -euo pipefail
@@ -25,10 +30,16 @@ GRPC_BASE=${FLEET_GRPC_BASE:-2950}
 USER_NAME=${FLEET_USER:-demo}
 USER_PW=${FLEET_PASSWORD:-demo_pw}
 FLEET=$DIR/fleet.toml
+# Holds the pid of the sandbox mariadbd that `start` started, so `stop` stops only that one.
+STARTED_DB=$DIR/mariadb-started.pid
+
+# The MariaDB sandbox (sandbox_start, sandbox_address, sandbox_stop) and port_busy.
+source "$ROOT/scripts/mariadb-sandbox.sh"
 
 die() { echo "fleet.sh: $*" >&2; exit 1; }
 
-# find_bin VAR TARGET: $VAR, else build/TARGET/TARGET, else the newest build*/TARGET/TARGET.
+# find_bin VAR TARGET: $VAR, else build/TARGET/TARGET, else the newest build*/TARGET/TARGET,
+# else TARGET on the PATH (installed).
 find_bin() {
   local var=$1 target=$2 path
   path=${!var:-}
@@ -37,15 +48,14 @@ find_bin() {
     if [[ ! -x $path ]]; then
       path=$(ls -t "$ROOT"/build*/"$target"/"$target" 2>/dev/null | head -n1 || true)
     fi
+    [[ -n $path ]] || path=$(command -v "$target" || true)
   fi
   [[ -n $path && -x $path && ! -d $path ]] || die "no $target binary: build it (ninja -C build $target) or set $var"
   echo "$path"
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # Stops every node whose pid file we wrote, if that pid is still a proxyd.
-stop() {
+stop_nodes() {
   local pidfile pid
   for pidfile in "$DIR"/node*.pid; do
     [[ -f $pidfile ]] || continue
@@ -57,6 +67,34 @@ stop() {
     fi
     rm -f "$pidfile"
   done
+}
+
+# Stops the nodes, then the sandbox MariaDB if `start` started it and it is still that process.
+stop() {
+  stop_nodes
+  [[ -f $STARTED_DB ]] || return 0
+  if [[ $(cat "$STARTED_DB") == "$(cat "$DB_DIR/mariadbd.pid" 2>/dev/null)" ]]; then
+    sandbox_stop
+    echo "fleet.sh: stopped the MariaDB sandbox it had started"
+  fi
+  rm -f "$STARTED_DB"
+}
+
+# The backend for the nodes: FLEET_BACKEND, else the sandbox (reused, or started and noted).
+backend() {
+  local addr
+  if [[ -n ${FLEET_BACKEND:-} ]]; then
+    echo "fleet.sh: backend $FLEET_BACKEND (FLEET_BACKEND)" >&2
+    echo "$FLEET_BACKEND"
+    return 0
+  fi
+  if addr=$(sandbox_address); then
+    sandbox_start >/dev/null || return 1  # says "reusing ..."
+  else
+    addr=$(sandbox_start) || return 1     # says "started ..."
+    cat "$DB_DIR/mariadbd.pid" >"$STARTED_DB"
+  fi
+  echo "$addr"
 }
 
 ctl() {
@@ -123,9 +161,7 @@ start() {
   [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 40)) || die "N must be 1..40, got '$n'"
   proxyd=$(find_bin PROXYD_BIN proxyd)
   obpctl=$(find_bin OBPCTL_BIN obpctl)
-  backend=${FLEET_BACKEND:-$(sed -n 's/.*address = "\([^"]*\)".*/\1/p' "$ROOT/.sandbox/proxyd.toml" 2>/dev/null | head -n1)}
-  [[ -n $backend ]] || die "no backend: run ./run.sh first (it starts MariaDB) or set FLEET_BACKEND"
-  stop
+  stop_nodes
   for i in $(seq "$n"); do
     for p in $((SQL_BASE + i)) $((GRPC_BASE + i)); do
       if port_busy "$p"; then
@@ -134,6 +170,7 @@ start() {
     done
   done
   mkdir -p "$DIR"
+  backend=$(backend) || die "no MariaDB for the nodes (see the lines above)"
   write_configs "$n" "$backend"
   for i in $(seq "$n"); do
     setsid "$proxyd" --config "$DIR/node$i.toml" </dev/null >"$DIR/node$i.log" 2>&1 &
@@ -147,7 +184,7 @@ start() {
   cat <<MSG
 
 fleet of $n nodes up (backend $backend); fleet file: $FLEET
-  mariadb -h 127.0.0.1 -P $((SQL_BASE + 1)) -u $USER_NAME -p$USER_PW     # node 11
+  mariadb -h 127.0.0.1 -P $((SQL_BASE + 1)) -u $USER_NAME -p$USER_PW     # node 11; or: $0 sql 1
   $0 ctl sessions list                      # or: OBPCTL_FLEET=$FLEET $obpctl sessions list
   $0 ctl kill --cs-id N                     # KILL N typed on any node works too
   $0 stop
@@ -167,5 +204,10 @@ case ${1:-} in
     exit $rc
     ;;
   ctl) shift; ctl "$@" ;;
-  *) echo "usage: $0 start [N] | status | ctl OBPCTL-ARGS... | stop" >&2; exit 2 ;;
+  sql)
+    [[ ${2:-} =~ ^[0-9]+$ ]] && (($2 >= 1 && $2 <= 40)) || die "usage: $0 sql I [MARIADB-ARGS...] (I = 1..N)"
+    i=$2; shift 2
+    exec mariadb --no-defaults -h 127.0.0.1 -P $((SQL_BASE + i)) -u "$USER_NAME" -p"$USER_PW" "$@"
+    ;;
+  *) echo "usage: $0 start [N] | status | ctl OBPCTL-ARGS... | sql I [ARGS...] | stop" >&2; exit 2 ;;
 esac

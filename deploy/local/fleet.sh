@@ -122,6 +122,8 @@ default_tenant = "sys"
 listen = "127.0.0.1:$((SQL_BASE + i))"
 grpc_listen = "127.0.0.1:$((GRPC_BASE + i))"
 fleet_file = "$FLEET"
+# \`fleet.sh stop\` sends SIGTERM, which drains (README "Drain"), and waits 10 s.
+drain_timeout_s = 5
 
 [[tenant]]
 name = "sys"

@@ -41,9 +41,8 @@ absl::StatusOr<KillResult> RunKill(KillService& kills, Caller caller, KillReques
 class KillMetrics : public ::testing::Test {
  protected:
   KillMetrics() { kills.SetMetrics(&m); }
-  config::ProxyConfig config;  // no audit_log: lines go nowhere
   SessionRegistry registry{1};
-  KillService kills{&config, &registry};
+  KillService kills{/*node_id=*/1, /*audit_log=*/"", &registry};  // audit lines go nowhere
   metrics::Metrics m{1};
 };
 
@@ -77,9 +76,8 @@ TEST_F(KillMetrics, RefusalsCountEvenWhenTheAuditLogSuppressesThem) {
 }
 
 TEST(KillMetricsOff, WithoutMetricsAKillStillWorks) {
-  config::ProxyConfig config;
   SessionRegistry registry(1);
-  KillService kills(&config, &registry);  // SetMetrics never called
+  KillService kills(/*node_id=*/1, /*audit_log=*/"", &registry);  // SetMetrics never called
   KillRequest req;
   req.id = 987654;
   EXPECT_TRUE(absl::IsNotFound(RunKill(kills, Caller{}, req).status()));

@@ -7,6 +7,7 @@
 #include <asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -31,10 +32,17 @@ class FakeSession : public SessionControl {
     ++interrupts;
     co_return absl::OkStatus();
   }
+  void CloseIfIdle() override {
+    on_own_thread = io_->get_executor().running_in_this_thread();
+    ++idle_closes;
+    closed.set_value();
+  }
   asio::io_context* io_;
   bool on_own_thread = false;
   std::string terminated;
   int interrupts = 0;
+  int idle_closes = 0;
+  std::promise<void> closed;
 };
 
 class SessionHandleTest : public ::testing::Test {
@@ -112,6 +120,16 @@ TEST_F(SessionHandleTest, VerbsOnAnEndedSessionDoNothing) {
   EXPECT_TRUE(absl::IsNotFound(s));
   EXPECT_EQ(s.message(), "Unknown thread id: 7");
   EXPECT_EQ(h->Info().user, "gone");
+}
+
+TEST_F(SessionHandleTest, CloseIfIdleIsPostedToTheSessionsExecutor) {
+  auto fake = std::make_shared<FakeSession>(&session_io_);
+  SessionHandle h(SessionFacts{}, session_io_.get_executor(), fake);
+  std::future<void> closed = fake->closed.get_future();
+  h.CloseIfIdle();  // returns at once; the verb runs on the session's io thread
+  ASSERT_EQ(closed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(fake->on_own_thread);
+  EXPECT_EQ(fake->idle_closes, 1);
 }
 
 }  // namespace

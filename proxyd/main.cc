@@ -9,6 +9,7 @@
 #include "common/core/build_info.h"
 #include "proxyd/config/config.h"
 #include "proxyd/log_file.h"
+#include "proxyd/log_json.h"
 #include "proxyd/reload.h"
 #include "proxyd/server.h"
 
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (config->log_json) obp::UseJsonLogFormat();
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::flush_on(spdlog::level::info);
   // The same checks as --check-config and a reload: TLS files, tokens, fleet file.

@@ -86,6 +86,7 @@ struct ProxyConfig {
   int threads = 0;                 // data-plane io threads; 0 = number of cores
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   std::string log_file;            // empty = stderr
+  bool log_json = false;           // log_format = "json": one JSON object per line
   std::string audit_log;           // empty = no audit file; "-" = stderr
   std::string tokens_file;         // optional bearer tokens file (SPEC §6)
   std::string peer_token_file;     // operator token this node presents to peers

@@ -63,6 +63,9 @@ const std::vector<Fixed>& FixedKeys() {
       OBP_FIXED(threads),
       OBP_FIXED(listen_socket),
       OBP_FIXED(log_file),
+      Fixed{"log_format", [](const ProxyConfig& c) { return std::string(c.log_json ? "json" : "text"); },
+            [](const ProxyConfig& from, ProxyConfig& to) { to.log_json = from.log_json; }},
+      OBP_FIXED(metrics_listen),
       OBP_FIXED(server_version),
       OBP_FIXED(grpc_max_concurrent_calls),
       OBP_FIXED(pool_max_idle_per_backend),
@@ -100,6 +103,7 @@ const std::vector<Shown>& ReloadableScalars() {
       OBP_SHOWN(max_allowed_packet),
       OBP_SHOWN(connect_timeout_ms),
       OBP_SHOWN(backend_kill_timeout_ms),
+      OBP_SHOWN(drain_timeout_s),
       Shown{"pool_reset",
             [](const ProxyConfig& c) {
               return std::string(c.pool_reset_always ? "always" : "auto");

@@ -98,6 +98,14 @@ std::vector<ScalarKey> BuildTable() {
        }},
       {"log_level", Kind::kString, 0, 0, "trace|debug|info|warn|error",
        [](ProxyConfig& c, absl::string_view v) { return LogLevel(&c.log_level, v); }},
+      {"log_format", Kind::kString, 0, 0, "text|json: one line per event either way",
+       [](ProxyConfig& c, absl::string_view v) {
+         if (v != "text" && v != "json") {
+           return absl::InvalidArgumentError(absl::StrCat("expected text|json, got \"", v, "\""));
+         }
+         c.log_json = v == "json";
+         return absl::OkStatus();
+       }},
       {"log_file", Kind::kString, 0, 0, "log file; empty = stderr",
        [](ProxyConfig& c, absl::string_view v) {
          c.log_file = std::string(v);

@@ -214,6 +214,8 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
     co_return absl::UnavailableError("login refused: the node is draining");
   }
   SetCommand("Sleep", "");
+  spdlog::debug("cs_id {}: logged in as {}@{} from {}", cs_id(), user_->name, tenant_->name,
+                handle_->facts().host_ip);
   co_return co_await SendOk(seq);
 }
 

@@ -8,6 +8,8 @@
 // table and the configuration holder, which are safe for concurrent use.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -81,11 +83,24 @@ struct ProxyContext {
   }
 
   // Recorded when a server session connects (not per packet).
+  // A change of state is logged once (SPEC §8: backend up at info, down at warn),
+  // outside the lock.
   void RecordConnect(const std::string& tenant, const std::string& backend, const absl::Status& s) {
-    MutexLock lock(&health_mu);
-    BackendHealth& h = health[tenant + "/" + backend];
-    h.state = s.ok() ? BackendHealth::kUp : BackendHealth::kDown;
-    h.last_error = s.ok() ? "" : std::string(s.message());
+    const BackendHealth::State now = s.ok() ? BackendHealth::kUp : BackendHealth::kDown;
+    BackendHealth::State before;
+    {
+      MutexLock lock(&health_mu);
+      BackendHealth& h = health[tenant + "/" + backend];
+      before = h.state;
+      h.state = now;
+      h.last_error = s.ok() ? "" : std::string(s.message());
+    }
+    if (before == now) return;
+    if (now == BackendHealth::kUp) {
+      spdlog::info("backend {}/{} up", tenant, backend);
+    } else {
+      spdlog::warn("backend {}/{} down: {}", tenant, backend, std::string(s.message()));
+    }
   }
   BackendHealth Health(const std::string& tenant, const std::string& backend) const {
     MutexLock lock(&health_mu);

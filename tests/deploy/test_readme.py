@@ -45,7 +45,8 @@ def test_marked_blocks_are_found():
     blocks = marked_blocks()
     assert len(blocks) >= 5, blocks
     text = "\n".join(b for _, b in blocks)
-    for must in ("fleet.sh start", "obpctl sessions list", "KILL $CS_ID", "obpctl kill", "fleet.sh stop"):
+    for must in ("fleet.sh start", "obpctl sessions list", "KILL $CS_ID", "obpctl kill",
+                 "nodes drain", "fleet.sh stop"):
         assert must in text, must
 
 
@@ -115,4 +116,8 @@ def test_readme_blocks_run(workdir):
     # Both background clients lost their statement to a kill: the SQL KILL, then obpctl's.
     assert err.count("Lost connection to server during query") == 2, err[-3000:]
     assert re.search(r"^node 11 \(\S+\): killed 1: cs_id \d+$", out, re.M), out[-2000:]
+    # The drain: node 12 had no session left, and `obpctl nodes` shows it draining.
+    assert re.search(r"^node 12 drained: 0 session\(s\) ended by themselves, 0 killed in ", out,
+                     re.M), out[-2000:]
+    assert re.search(r"^12\s+\S+\s+draining\s", out, re.M), out[-2000:]
     assert len(reached) == len(marked_blocks())

@@ -226,7 +226,9 @@ def test_prometheus_scrapes_a_node(metered, tmp_path):
            + urllib.parse.urlencode({"query": "proxyd_client_sessions"}))
 
     def answered():
-        res = subprocess.run([CURL, "-sS", "--max-time", "5", url], capture_output=True,
+        # -f: until it is ready, Prometheus answers 503 "Service Unavailable" in plain
+        # text, which is not an answer yet.
+        res = subprocess.run([CURL, "-fsS", "--max-time", "5", url], capture_output=True,
                              text=True, timeout=30)
         if res.returncode != 0:
             return None

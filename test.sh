@@ -66,7 +66,7 @@ fi
 # proxyd's log is checked for "ThreadSanitizer" at teardown (tests/lib/sandbox.py).
 # tests/tsan.supp names what is suppressed in uninstrumented libraries, and why.
 export TSAN_OPTIONS="halt_on_error=0:exitcode=66:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
-TSAN_INTEGRATION='^integration\.(test_admin_show|test_drain|test_kill|test_kill_storm|test_pool|test_audit|test_ctrl_c|test_session_handle|test_reload)$'
+TSAN_INTEGRATION='^integration\.(test_admin_show|test_drain|test_kill|test_kill_storm|test_pool|test_audit|test_ctrl_c|test_session_handle|test_reload|test_history)$'
 mkdir -p build-tsan
 rm -f build-tsan/test-*.log
 start=$SECONDS

@@ -122,6 +122,12 @@ grpc::Status Busy(int limit) {
                       absl::StrCat("this node already has ", limit,
                                    " gRPC calls in flight (grpc_max_concurrent_calls); retry"));
 }
+
+// The proto's page_size rule: 0 = the default, capped at the maximum, never negative.
+absl::StatusOr<int> PageSize(int32_t requested) {
+  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+  return requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+}
 }  // namespace
 
 void SessionServiceImpl::SetAddress(std::string address) {
@@ -202,11 +208,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
   CallSlot slot(this);
   if (!slot) return Finish(context, Busy(max_calls_));
   if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
-  if (request->page_size() < 0) {
-    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
-  }
-  const int page_size = request->page_size() == 0 ? kDefaultPageSize
-                                                  : std::min(request->page_size(), kMaxPageSize);
+  absl::StatusOr<int> page_size = PageSize(request->page_size());
+  if (!page_size.ok()) return Finish(context, page_size.status());
   uint32_t after = 0;
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
     return Finish(context, absl::InvalidArgumentError("page_token: not issued by this node"));
@@ -217,13 +220,13 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
   std::vector<session::SessionInfo> infos = control::ListVisible(
       *registry_, Operator(), after,
       [&](const session::SessionInfo& i) { return Matches(filter, i, now); },
-      static_cast<size_t>(page_size) + 1);
-  for (size_t i = 0; i < infos.size() && static_cast<int>(i) < page_size; ++i) {
+      static_cast<size_t>(*page_size) + 1);
+  for (size_t i = 0; i < infos.size() && static_cast<int>(i) < *page_size; ++i) {
     FillSession(control::ViewOf(infos[i], ctx_->node_id, ctx_->pid, now),
                 response->add_sessions());
   }
-  if (static_cast<int>(infos.size()) > page_size) {
-    response->set_next_page_token(absl::StrCat(infos[page_size - 1].cs_id));
+  if (static_cast<int>(infos.size()) > *page_size) {
+    response->set_next_page_token(absl::StrCat(infos[*page_size - 1].cs_id));
   }
   response->set_node_id(ctx_->node_id);
   return Finish(context, grpc::Status::OK);
@@ -235,11 +238,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListEndedSessions(
   CallSlot slot(this);
   if (!slot) return Finish(context, Busy(max_calls_));
   if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
-  if (request->page_size() < 0) {
-    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
-  }
-  const int page_size = request->page_size() == 0 ? kDefaultPageSize
-                                                  : std::min(request->page_size(), kMaxPageSize);
+  absl::StatusOr<int> page_size = PageSize(request->page_size());
+  if (!page_size.ok()) return Finish(context, page_size.status());
   absl::StatusOr<session::HistoryFilter> filter = HistoryFilterOf(request->filter());
   if (!filter.ok()) return Finish(context, filter.status());
   if (!request->page_token().empty() &&
@@ -248,7 +248,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListEndedSessions(
   }
   response->set_node_id(ctx_->node_id);
   if (!ctx_->history) return Finish(context, grpc::Status::OK);
-  const session::HistoryPage page = ctx_->history->Find(*filter, static_cast<size_t>(page_size));
+  const session::HistoryPage page = ctx_->history->Find(*filter, static_cast<size_t>(*page_size));
   const std::string cluster = ctx_->Current()->config.cluster;
   for (const session::EndedSession& e : page.entries) {
     FillEnded(e, ctx_->node_id, cluster, response->add_sessions());

@@ -76,6 +76,10 @@ asio::awaitable<void> ClientSession::Refuse(metrics::Refusal why, uint16_t code,
   counters_.CountRefused(why);
   (co_await SendError(0, code, sql_state, message)).IgnoreError();
   client_.Close();
+  // Refused before its login began, but a connection that ended all the same: the
+  // history says why (SPEC §9).
+  NoteEnd(EndReason::kLoginFailed, message);
+  RecordEnd(absl::OkStatus());
 }
 
 asio::awaitable<void> ClientSession::Run(bool admins_only) {

@@ -279,3 +279,15 @@ def test_kill_query_with_a_selector_ends_the_matching_statement_only(node):
     assert killer_done.get("outcome") == [1], killer_done  # KILL_OUTCOME_KILLED
     assert query(conn, "SELECT 3") == ((3,),)  # the session lives on
     conn.close()
+
+
+def test_a_connection_refused_over_max_connections_is_login_failed(proxy_factory):
+    n = proxy_factory.start(extra={"max_connections": 1, "admin_reserved_connections": 0})
+    held = pconnect(n)
+    before = len(ended(n)["sessions"])
+    with pytest.raises(pymysql.err.OperationalError) as err:
+        pconnect(n)
+    assert err.value.args[0] == 1040
+    e = new_entries(n, before)[0]
+    assert e["reason"] == "login_failed" and e["detail"] == "Too many connections", e
+    held.close()

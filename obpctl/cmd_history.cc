@@ -80,7 +80,14 @@ int RunHistory(const GlobalFlags& flags, const HistoryArgs& args, Io io) {
   if (!node.ok()) return Fail(io, node.status());
   auto client = ClientForNode(flags, *node);
   if (!client.ok()) return Fail(io, client.status());
-  const EndedResults results = (*client)->ListEndedSessionsAllSync(query->request);
+  EndedResults results = (*client)->ListEndedSessionsAllSync(query->request);
+  for (auto& r : results) {
+    // A node running a proxyd from before SPEC §9 answers with gRPC's bare
+    // "unimplemented"; say what that means.
+    if (absl::IsUnimplemented(r.status)) {
+      r.status = absl::UnimplementedError("its proxyd predates session history; upgrade it");
+    }
+  }
   Print(args, results, io);
   for (const auto& note : ForgottenNotes(results, query->since, now, absl::LocalTimeZone())) {
     io.err << "obpctl: " << note << "\n";

@@ -11,7 +11,6 @@ import re
 import subprocess
 import time
 
-import pymysql
 import pytest
 
 from background import Background

@@ -2,16 +2,8 @@
 // sorted (by node then cs_id unless --sort says otherwise), once or every
 // --watch interval; `show` prints one session's attributes, server sessions
 // and variables. (`sessions history` is in cmd_history.cc.)
-#include <algorithm>
-#include <tuple>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
-#include "common/core/ids.h"
-#include "google/protobuf/util/time_util.h"
 #include "obpctl/commands.h"
 #include "obpctl/locate.h"
 #include "obpctl/selectors.h"
@@ -74,6 +66,9 @@ int RunList(const GlobalFlags& flags, const ListArgs& args, Io io) {
   if (!order.ok()) return Fail(io, order.status());
   if (args.count != 0 && args.watch.empty()) {
     return Fail(io, absl::InvalidArgumentError("--count goes with --watch"));
+  }
+  if (args.count < 0) {
+    return Fail(io, absl::InvalidArgumentError("--count: expected a number of frames >= 1"));
   }
   auto interval = args.watch.empty() ? absl::StatusOr<absl::Duration>(absl::ZeroDuration())
                                      : ParseWatchInterval(args.watch);

@@ -217,7 +217,7 @@ void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_co
                   "selector: client ip, ip:port or prefix ending in '*'");
   cmd->add_option("--idle-over", a->select.idle_over, "selector: idle at least this long (10m)")
       ->type_name("DURATION");
-  AddStatementSelectorFlags(*cmd, a->select, "selector: ");
+  AddStatementSelectorFlags(*cmd, a->select, "selector: sessions with a ");
   cmd->add_flag("-y,--yes", a->yes, "with a selector: really kill the matches");
   cmd->footer(SubcommandFooter(
       R"(  obpctl --fleet fleet.toml kill --cs-id 262145 --reason "runaway report"

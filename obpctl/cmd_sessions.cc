@@ -49,10 +49,10 @@ WatchFrame ListFrame(fleet::FleetClient& client, const pb::ListSessionsRequest& 
   } else {
     frame.body = SessionsTable(sessions, output == "wide").Render();
   }
-  const size_t failed = NodeErrorLines(results).size();
-  frame.summary = absl::StrCat(sessions.size(), sessions.size() == 1 ? " session, " : " sessions, ",
-                               results.size() - failed, " of ", results.size(), " nodes answered");
   frame.errors = NodeErrorLines(results);
+  frame.summary = absl::StrCat(sessions.size(), sessions.size() == 1 ? " session, " : " sessions, ",
+                               results.size() - frame.errors.size(), " of ", results.size(),
+                               " nodes answered");
   frame.exit_code = NodeErrorsExit(results);
   return frame;
 }
@@ -135,7 +135,7 @@ void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exi
   ls->add_option("--node", list->node, "only the node with this id (1..8191)")->type_name("ID");
   ls->add_option("--idle-over", sel.idle_over, "only sessions idle at least this long (30s)")
       ->type_name("DURATION");
-  AddStatementSelectorFlags(*ls, sel, "only sessions whose ");
+  AddStatementSelectorFlags(*ls, sel, "only sessions with a ");
   ls->add_option("--sort", list->sort,
                  "id: by node, cs_id (default); time: longest-running statement first; "
                  "idle: longest idle first")

@@ -60,13 +60,13 @@ absl::StatusOr<pb::SessionFilter> BuildSessionFilter(const Selector& s) {
 
 void AddStatementSelectorFlags(CLI::App& cmd, Selector& s, const std::string& prefix) {
   cmd.add_option("--running-over", s.running_over,
-                 prefix + "the current statement has run at least this long (2s, 5m)")
+                 prefix + "statement running at least this long (2s, 5m)")
       ->type_name("DURATION");
   cmd.add_option("--statement", s.statement,
-                 prefix + "the current statement is LIKE this ('SELECT SLEEP%', any case)")
+                 prefix + "statement LIKE this ('SELECT SLEEP%', any case)")
       ->type_name("PATTERN");
   cmd.add_option("--command", s.command,
-                 prefix + "the command being executed: COM_QUERY (or Query), COM_STMT_EXECUTE...")
+                 prefix + "command of this name running: COM_QUERY (or Query), COM_STMT_EXECUTE...")
       ->type_name("COMMAND");
 }
 

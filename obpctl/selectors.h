@@ -31,7 +31,8 @@ struct Selector {
 absl::StatusOr<fleet::pb::SessionFilter> BuildSessionFilter(const Selector& s);
 
 // Registers --running-over, --statement and --command on `cmd`; `prefix` goes
-// before each description ("selector: " for kill).
+// before each description, which goes on "statement running at least ..."
+// ("only sessions with a ", "selector: sessions with a ").
 void AddStatementSelectorFlags(CLI::App& cmd, Selector& s, const std::string& prefix);
 
 }  // namespace obp::ctl

@@ -131,11 +131,11 @@ def test_filters(ended, obpctl):
 
 
 def test_since(ended, obpctl, fleet):
-    time.sleep(2.2)  # everything the fixture ended is now over 2 s old
+    time.sleep(3.2)  # everything the fixture ended is now over 3 s old
     c = fleet.connect(2, "alice")
     c.close()
-    assert wait_until(lambda: ended_ids(obpctl, "--since", "2") == [c.thread_id()], SHOWN_S), \
-        ended_ids(obpctl, "--since", "2")
+    assert wait_until(lambda: ended_ids(obpctl, "--since", "3") == [c.thread_id()], SHOWN_S), \
+        ended_ids(obpctl, "--since", "3")
     assert set(ended.values()) <= set(ended_ids(obpctl, "--since", "10m"))
 
 

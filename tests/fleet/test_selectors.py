@@ -49,22 +49,22 @@ def test_running_over_picks_the_long_statement_and_kill_ends_it(opener, obpctl, 
     short = opener(1, "bob", read_timeout=40)
     conn_id(idle)
     job = start(long, "SELECT SLEEP(30)", backends, "SLEEP(30)")
-    time.sleep(2.5)  # the long statement has now run over 2 s
-    quick = start(short, "SELECT SLEEP(6)", backends, "SLEEP(6)")  # running, but not 2 s yet
-    out = obpctl.ok("kill", "--running-over", "2s", "--dry-run")
+    time.sleep(5.5)  # the long statement has now run over 5 s
+    quick = start(short, "SELECT SLEEP(15)", backends, "SLEEP(15)")  # running, not 5 s yet
+    out = obpctl.ok("kill", "--running-over", "5s", "--dry-run")
     rows = parse_table("\n".join(out.splitlines()[:-1]))  # the table, without the count
     assert [int(r["CS_ID"]) for r in rows] == [long.thread_id()], out
     assert rows[0]["NODE"] == "2" and "SELECT SLEEP(30)" in rows[0]["STATEMENT"], out
     assert "1 session(s) would be killed" in out, out
     assert job.is_alive()
 
-    out = obpctl.ok("kill", "--running-over", "2s", "--yes", "--reason", "over 2s")
+    out = obpctl.ok("kill", "--running-over", "5s", "--yes", "--reason", "over 5s")
     assert out.strip() == (f"node 2 ({obpctl.fleet.grpc[2]}): killed 1: cs_id "
                            f"{long.thread_id()}"), out
     assert job.join(KILLED_S), "SELECT SLEEP(30) still running after the kill"
     assert_dead(long)
     assert query(idle, "SELECT 1") == ((1,),)
-    assert quick.join(10) and quick.error is None and quick.rows == ((0,),), quick.error
+    assert quick.join(20) and quick.error is None and quick.rows == ((0,),), quick.error
     assert query(short, "SELECT 2") == ((2,),)
 
 

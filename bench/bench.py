@@ -19,7 +19,7 @@ import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import report, targets, tls_setup, workloads  # noqa: E402
+from benchlib import history_mem, report, targets, tls_setup, workloads  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 TOOL_SRC = os.path.join(BENCH_DIR, "tools", "connload.c")
@@ -56,7 +56,8 @@ def parse_args(argv):
                     help="run proxyd-b with metrics_listen on (SPEC §8) and scrape it once at "
                     "the end, to A/B the cost of metrics")
     ap.add_argument("--targets", default="direct,haproxy,proxyd", help="comma list")
-    ap.add_argument("--parts", default="sysbench,connrate,kill,idle,tls", help="comma list")
+    ap.add_argument("--parts", default="sysbench,connrate,kill,idle,tls,history",
+                    help="comma list of sysbench, connrate, kill, idle, tls, history")
     ap.add_argument("--reps", type=int, help="repetitions per combination (>= 3 for real numbers)")
     ap.add_argument("--time", type=int, dest="seconds", help="seconds per run")
     ap.add_argument("--threads", help="override sysbench/connect thread counts, e.g. 1,8,32")
@@ -221,6 +222,11 @@ class Harness:
             self.run_idle()
         if "tls" in parts:
             self.run_tls()
+        if "history" in parts:
+            self.results["history"] = history_mem.run(self)
+            for r in self.results["history"]:
+                log(f"history_size={r['history_size']}: {r.get('entries')} entries, RSS growth "
+                    f"{r.get('growth_kib')} KiB {r.get('error', '')}")
         self.results["meta"]["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
         if self.args.proxyd_b_metrics and self.proxyd_b is not None:
             self.scrape_proxyd_b()

@@ -80,6 +80,7 @@ ReloadResult Reloader::Reload() {
   targets_.kills->SetPeers(prepared->peers);
   targets_.rpc->SetTokens(prepared->tokens);
   targets_.ctx->runtime.Set(prepared->runtime);
+  if (targets_.ctx->history) targets_.ctx->history->Resize(static_cast<size_t>(c.history_size));
   for (std::string& item : FileChanges(*prepared)) changes.push_back(std::move(item));
 
   ReloadResult r{true, absl::StrCat("reload ok: ", path_, ": ",

@@ -173,8 +173,10 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
   // Counting is always on (it costs the data path no lock); metrics_listen only
   // decides whether the figures are served.
   auto node_metrics = std::make_shared<metrics::Metrics>(threads);
+  session::SessionHistory history(static_cast<size_t>(config.history_size));
   session::ProxyContext ctx;
   ctx.runtime.Set(prepared.runtime);
+  ctx.history = &history;
   ctx.node_id = config.node_id;
   ctx.metrics = node_metrics.get();
   ctx.io = &pool;
@@ -267,7 +269,11 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
     // The lambda owns the handle for the verb's whole run.
     // What the backends said about their KILLs changes nothing at shutdown.
     auto stop = [h]() -> asio::awaitable<void> {
-      (co_await h->Terminate("proxyd stopping")).IgnoreError();
+      session::SessionEnd end;
+      end.reason = session::EndReason::kKilled;
+      end.actor = "proxyd (stopping)";
+      end.detail = "the node stopped before the session ended";
+      (co_await h->Terminate(std::move(end))).IgnoreError();
     };
     asio::co_spawn(h->executor(), std::move(stop), asio::detached);
   }

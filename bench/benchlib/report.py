@@ -213,6 +213,17 @@ def markdown(results, summary):
                       _fmt(r.get("reply_p50_ms"), 3),
                       f"{r.get('errors', 0)} {r.get('first_error') or ''}".strip())
                      for r in results["kill"]])]
+    if results.get("history"):
+        parts += ["", "## Session history memory (SPEC §9: 10,000 ended sessions, target <= 4 MiB)",
+                  "", "The same short connections (connect, one statement, quit) through a fresh "
+                  "proxyd with history_size 0 and one with 10000; the difference of their RSS "
+                  "growth is what the history costs.", "",
+                  _table(["history_size", "connections", "entries kept", "RSS before KiB",
+                          "RSS after KiB", "growth KiB", "history cost KiB", "note"],
+                         [(r["history_size"], r.get("connections", "-"), r.get("entries", "-"),
+                           r.get("rss_before_kib", "-"), r.get("rss_after_kib", "-"),
+                           r.get("growth_kib", "-"), r.get("history_cost_kib", "-"),
+                           r.get("error", "")) for r in results["history"]])]
     if summary.get("tls"):
         parts += ["", "## TLS (oltp_point_select, text protocol; SPEC §2)", "",
                   "direct-tls: TLS to MariaDB itself. proxyd-tls: TLS client leg, plaintext "

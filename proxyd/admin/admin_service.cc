@@ -63,6 +63,8 @@ asio::awaitable<absl::Status> AdminService::Execute(session::ClientPort& caller,
       co_return co_await ShowAttribute(caller, stmt);
     case Kind::kShowVariables:
       co_return co_await ShowVariables(caller, stmt);
+    case Kind::kShowHistory:
+      co_return co_await ShowHistory(caller, stmt);
     case Kind::kKillProxySession:
     case Kind::kKillConnection:
     case Kind::kKillQuery: {
@@ -99,7 +101,7 @@ asio::awaitable<absl::Status> AdminService::Kill(session::ClientPort& caller,
   if (r->self && (query || !request.ss_id)) {
     (co_await caller.SendError(1317, "70100", "Query execution was interrupted")).IgnoreError();
     if (query) co_return absl::OkStatus();
-    co_await caller.EndSelf("killed itself");
+    co_await caller.EndSelf(control::EndOf(CallerOf(caller.Identity()), request));
     co_return absl::CancelledError("session killed itself");
   }
   // A kill whose backend KILL was not confirmed still closed the session: OK,
@@ -149,6 +151,22 @@ asio::awaitable<absl::Status> AdminService::ShowVariables(session::ClientPort& c
   if (!info.ok()) co_return co_await SendStatusError(caller, info.status());
   co_return co_await caller.SendRows(VariableColumns(),
                                      FilterLike(VariableRows(*info, stmt.all), stmt.like));
+}
+
+asio::awaitable<absl::Status> AdminService::ShowHistory(session::ClientPort& caller,
+                                                        const sql::AdminStatement& stmt) {
+  session::HistoryFilter filter;
+  const session::CallerIdentity who = caller.Identity();
+  // SHOW PROXYSESSION's rule: admins see every session, others their own user's.
+  if (!who.admin) filter.own_user_tenant.emplace(who.user, who.tenant);
+  if (stmt.like) filter.user_like = *stmt.like;
+  std::vector<mysql::Row> rows;
+  if (ctx_->history) {
+    for (const auto& e : ctx_->history->Find(filter, SIZE_MAX).entries) {
+      rows.push_back(HistoryRow(e));
+    }
+  }
+  co_return co_await caller.SendRows(HistoryColumns(), rows);
 }
 
 }  // namespace obp::admin

@@ -37,6 +37,8 @@ class AdminService final : public session::AdminFrontDoor {
                                               const sql::AdminStatement& stmt);
   asio::awaitable<absl::Status> ShowVariables(session::ClientPort& caller,
                                               const sql::AdminStatement& stmt);
+  asio::awaitable<absl::Status> ShowHistory(session::ClientPort& caller,
+                                            const sql::AdminStatement& stmt);
   // The session a SHOW ... [id] is about: the caller's own without an id.
   absl::StatusOr<session::SessionInfo> Target(const session::ClientPort& caller,
                                               const sql::AdminStatement& stmt) const;

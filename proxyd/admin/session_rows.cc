@@ -46,6 +46,39 @@ Row SessionListRow(const control::SessionView& v) {
              v.using_ssl ? "1" : "0"};
 }
 
+std::vector<mysql::ColumnDef> HistoryColumns() {
+  return {Col("proxy_sessid", true), Col("Id", true),
+          Col("Tenant"),             Col("User"),
+          Col("Host"),               Col("db"),
+          Col("created"),            Col("ended"),
+          Col("statements", true),   Col("trans_count", true),
+          Col("bytes_in", true),     Col("bytes_out", true),
+          Col("reason"),             Col("actor"),
+          Col("via"),                Col("detail"),
+          Col("last_statement")};
+}
+
+Row HistoryRow(const session::EndedSession& e) {
+  auto text = [](absl::string_view s) { return std::string(s); };
+  return Row{Num(e.proxy_sessid),
+             Num(e.cs_id),
+             text(e.tenant()),
+             text(e.user()),
+             text(e.host()),
+             e.has_db() ? std::optional<std::string>(text(e.db())) : std::nullopt,
+             Time(e.created),
+             Time(e.ended),
+             Num(e.statements),
+             Num(e.transactions),
+             Num(e.bytes_from_client),
+             Num(e.bytes_to_client),
+             session::EndReasonName(e.reason),
+             text(e.actor()),
+             session::KillViaName(e.via),
+             text(e.detail()),
+             text(e.last_statement())};
+}
+
 std::vector<mysql::ColumnDef> AttributeColumns() {
   return {Col("attribute_name"), Col("value"), Col("info")};
 }

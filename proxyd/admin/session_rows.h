@@ -21,6 +21,10 @@ std::vector<mysql::Row> AttributeRows(const control::SessionView& v);
 // The node's idle pooled connections to each backend of `tenant` (info "pool [NAME]").
 std::vector<mysql::Row> PoolRows(const session::ProxyContext& ctx, const config::Tenant& tenant);
 
+// SHOW PROXYSESSION HISTORY (SPEC §9): one row per ended session.
+std::vector<mysql::ColumnDef> HistoryColumns();
+mysql::Row HistoryRow(const session::EndedSession& e);
+
 std::vector<mysql::ColumnDef> VariableColumns();
 std::vector<mysql::Row> VariableRows(const session::SessionInfo& info, bool all);
 

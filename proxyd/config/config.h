@@ -111,6 +111,9 @@ struct ProxyConfig {
   // SPEC §8: on SIGTERM/SIGINT or the Drain rpc, sessions get this long to end
   // by themselves (idle outside a transaction); the rest are then killed.
   int drain_timeout_s = 30;
+  // SPEC §9: how many ended client sessions the node remembers (0 = none). A
+  // reload resizes the history, keeping its newest entries.
+  int history_size = 10000;
   // SPEC §8: "HOST:PORT" (an IP, or localhost) serving GET /metrics; empty = off.
   std::string metrics_listen;
 

@@ -104,6 +104,7 @@ const std::vector<Shown>& ReloadableScalars() {
       OBP_SHOWN(connect_timeout_ms),
       OBP_SHOWN(backend_kill_timeout_ms),
       OBP_SHOWN(drain_timeout_s),
+      OBP_SHOWN(history_size),
       Shown{"pool_reset",
             [](const ProxyConfig& c) {
               return std::string(c.pool_reset_always ? "always" : "auto");

@@ -176,6 +176,12 @@ std::vector<ScalarKey> BuildTable() {
          c.drain_timeout_s = ToInt(v);
          return absl::OkStatus();
        }},
+      {"history_size", Kind::kInt, 0, 1000000,
+       "ended client sessions the node remembers (SPEC §9); 0 = none",
+       [](ProxyConfig& c, absl::string_view v) {
+         c.history_size = ToInt(v);
+         return absl::OkStatus();
+       }},
       {"grpc_max_concurrent_calls", Kind::kInt, 1, 100000,
        "gRPC calls in flight at once; more get RESOURCE_EXHAUSTED",
        [](ProxyConfig& c, absl::string_view v) {

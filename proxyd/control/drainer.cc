@@ -124,6 +124,7 @@ asio::awaitable<void> Drainer::KillRest(DrainOutcome* outcome) {
     request.id = h->cs_id();
     request.id_kind = KillRequest::IdKind::kCsId;
     request.reason = "drain";
+    request.drain = true;
     auto count = [outcome, pending](std::exception_ptr e, absl::StatusOr<KillResult> r) {
       --*pending;
       if (e || !r.ok()) return;  // gone meanwhile: it ended by itself

@@ -29,11 +29,26 @@ metrics::KillOutcome OutcomeOf(const absl::Status& s) {
 }
 
 metrics::KillOutcome OutcomeOf(const KillResult& r) {
+  if (r.no_longer_matches) return metrics::KillOutcome::kNoLongerMatches;
   if (r.dry_run) return metrics::KillOutcome::kDryRun;
   return r.unconfirmed.empty() ? metrics::KillOutcome::kOk : metrics::KillOutcome::kPartial;
 }
 
 }  // namespace
+
+session::SessionEnd EndOf(const Caller& caller, const KillRequest& request) {
+  session::SessionEnd end;
+  end.reason = request.drain ? session::EndReason::kDrain : session::EndReason::kKilled;
+  switch (request.drain ? metrics::KillSource::kCount : caller.source) {
+    case metrics::KillSource::kSql: end.via = session::KillVia::kSql; break;
+    case metrics::KillSource::kGrpc: end.via = session::KillVia::kGrpc; break;
+    case metrics::KillSource::kPeer: end.via = session::KillVia::kPeer; break;
+    case metrics::KillSource::kCount: break;
+  }
+  end.actor = caller.actor;
+  end.detail = request.reason;
+  return end;
+}
 
 bool Visible(const Caller& caller, const session::SessionInfo& target) {
   if (caller.admin) return true;
@@ -113,21 +128,24 @@ absl::StatusOr<KillResult> KillService::Check(const Caller& caller,
   }
   if (!found_ss) return session::UnknownThreadId(*request.ss_id);
   r.nothing_running = request.mode == Mode::kQuery && r.server_sessions.empty();
+  r.no_longer_matches = request.only_if && !request.only_if(info);
   return r;
 }
 
-asio::awaitable<absl::Status> KillService::Act(const KillRequest& request,
+asio::awaitable<absl::Status> KillService::Act(const Caller& caller, const KillRequest& request,
                                                const KillResult& checked) {
   HandlePtr target = registry_->Find(checked.cs_id);
   if (!target) co_return absl::OkStatus();  // it ended by itself meanwhile
   if (request.mode == Mode::kQuery) {
     if (checked.self) co_return absl::OkStatus();
-    co_return co_await target->InterruptQuery();
+    co_return co_await target->InterruptQuery(request.only_if);
   }
-  if (request.ss_id) co_return co_await target->TerminateServerSession(*request.ss_id);
+  if (request.ss_id) {
+    co_return co_await target->TerminateServerSession(*request.ss_id, request.only_if);
+  }
   // The caller's own session is ended by the caller after it replies 1317.
   if (checked.self) co_return absl::OkStatus();
-  co_return co_await target->Terminate(request.reason);
+  co_return co_await target->Terminate(EndOf(caller, request), request.only_if);
 }
 
 asio::awaitable<absl::StatusOr<KillResult>> KillService::Forward(
@@ -164,9 +182,11 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
     Audit(caller, request, &target, "expired", result.status().message(),
           metrics::KillOutcome::kExpired);
     co_return result;
-  } else if (result.ok() && !request.dry_run) {
-    absl::Status acted = co_await Act(request, *result);
-    if (!acted.ok() && request.mode == Mode::kQuery) {
+  } else if (result.ok() && !request.dry_run && !result->no_longer_matches) {
+    absl::Status acted = co_await Act(caller, request, *result);
+    if (session::IsNoLongerMatches(acted)) {
+      result->no_longer_matches = true;
+    } else if (!acted.ok() && request.mode == Mode::kQuery) {
       Audit(caller, request, &*result, "failed", acted.message(), metrics::KillOutcome::kFailed);
       co_return absl::AbortedError(acted.message());
     }
@@ -174,6 +194,9 @@ asio::awaitable<absl::StatusOr<KillResult>> KillService::Kill(Caller caller, Kil
   }
   if (!result.ok()) {
     Audit(caller, request, nullptr, result.status().message(), "", OutcomeOf(result.status()));
+  } else if (result->no_longer_matches) {
+    Audit(caller, request, &*result, "no longer matches",
+          "the session no longer matched the selector; nothing was done", OutcomeOf(*result));
   } else {
     Audit(caller, request, &*result, result->unconfirmed.empty() ? "ok" : "partial",
           result->unconfirmed, OutcomeOf(*result));

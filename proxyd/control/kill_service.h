@@ -52,6 +52,11 @@ bool Visible(const Caller& caller, const session::SessionInfo& target);
 
 enum class Mode { kConnection, kQuery };
 
+struct KillRequest;
+// How a session ended by this kill is remembered (SPEC §9): killed (or drain) by
+// the caller's actor, via its front door, for the request's reason.
+session::SessionEnd EndOf(const Caller& caller, const KillRequest& request);
+
 struct KillRequest {
   uint64_t id = 0;
   enum class IdKind { kAny, kCsId, kConnectionId } id_kind = IdKind::kAny;
@@ -64,6 +69,11 @@ struct KillRequest {
   // The caller stops waiting then: the kill acts only before it (SPEC §3 "Across
   // the fleet"), so a kill reported as timed out never happens later.
   absl::Time not_after = absl::InfiniteFuture();
+  // SPEC §9 selectors: kill only if the target still matches, checked on its own
+  // thread right before acting (KillResult::no_longer_matches otherwise).
+  session::SessionHandle::Guard only_if;
+  // The drain's kill (Drainer): the session's history says drain, not killed.
+  bool drain = false;
 };
 
 struct KilledServerSession {
@@ -82,6 +92,8 @@ struct KillResult {
   bool nothing_running = false;          // KILL QUERY of an idle session
   bool self = false;                     // the caller killed its own session
   bool dry_run = false;
+  // only_if no longer held: nothing was done (audited "no longer matches").
+  bool no_longer_matches = false;
   // Set when the session was closed but a backend did not confirm its KILL:
   // "Backend KILL of connection N on 'B' not confirmed: REASON" (SPEC §3).
   std::string unconfirmed;
@@ -129,7 +141,8 @@ class KillService {
   asio::awaitable<absl::StatusOr<KillResult>> Forward(std::shared_ptr<PeerForwarder> peers,
                                                       const Caller& caller,
                                                       const KillRequest& request);
-  asio::awaitable<absl::Status> Act(const KillRequest& request, const KillResult& checked);
+  asio::awaitable<absl::Status> Act(const Caller& caller, const KillRequest& request,
+                                    const KillResult& checked);
 
   const uint32_t node_id_;
   const SessionRegistry* registry_;

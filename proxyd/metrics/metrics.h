@@ -44,6 +44,7 @@ enum class KillOutcome : uint8_t {
   kFailed,       // KILL QUERY not confirmed
   kExpired,      // the caller's deadline passed first
   kDryRun,       // checked, not done
+  kNoLongerMatches,  // its selector no longer held when it was to act: not done
   kNotFound,     // unknown thread id
   kDenied,       // not the owner, no operator token, bad token
   kAmbiguous,    // a connection id held by several sessions

@@ -24,6 +24,7 @@ const char* KillOutcomeName(KillOutcome o) {
     case KillOutcome::kFailed: return "failed";
     case KillOutcome::kExpired: return "expired";
     case KillOutcome::kDryRun: return "dry_run";
+    case KillOutcome::kNoLongerMatches: return "no_longer_matches";
     case KillOutcome::kNotFound: return "not_found";
     case KillOutcome::kDenied: return "denied";
     case KillOutcome::kAmbiguous: return "ambiguous";

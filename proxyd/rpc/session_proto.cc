@@ -1,6 +1,10 @@
 #include "proxyd/rpc/session_proto.h"
 
+#include <utility>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "proxyd/sql/like.h"
 
 namespace obp::rpc {
 namespace {
@@ -20,6 +24,36 @@ pb::ServerSessionState ServerStateOf(const char* name) {
   pb::ServerSessionState s = pb::SERVER_SESSION_STATE_UNSPECIFIED;
   pb::ServerSessionState_Parse(name, &s);
   return s;
+}
+
+// SessionFilter.command: a SHOW PROXYSESSION command name ("Query"), or the
+// protocol's name for it ("COM_QUERY"), case-insensitive.
+bool CommandMatches(absl::string_view want, absl::string_view shown) {
+  if (absl::EqualsIgnoreCase(want, shown)) return true;
+  static constexpr std::pair<absl::string_view, absl::string_view> kProtocolNames[] = {
+      {"COM_SLEEP", "Sleep"},          {"COM_QUERY", "Query"},
+      {"COM_STMT_EXECUTE", "Execute"}, {"COM_STMT_FETCH", "Fetch"},
+      {"COM_STMT_PREPARE", "Prepare"}, {"COM_INIT_DB", "Init DB"},
+      {"COM_CHANGE_USER", "Change user"}, {"COM_RESET_CONNECTION", "Reset connection"},
+      {"COM_PROCESS_KILL", "Kill"},
+  };
+  for (const auto& [protocol, name] : kProtocolNames) {
+    if (absl::EqualsIgnoreCase(want, protocol)) return shown == name;
+  }
+  return false;
+}
+
+// SPEC §9 statement selectors: each matches only a session executing right now.
+bool StatementMatches(const pb::SessionFilter& f, const control::SessionView& v) {
+  const bool any = f.has_running_over() || !f.statement().empty() || !f.command().empty();
+  if (!any) return true;
+  if (!v.active) return false;
+  if (f.has_running_over() && v.statement_time < FromProto(f.running_over())) return false;
+  if (!f.statement().empty() &&
+      !sql::LikeMatch(f.statement(), v.current_statement.value_or(std::string()))) {
+    return false;
+  }
+  return f.command().empty() || CommandMatches(f.command(), v.current_command);
 }
 
 }  // namespace
@@ -106,7 +140,50 @@ bool Matches(const pb::SessionFilter& f, const session::SessionInfo& i, absl::Ti
   if (f.has_idle_over()) {
     if (v.active || v.idle < FromProto(f.idle_over())) return false;
   }
-  return true;
+  return StatementMatches(f, v);
+}
+
+void FillEnded(const session::EndedSession& e, uint32_t node_id, absl::string_view cluster,
+               pb::EndedSession* out) {
+  out->set_proxy_sessid(e.proxy_sessid);
+  out->set_cs_id(e.cs_id);
+  out->set_node_id(node_id);
+  out->set_cluster(std::string(cluster));
+  out->set_tenant(std::string(e.tenant()));
+  out->set_user(std::string(e.user()));
+  out->set_client_host(std::string(e.host()));
+  if (e.has_db()) out->set_db(std::string(e.db()));
+  *out->mutable_created_at() = ToProto(e.created);
+  *out->mutable_ended_at() = ToProto(e.ended);
+  out->set_statements(e.statements);
+  out->set_trans_count(e.transactions);
+  out->set_bytes_from_client(e.bytes_from_client);
+  out->set_bytes_to_client(e.bytes_to_client);
+  out->set_last_statement(std::string(e.last_statement()));
+  out->set_reason(session::EndReasonName(e.reason));
+  out->set_actor(std::string(e.actor()));
+  out->set_via(session::KillViaName(e.via));
+  out->set_detail(std::string(e.detail()));
+}
+
+absl::StatusOr<session::HistoryFilter> HistoryFilterOf(const pb::EndedSessionFilter& f) {
+  session::HistoryFilter out;
+  out.user = f.user();
+  out.tenant = f.tenant();
+  out.host = f.client_host();
+  out.cs_id = f.cs_id();
+  if (!f.reason().empty()) {
+    out.reason = session::ParseEndReason(f.reason());
+    if (!out.reason) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "filter.reason: '", f.reason(), "' is not one of client_quit, client_gone, killed, "
+          "backend_lost, idle_timeout, login_timeout, login_failed, drain, error"));
+    }
+  }
+  if (f.has_since()) {
+    out.since = absl::FromUnixSeconds(f.since().seconds()) + absl::Nanoseconds(f.since().nanos());
+  }
+  return out;
 }
 
 }  // namespace obp::rpc

@@ -88,12 +88,14 @@ void FillKillResponse(const control::KillRequest& req, uint32_t node_id,
   }
   response->set_mode(req.mode == control::Mode::kQuery ? pb::KILL_MODE_QUERY
                                                        : pb::KILL_MODE_CONNECTION);
-  pb::KillOutcome outcome = r.dry_run                ? pb::KILL_OUTCOME_WOULD_KILL
+  pb::KillOutcome outcome = r.no_longer_matches      ? pb::KILL_OUTCOME_NO_LONGER_MATCHES
+                            : r.dry_run              ? pb::KILL_OUTCOME_WOULD_KILL
                             : r.nothing_running      ? pb::KILL_OUTCOME_NOTHING_RUNNING
                             : !r.unconfirmed.empty() ? pb::KILL_OUTCOME_PARTIAL
                                                      : pb::KILL_OUTCOME_KILLED;
   response->set_outcome(outcome);
-  const char* what = outcome == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
+  const char* what = outcome == pb::KILL_OUTCOME_NO_LONGER_MATCHES ? "left alone (no longer matches)"
+                     : outcome == pb::KILL_OUTCOME_NOTHING_RUNNING ? "nothing running on"
                      : outcome == pb::KILL_OUTCOME_WOULD_KILL    ? "would kill"
                                                                  : "killed";
   response->set_message(absl::StrCat(what, " cs_id ", r.cs_id, " on node ", node_id));
@@ -227,6 +229,37 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(grpc::CallbackServerC
   return Finish(context, grpc::Status::OK);
 }
 
+grpc::ServerUnaryReactor* SessionServiceImpl::ListEndedSessions(
+    grpc::CallbackServerContext* context, const pb::ListEndedSessionsRequest* request,
+    pb::ListEndedSessionsResponse* response) {
+  CallSlot slot(this);
+  if (!slot) return Finish(context, Busy(max_calls_));
+  if (auto who = Authenticate(*context); !who.ok()) return Finish(context, who.status());
+  if (request->page_size() < 0) {
+    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
+  }
+  const int page_size = request->page_size() == 0 ? kDefaultPageSize
+                                                  : std::min(request->page_size(), kMaxPageSize);
+  absl::StatusOr<session::HistoryFilter> filter = HistoryFilterOf(request->filter());
+  if (!filter.ok()) return Finish(context, filter.status());
+  if (!request->page_token().empty() &&
+      !absl::SimpleAtoi(request->page_token(), &filter->after_seq)) {
+    return Finish(context, absl::InvalidArgumentError("page_token: not issued by this node"));
+  }
+  response->set_node_id(ctx_->node_id);
+  if (!ctx_->history) return Finish(context, grpc::Status::OK);
+  const session::HistoryPage page = ctx_->history->Find(*filter, static_cast<size_t>(page_size));
+  const std::string cluster = ctx_->Current()->config.cluster;
+  for (const session::EndedSession& e : page.entries) {
+    FillEnded(e, ctx_->node_id, cluster, response->add_sessions());
+  }
+  if (page.more) response->set_next_page_token(absl::StrCat(page.entries.back().seq));
+  if (page.kept_since) *response->mutable_kept_since() = ToProto(*page.kept_since);
+  response->set_forgotten(page.forgotten);
+  response->set_history_size(static_cast<uint32_t>(page.capacity));
+  return Finish(context, grpc::Status::OK);
+}
+
 grpc::ServerUnaryReactor* SessionServiceImpl::GetAttributes(grpc::CallbackServerContext* context,
                                                             const pb::GetAttributesRequest* request,
                                                             pb::GetAttributesResponse* response) {
@@ -257,6 +290,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::KillSession(grpc::CallbackServerCo
                                                     : control::Mode::kConnection;
   req.reason = request->reason().substr(0, kMaxReasonBytes);
   req.dry_run = request->dry_run();
+  if (request->has_only_if()) {
+    // Checked on the target's own thread right before the kill (SPEC §9).
+    req.only_if = [filter = request->only_if()](const session::SessionInfo& info) {
+      return Matches(filter, info, absl::Now());
+    };
+  }
   if (request->has_not_after()) {
     req.not_after = absl::FromUnixSeconds(request->not_after().seconds()) +
                     absl::Nanoseconds(request->not_after().nanos());

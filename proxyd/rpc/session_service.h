@@ -74,6 +74,10 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
   grpc::ServerUnaryReactor* Drain(grpc::CallbackServerContext* context,
                                   const pb::DrainRequest* request,
                                   pb::DrainResponse* response) override;
+  // SPEC §9, from ctx->history.
+  grpc::ServerUnaryReactor* ListEndedSessions(grpc::CallbackServerContext* context,
+                                              const pb::ListEndedSessionsRequest* request,
+                                              pb::ListEndedSessionsResponse* response) override;
 
  private:
   // The caller's token identity: nullopt when the node has no tokens file,

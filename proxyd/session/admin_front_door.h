@@ -46,7 +46,7 @@ class ClientPort {
   virtual asio::awaitable<absl::Status> SendError(uint16_t code, absl::string_view sql_state,
                                                   absl::string_view message) = 0;
   // Ends the calling session itself (a KILL of one's own connection, after 1317).
-  virtual asio::awaitable<void> EndSelf(std::string reason) = 0;
+  virtual asio::awaitable<void> EndSelf(SessionEnd why) = 0;
 };
 
 // Answers proxy statements; installed by the node in ProxyContext::admin.

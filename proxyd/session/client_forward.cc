@@ -69,12 +69,15 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
     // The backend went away before answering: the client hears why, the session
     // stays usable, and the next statement opens a fresh server session.
     std::string name = ss->backend().name;
+    const bool lost_transaction = ss->in_transaction;
     for (size_t i = 0; i < servers_.size(); ++i) {
       if (servers_[i].get() == ss) DropServerSession(static_cast<int>(i));
     }
-    co_return co_await SendError(1, 2013, "HY000",
-                                 absl::StrCat("Lost connection to backend '", name,
-                                              "' during query: ", s.message()));
+    std::string what = absl::StrCat("Lost connection to backend '", name, "' during query: ",
+                                    s.message(),
+                                    lost_transaction ? "; its open transaction was rolled back" : "");
+    NoteBackendLost(what);
+    co_return co_await SendError(1, 2013, "HY000", what);
   }
   co_return s;
 }
@@ -93,6 +96,9 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
         co_return absl::UnavailableError(bytes.status().message());
       }
       client_.Close();
+      NoteEnd(EndReason::kBackendLost,
+              absl::StrCat("backend '", ss->backend().name, "' closed the connection mid-response: ",
+                           bytes.status().message()));
       co_return absl::CancelledError("backend closed mid-response");
     }
     auto used = scanner.Feed(*bytes);
@@ -101,6 +107,7 @@ asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, R
                    std::string(used.status().message()));
       ss->conn().Close();
       client_.Close();
+      NoteEnd(EndReason::kError, absl::StrCat("malformed response from backend '", ss->backend().name, "'"));
       co_return absl::CancelledError("malformed backend response");
     }
     if (scanner.done()) FinishStatement(ss);

@@ -51,11 +51,11 @@ LoginName SplitLoginName(absl::string_view name) {
 asio::awaitable<absl::Status> ClientSession::SendAccessDenied(uint8_t seq, absl::string_view user,
                                                               bool used_password) {
   counters_.CountLoginFailure(metrics::LoginFailure::kAccessDenied);
-  (co_await SendError(
-       seq, 1045, "28000",
-       absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
-                    "' (using password: ", used_password ? "YES" : "NO", ")")))
-      .IgnoreError();
+  const std::string message =
+      absl::StrCat("Access denied for user '", user, "'@'", handle_->facts().host_ip,
+                   "' (using password: ", used_password ? "YES" : "NO", ")");
+  NoteEnd(EndReason::kLoginFailed, message);
+  (co_await SendError(seq, 1045, "28000", message)).IgnoreError();
   co_return absl::PermissionDeniedError("access denied");
 }
 
@@ -154,6 +154,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
 
   auto pkt = co_await ReadLoginPacket();
   if (!pkt.ok()) co_return pkt.status();
+  login_packet_seen_ = true;
   seq = pkt->seq + 1;
   if (mysql::IsSslRequest(pkt->payload)) {
     if (!runtime_->sql_tls) {
@@ -175,6 +176,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
     (co_await SendError(seq, 1043, "08S01", "Bad handshake")).IgnoreError();
     co_return resp.status();
   }
+  login_name_ = resp->username.substr(0, EndedSession::kMaxName);
   caps_ = resp->capabilities & OfferedCapabilities();
   // Only a client that cleared kClientMysql sent extended capabilities.
   ext_caps_ = (resp->capabilities & mysql::kClientMysql)
@@ -210,6 +212,7 @@ asio::awaitable<absl::Status> ClientSession::Login(bool admins_only) {
   if (ctx_->draining.load(std::memory_order_relaxed)) {
     // SPEC §8: what MariaDB answers a login during its shutdown; a driver then
     // tries another node.
+    NoteEnd(EndReason::kDrain, "login refused: the node is draining");
     (co_await SendError(seq, 1053, "08S01", "Server shutdown in progress")).IgnoreError();
     co_return absl::UnavailableError("login refused: the node is draining");
   }

@@ -69,6 +69,9 @@ asio::awaitable<absl::Status> ClientSession::StreamShapedResponse(ServerSession*
         co_return absl::UnavailableError(pkt.status().message());
       }
       client_.Close();
+      NoteEnd(EndReason::kBackendLost,
+              absl::StrCat("backend '", ss->backend().name, "' closed the connection mid-response: ",
+                           pkt.status().message()));
       co_return absl::CancelledError("backend closed mid-response");
     }
     auto used = scanner.Feed(pkt->raw);
@@ -78,6 +81,7 @@ asio::awaitable<absl::Status> ClientSession::StreamShapedResponse(ServerSession*
                              : std::string(used.status().message()));
       ss->conn().Close();
       client_.Close();
+      NoteEnd(EndReason::kError, absl::StrCat("malformed response from backend '", ss->backend().name, "'"));
       co_return absl::CancelledError("malformed backend response");
     }
     const size_t at = out.size();

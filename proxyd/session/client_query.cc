@@ -76,8 +76,14 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     awaiting_command_ = true;
     auto pkt = co_await ReadCommand();
     awaiting_command_ = false;
-    if (drain_closed_) co_return absl::CancelledError("drain: closed while idle");
-    if (absl::IsDeadlineExceeded(pkt.status())) co_return pkt.status();  // wait_timeout_s
+    if (drain_closed_) {
+      NoteEnd(EndReason::kDrain, "closed while idle");
+      co_return absl::CancelledError("drain: closed while idle");
+    }
+    if (absl::IsDeadlineExceeded(pkt.status())) {  // wait_timeout_s
+      NoteEnd(EndReason::kIdleTimeout, pkt.status().message());
+      co_return pkt.status();
+    }
     if (absl::IsResourceExhausted(pkt.status())) co_return co_await PacketTooLarge();
     if (!pkt.ok()) co_return ClientGone(pkt.status());
     if (pkt->payload.empty()) co_return absl::InvalidArgumentError("empty command packet");
@@ -88,6 +94,10 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     // after the last byte of the reply was written. steady_clock is a vDSO read.
     const bool timed = command == static_cast<uint8_t>(Command::kQuery) ||
                        command == static_cast<uint8_t>(Command::kStmtExecute);
+    if (timed) ++statements_;
+    // A loss reported by the last command explains the end only if the client
+    // leaves right after it.
+    if (command != static_cast<uint8_t>(Command::kQuit)) backend_lost_.clear();
     const Clock::time_point start = timed ? Clock::now() : Clock::time_point();
     absl::Status s = co_await Dispatch(*pkt);
     if (timed) counters_.ObserveStatement(NanosSince(start));
@@ -99,6 +109,7 @@ asio::awaitable<absl::Status> ClientSession::CommandLoop() {
     }
     if (!s.ok()) co_return s;
     if (ctx_->draining.load(std::memory_order_relaxed) && DrainableNow(&*pkt)) {
+      NoteEnd(EndReason::kDrain, "closed after its command");
       co_return absl::CancelledError("drain: closed after its command");
     }
   }
@@ -153,10 +164,12 @@ asio::awaitable<absl::Status> ClientSession::Dispatch(const net::Packet& first) 
       cmd != Command::kStmtClose && cmd != Command::kStmtSendLongData) {
     mysql::ErrPacket err = *std::move(pending_error_);
     pending_error_.reset();
+    if (err.code == 2013) NoteBackendLost(err.message);
     co_return co_await SendError(1, err.code, err.sql_state, err.message);
   }
   switch (cmd) {
     case Command::kQuit:
+      NoteEnd(EndReason::kClientQuit);
       co_return absl::CancelledError("client quit");
     case Command::kPing:
       co_return co_await HandlePing();
@@ -384,6 +397,7 @@ asio::awaitable<ServerSession*> ClientSession::Route(const std::optional<std::st
     // DataLoss: the backend closed a server session that held state (2013, as a
     // direct client would see it); otherwise the backend can't be reached.
     const uint16_t code = absl::IsDataLoss(ss.status()) ? 2013 : 2003;
+    if (code == 2013) NoteBackendLost(ss.status().message());
     if (!closing_) (co_await SendError(1, code, "HY000", ss.status().message())).IgnoreError();
     co_return nullptr;
   }

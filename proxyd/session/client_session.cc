@@ -83,10 +83,14 @@ asio::awaitable<void> ClientSession::Run(bool admins_only) {
   Publish();
   const absl::Duration login_timeout = absl::Seconds(config_->login_timeout_s);
   std::optional<absl::Status> login = co_await net::RunWithin(Login(admins_only), login_timeout);
-  if (!login) counters_.CountLoginFailure(metrics::LoginFailure::kTimeout);
   absl::Status s = login ? *login
                          : absl::DeadlineExceededError(absl::StrCat(
                                "login not complete after ", config_->login_timeout_s, " s"));
+  if (!login) {
+    counters_.CountLoginFailure(metrics::LoginFailure::kTimeout);
+    NoteEnd(EndReason::kLoginTimeout, s.message());
+  }
+  logged_in_ = s.ok();
   if (s.ok()) s = co_await CommandLoop();
   if (!s.ok() && !closing_)
     spdlog::debug("cs_id {}: session ends: {}", cs_id(), std::string(s.message()));
@@ -101,6 +105,7 @@ asio::awaitable<void> ClientSession::Run(bool admins_only) {
     co_await ReleaseServerSessions();
   }
   handle_->Update([](SessionInfo& info) { info.state = ClientState::kClosed; });
+  RecordEnd(s);
 }
 
 bool ClientSession::PublishedIsCurrent(const SessionInfo& published) const {
@@ -231,8 +236,8 @@ asio::awaitable<absl::Status> ClientSession::SendError(uint16_t code, absl::stri
   co_return co_await SendError(1, code, sql_state, message);
 }
 
-asio::awaitable<void> ClientSession::EndSelf(std::string reason) {
-  (co_await Terminate(std::move(reason))).IgnoreError();
+asio::awaitable<void> ClientSession::EndSelf(SessionEnd why) {
+  (co_await Terminate(std::move(why))).IgnoreError();
 }
 
 LoginParams ClientSession::ControlLogin(const config::Backend& backend) const {
@@ -246,13 +251,14 @@ LoginParams ClientSession::ControlLogin(const config::Backend& backend) const {
   return p;
 }
 
-asio::awaitable<absl::Status> ClientSession::Terminate(std::string reason) {
+asio::awaitable<absl::Status> ClientSession::Terminate(SessionEnd why) {
   // The session's own coroutine may finish (and drop its reference) while this
   // one still waits on a backend KILL.
   auto self = shared_from_this();
   if (closing_) co_return absl::OkStatus();
   closing_ = true;
-  spdlog::info("cs_id {}: killed ({})", cs_id(), reason);
+  spdlog::info("cs_id {}: killed by {} ({})", cs_id(), why.actor, why.detail);
+  NoteEnd(std::move(why));
   handle_->Update([](SessionInfo& info) { info.state = ClientState::kHalfClosed; });
   // Everything is marked and closed before the first co_await: from then on the
   // session's own coroutine may drop server sessions, so only copies are used.

@@ -108,7 +108,7 @@ class ClientSession final : public SessionControl,
                                absl::string_view message);
 
   // SessionControl (SPEC §3 kills), on the executor.
-  asio::awaitable<absl::Status> Terminate(std::string reason) override;
+  asio::awaitable<absl::Status> Terminate(SessionEnd why) override;
   asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) override;
   asio::awaitable<absl::Status> InterruptQuery() override;
   void CloseIfIdle() override;
@@ -127,7 +127,7 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> SendOk(absl::string_view info) override;
   asio::awaitable<absl::Status> SendError(uint16_t code, absl::string_view sql_state,
                                           absl::string_view message) override;
-  asio::awaitable<void> EndSelf(std::string reason) override;
+  asio::awaitable<void> EndSelf(SessionEnd why) override;
 
   uint32_t cs_id() const { return handle_->cs_id(); }
   // Login data of this session for a control connection to one of its backends.
@@ -330,7 +330,23 @@ class ClientSession final : public SessionControl,
   // Whether the session may close for a drain now, between two commands: logged
   // in, no transaction open, and not between SEND_LONG_DATA and its EXECUTE.
   bool DrainableNow(const net::Packet* last) const;
-  std::string last_statement_;
+
+  // SPEC §9 session history. The first path that knows why the session ends says
+  // so (NoteEnd keeps the first word); Run's end writes the one entry.
+  void NoteEnd(EndReason reason, absl::string_view detail = {});
+  void NoteEnd(SessionEnd end);
+  // Why a session that ended with `last` ended, from what was noted.
+  SessionEnd EndOf(const absl::Status& last) const;
+  void RecordEnd(const absl::Status& last);
+  std::optional<SessionEnd> end_;
+  bool logged_in_ = false;
+  bool login_packet_seen_ = false;  // the client sent something after the greeting
+  std::string login_name_;          // as the client's login packet carried it
+  uint64_t statements_ = 0;         // COM_QUERY and COM_STMT_EXECUTE run
+  // The backend loss the last command reported to the client (2013): if the client
+  // leaves right after it, that loss is why.
+  std::string backend_lost_;
+  void NoteBackendLost(absl::string_view what) { backend_lost_.assign(what.data(), what.size()); }
 };
 
 }  // namespace obp::session

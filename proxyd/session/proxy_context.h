@@ -25,6 +25,7 @@
 #include "proxyd/config/config.h"
 #include "proxyd/metrics/metrics.h"
 #include "proxyd/session/backend_pool.h"
+#include "proxyd/session/history.h"
 #include "proxyd/session/runtime_config.h"
 
 namespace obp::net { class IoPool; }
@@ -72,6 +73,8 @@ struct ProxyContext {
   // SPEC §8 drain: set once, never cleared. Sessions read it after each command
   // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
   std::atomic<bool> draining{false};
+  // SPEC §9: where every ended session leaves its entry; null = nowhere (tests).
+  SessionHistory* history = nullptr;
   // The node's metrics (SPEC §8), null when nothing counts (tests). Sessions count
   // into their io thread's counters (Counters()); the control plane and the node
   // call its hooks (kills, RecordReload, SetDraining). Set at start-up.

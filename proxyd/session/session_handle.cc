@@ -4,6 +4,8 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "absl/strings/cord.h"
+
 namespace obp::session {
 
 SessionHandle::SessionHandle(SessionFacts facts, asio::any_io_executor executor,
@@ -29,25 +31,50 @@ SessionInfo SessionHandle::Info() const {
   return copy;
 }
 
-asio::awaitable<absl::Status> SessionHandle::Terminate(std::string reason) const {
+namespace {
+constexpr absl::string_view kNoLongerMatchesKey = "obp.session/no-longer-matches";
+}  // namespace
+
+absl::Status NoLongerMatches() {
+  absl::Status s = absl::FailedPreconditionError("the session no longer matches the selector");
+  s.SetPayload(kNoLongerMatchesKey, absl::Cord("1"));
+  return s;
+}
+
+bool IsNoLongerMatches(const absl::Status& s) {
+  return s.GetPayload(kNoLongerMatchesKey).has_value();
+}
+
+asio::awaitable<absl::Status> SessionHandle::Checked(
+    Guard only_if, std::function<asio::awaitable<absl::Status>()> verb) const {
+  if (only_if && !only_if(Info())) co_return NoLongerMatches();
+  co_return co_await verb();
+}
+
+asio::awaitable<absl::Status> SessionHandle::Terminate(SessionEnd why, Guard only_if) const {
   // The strong reference keeps the session alive until its verb has run.
   std::shared_ptr<SessionControl> target = control_.lock();
   if (!target) co_return absl::OkStatus();
-  co_return co_await asio::co_spawn(executor_, target->Terminate(std::move(reason)),
+  auto verb = [target, why = std::move(why)]() mutable { return target->Terminate(std::move(why)); };
+  co_return co_await asio::co_spawn(executor_, Checked(std::move(only_if), std::move(verb)),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<absl::Status> SessionHandle::TerminateServerSession(uint32_t ss_id) const {
+asio::awaitable<absl::Status> SessionHandle::TerminateServerSession(uint32_t ss_id,
+                                                                    Guard only_if) const {
   std::shared_ptr<SessionControl> target = control_.lock();
   if (!target) co_return UnknownThreadId(ss_id);
-  co_return co_await asio::co_spawn(executor_, target->TerminateServerSession(ss_id),
+  auto verb = [target, ss_id] { return target->TerminateServerSession(ss_id); };
+  co_return co_await asio::co_spawn(executor_, Checked(std::move(only_if), std::move(verb)),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<absl::Status> SessionHandle::InterruptQuery() const {
+asio::awaitable<absl::Status> SessionHandle::InterruptQuery(Guard only_if) const {
   std::shared_ptr<SessionControl> target = control_.lock();
   if (!target) co_return absl::OkStatus();
-  co_return co_await asio::co_spawn(executor_, target->InterruptQuery(), asio::use_awaitable);
+  auto verb = [target] { return target->InterruptQuery(); };
+  co_return co_await asio::co_spawn(executor_, Checked(std::move(only_if), std::move(verb)),
+                                    asio::use_awaitable);
 }
 
 void SessionHandle::CloseIfIdle() const {

@@ -17,6 +17,7 @@
 #include <asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/core/mutex.h"
 #include "proxyd/net/packet_conn.h"
+#include "proxyd/session/history.h"
 #include "proxyd/session/session_info.h"
 
 namespace obp::session {
@@ -44,10 +46,11 @@ class SessionControl {
  public:
   virtual ~SessionControl() = default;
   // Ends the session: client socket and every server session closed, busy or
-  // in-transaction ones first ended on their backend. `reason` is logged. The
-  // session is gone either way; Unavailable says which backend KILLs were not
-  // confirmed in time (SPEC §3 "Kills against a hung backend").
-  virtual asio::awaitable<absl::Status> Terminate(std::string reason) = 0;
+  // in-transaction ones first ended on their backend. `why` is logged and goes to
+  // the session history (SPEC §9). The session is gone either way; Unavailable
+  // says which backend KILLs were not confirmed in time (SPEC §3 "Kills against a
+  // hung backend").
+  virtual asio::awaitable<absl::Status> Terminate(SessionEnd why) = 0;
   // Ends one server session; the client session survives. NotFound if it has none;
   // Unavailable as for Terminate.
   virtual asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) = 0;
@@ -75,11 +78,18 @@ class SessionHandle {
   // A copy of the published snapshot with the facts and current counters.
   SessionInfo Info() const;
 
+  // A condition a kill verb checks on the session's executor right before it acts
+  // (SPEC §9 selectors: a statement that finished meanwhile is not killed). It
+  // sees the snapshot as the session last published it, which on that executor
+  // is the session's present. Empty = no condition.
+  using Guard = std::function<bool(const SessionInfo&)>;
+
   // Kill verbs: each runs on the session's executor and resumes the caller on its
-  // own. A session that already ended is left alone (OK).
-  asio::awaitable<absl::Status> Terminate(std::string reason) const;
-  asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) const;
-  asio::awaitable<absl::Status> InterruptQuery() const;
+  // own. A session that already ended is left alone (OK). When `only_if` is set
+  // and does not hold, nothing is done and the answer is NoLongerMatches().
+  asio::awaitable<absl::Status> Terminate(SessionEnd why, Guard only_if = {}) const;
+  asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id, Guard only_if = {}) const;
+  asio::awaitable<absl::Status> InterruptQuery(Guard only_if = {}) const;
   // Posts SessionControl::CloseIfIdle to the session's executor; returns at once.
   void CloseIfIdle() const;
 
@@ -97,6 +107,10 @@ class SessionHandle {
   void AssignCsId(uint32_t cs_id);
 
  private:
+  // On the executor: `verb()` if `only_if` holds (or is empty).
+  asio::awaitable<absl::Status> Checked(Guard only_if,
+                                        std::function<asio::awaitable<absl::Status>()> verb) const;
+
   const SessionFacts facts_;
   const asio::any_io_executor executor_;
   const std::weak_ptr<SessionControl> control_;
@@ -106,5 +120,10 @@ class SessionHandle {
   mutable Mutex mu_;
   SessionInfo info_ ABSL_GUARDED_BY(mu_);
 };
+
+// What a guarded verb answers when its condition no longer holds
+// (FailedPrecondition, told apart from others by IsNoLongerMatches).
+absl::Status NoLongerMatches();
+bool IsNoLongerMatches(const absl::Status& s);
 
 }  // namespace obp::session

@@ -14,7 +14,8 @@ using Result = absl::StatusOr<std::optional<AdminStatement>>;
 
 constexpr absl::string_view kShowForm =
     "SHOW PROXYSESSION [ATTRIBUTE [<id>] [LIKE '<pattern>'] | "
-    "VARIABLES [ALL] [<id>] [LIKE '<pattern>']]";
+    "VARIABLES [ALL] [<id>] [LIKE '<pattern>'] | HISTORY [LIKE '<user-pattern>']]";
+constexpr absl::string_view kHistoryForm = "SHOW PROXYSESSION HISTORY [LIKE '<user-pattern>']";
 constexpr absl::string_view kAttributeForm =
     "SHOW PROXYSESSION ATTRIBUTE [<id>] [LIKE '<pattern>']";
 constexpr absl::string_view kVariablesForm =
@@ -89,6 +90,11 @@ Result ParseShow(Lexer& lex) {
   if (t.IsWord("attribute")) {
     stmt.kind = Kind::kShowAttribute;
     return ReadShowTail(lex, stmt, kAttributeForm);
+  }
+  if (t.IsWord("history")) {
+    stmt.kind = Kind::kShowHistory;
+    if (lex.Peek().kind == TokenKind::kNumber) return Expected("HISTORY takes no id", kHistoryForm);
+    return ReadShowTail(lex, stmt, kHistoryForm);
   }
   if (t.IsWord("variables")) {
     stmt.kind = Kind::kShowVariables;

@@ -3,6 +3,7 @@
 //   SHOW PROXYSESSION
 //   SHOW PROXYSESSION ATTRIBUTE [id] [LIKE 'pattern']
 //   SHOW PROXYSESSION VARIABLES [ALL] [id] [LIKE 'pattern']
+//   SHOW PROXYSESSION HISTORY [LIKE 'user-pattern']
 //   KILL PROXYSESSION id [ss_id]
 //   KILL [HARD|SOFT] [CONNECTION|QUERY] id
 //
@@ -31,6 +32,7 @@ struct AdminStatement {
     kShowSessions,
     kShowAttribute,
     kShowVariables,
+    kShowHistory,
     kKillProxySession,
     kKillConnection,
     kKillQuery,

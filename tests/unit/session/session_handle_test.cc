@@ -18,9 +18,9 @@ namespace {
 class FakeSession : public SessionControl {
  public:
   explicit FakeSession(asio::io_context* io) : io_(io) {}
-  asio::awaitable<absl::Status> Terminate(std::string reason) override {
+  asio::awaitable<absl::Status> Terminate(SessionEnd why) override {
     on_own_thread = io_->get_executor().running_in_this_thread();
-    terminated = reason;
+    terminated = why.detail;
     co_return absl::OkStatus();
   }
   asio::awaitable<absl::Status> TerminateServerSession(uint32_t ss_id) override {
@@ -98,7 +98,7 @@ TEST_F(SessionHandleTest, InfoCarriesFactsAndCounters) {
 TEST_F(SessionHandleTest, VerbsRunOnTheSessionsExecutor) {
   auto fake = std::make_shared<FakeSession>(&session_io_);
   auto h = std::make_shared<SessionHandle>(SessionFacts{}, session_io_.get_executor(), fake);
-  EXPECT_TRUE(Call(h->Terminate("test")).ok());
+  EXPECT_TRUE(Call(h->Terminate(SessionEnd{EndReason::kKilled, KillVia::kSql, "a", "test"})).ok());
   EXPECT_EQ(fake->terminated, "test");
   EXPECT_TRUE(fake->on_own_thread);
   fake->on_own_thread = false;
@@ -109,12 +109,38 @@ TEST_F(SessionHandleTest, VerbsRunOnTheSessionsExecutor) {
   EXPECT_EQ(fake->interrupts, 1);
 }
 
+// SPEC §9: a guarded verb acts only if its condition holds on the session's own
+// thread, against what the session has published.
+TEST_F(SessionHandleTest, GuardedVerbsActOnlyWhileTheConditionHolds) {
+  auto fake = std::make_shared<FakeSession>(&session_io_);
+  auto h = std::make_shared<SessionHandle>(SessionFacts{}, session_io_.get_executor(), fake);
+  h->Update([](SessionInfo& info) { info.current_statement = "SELECT SLEEP(30)"; });
+  bool checked_on_own_thread = false;
+  auto sleeping = [&](const SessionInfo& info) {
+    checked_on_own_thread = session_io_.get_executor().running_in_this_thread();
+    return info.current_statement == "SELECT SLEEP(30)";
+  };
+  EXPECT_TRUE(Call(h->InterruptQuery(sleeping)).ok());
+  EXPECT_EQ(fake->interrupts, 1);
+  EXPECT_TRUE(checked_on_own_thread);
+  h->Update([](SessionInfo& info) { info.current_statement = "SELECT 1"; });
+  absl::Status s = Call(h->InterruptQuery(sleeping));
+  EXPECT_TRUE(IsNoLongerMatches(s)) << s;
+  EXPECT_EQ(fake->interrupts, 1);
+  s = Call(h->Terminate(SessionEnd{}, sleeping));
+  EXPECT_TRUE(IsNoLongerMatches(s)) << s;
+  EXPECT_EQ(fake->terminated, "");
+  s = Call(h->TerminateServerSession(7, sleeping));
+  EXPECT_TRUE(IsNoLongerMatches(s)) << s;
+  EXPECT_FALSE(IsNoLongerMatches(absl::FailedPreconditionError("ambiguous")));
+}
+
 TEST_F(SessionHandleTest, VerbsOnAnEndedSessionDoNothing) {
   auto fake = std::make_shared<FakeSession>(&session_io_);
   auto h = std::make_shared<SessionHandle>(SessionFacts{}, session_io_.get_executor(), fake);
   h->Update([](SessionInfo& info) { info.user = "gone"; });
   fake.reset();  // the session ended; the handle lives on in someone's copy
-  EXPECT_TRUE(Call(h->Terminate("late")).ok());
+  EXPECT_TRUE(Call(h->Terminate(SessionEnd{EndReason::kKilled, KillVia::kSql, "a", "late"})).ok());
   EXPECT_TRUE(Call(h->InterruptQuery()).ok());
   absl::Status s = Call(h->TerminateServerSession(7));
   EXPECT_TRUE(absl::IsNotFound(s));

@@ -49,6 +49,8 @@ const std::vector<Good>& GoodCases() {
        true,
        "sql_mode"},
       {"SHOW PROXYSESSION VARIABLES ALL 0 LIKE '%'", Kind::kShowVariables, 0, {}, true, "%"},
+      {"SHOW PROXYSESSION HISTORY", Kind::kShowHistory, {}, {}, false, {}},
+      {"show proxysession history like 'app%'", Kind::kShowHistory, {}, {}, false, "app%"},
       {"KILL PROXYSESSION 5", Kind::kKillProxySession, 5, {}, false, {}},
       {"KILL PROXYSESSION 5 3", Kind::kKillProxySession, 5, 3, false, {}},
       {"KILL PROXYSESSION 0 0", Kind::kKillProxySession, 0, 0, false, {}},
@@ -109,7 +111,8 @@ struct Bad {
 TEST(AdminTest, MalformedNamesTheExpectedForm) {
   const std::string kShow =
       "expected: SHOW PROXYSESSION [ATTRIBUTE [<id>] [LIKE '<pattern>'] | "
-      "VARIABLES [ALL] [<id>] [LIKE '<pattern>']]";
+      "VARIABLES [ALL] [<id>] [LIKE '<pattern>'] | HISTORY [LIKE '<user-pattern>']]";
+  const std::string kHistory = "expected: SHOW PROXYSESSION HISTORY [LIKE '<user-pattern>']";
   const std::string kAttr = "expected: SHOW PROXYSESSION ATTRIBUTE [<id>] [LIKE '<pattern>']";
   const std::string kVars = "expected: SHOW PROXYSESSION VARIABLES [ALL] [<id>] [LIKE '<pattern>']";
   const std::string kKps = "expected: KILL PROXYSESSION <id> [<ss_id>]";
@@ -129,6 +132,9 @@ TEST(AdminTest, MalformedNamesTheExpectedForm) {
       {"SHOW PROXYSESSION ATTRIBUTE LIKE 'a", kAttr},
       {"SHOW PROXYSESSION ATTRIBUTE 1 2", kAttr},
       {"SHOW PROXYSESSION VARIABLES 5 ALL", kVars},
+      {"SHOW PROXYSESSION HISTORY 5", "HISTORY takes no id; " + kHistory},
+      {"SHOW PROXYSESSION HISTORY LIKE", "LIKE needs a quoted pattern; " + kHistory},
+      {"SHOW PROXYSESSION HISTORY ALL", kHistory},
       {"SHOW PROXYSESSION VARIABLES ALL ALL", kVars},
       {"SHOW PROXYSESSION VARIABLES LIKE 'a' LIKE 'b'", kVars},
       {"KILL PROXYSESSION", "missing id; " + kKps},

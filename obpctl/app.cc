@@ -27,14 +27,18 @@ seconds); a dead node never hangs the command: the others' answers are still
 shown.
 
 Output: an aligned table by default (durations like 3m12s; sessions sorted by
-node, then cs_id). -o json prints one JSON object:
-  sessions list:  {"sessions":[Session...],"errors":[Error...]}
+node, then cs_id, unless --sort; history by end time, oldest first). -o json
+prints one JSON object:
+  sessions list:  {"sessions":[Session...],"errors":[Error...]} (one per line
+                  per interval with --watch)
   sessions show:  GetAttributesResponse
+  sessions history: {"sessions":[EndedSession...],"nodes":[{"node_id","address",
+                  "kept_since","forgotten","history_size"}],"errors":[Error...]}
   nodes:          {"nodes":[{"node_id","address","ok","error","info":GetNodeInfoResponse|null}]}
   version:        {"client":{"version","build_commit"},
                    "nodes":[{"node_id","address","ok","error","version","build_commit"}]}
-where Session, GetAttributesResponse and GetNodeInfoResponse are the proto3
-JSON mapping of obproxy.fleet.v1 (protos/obproxy/fleet/v1/session.proto) with
+where Session, EndedSession, GetAttributesResponse and GetNodeInfoResponse are
+the proto3 JSON mapping of obproxy.fleet.v1 (protos/obproxy/fleet/v1/session.proto) with
 the .proto field names and every field present (64-bit ids as strings,
 durations as "12s", times RFC 3339, enums by name; db is absent when NULL and
 a duration or time is absent when the node did not set it), and
@@ -42,7 +46,8 @@ Error is {"node_id","address","code":"DEADLINE_EXCEEDED","error":"deadline excee
 
 Exit codes:
   0  done (a kill whose backend KILL the node could not confirm is done too: the
-     session is closed; a warning on stderr says which backend connection)
+     session is closed; a warning on stderr says which backend connection; and a
+     kill by selector whose session no longer matched and was left alone)
   1  usage error, or the session / node was not found
   2  refused: permission denied, bad token, or an ambiguous --conn-id
   3  partial: some nodes were unreachable or failed (each on stderr as
@@ -51,6 +56,9 @@ Exit codes:
 Examples:
   obpctl --fleet fleet.toml nodes
   obpctl sessions list --user app --fleet fleet.toml
+  obpctl --fleet fleet.toml sessions list --watch 2s --sort time
+  obpctl --fleet fleet.toml sessions history --since 10m --reason killed
+  obpctl --fleet fleet.toml kill --running-over 5m --dry-run
   obpctl --node 127.0.0.1:2884 --node 127.0.0.2:2884 sessions show --cs-id 262145
   obpctl --discover dns:proxyd.obp.svc.cluster.local:2884 kill --conn-id 1234 --reason stuck
   OBPCTL_FLEET=fleet.toml obpctl version

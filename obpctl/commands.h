@@ -17,8 +17,10 @@ namespace obp::ctl {
 void AddNodesCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl nodes drain ID [--timeout D] [-o text|json], on the `nodes` command.
 void AddDrainCommand(CLI::App& nodes, const GlobalFlags& flags, Io io, int* exit_code);
-// obpctl sessions list|show ...
+// obpctl sessions list|show ..., and sessions history (AddHistoryCommand)
 void AddSessionsCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
+// obpctl sessions history [--since D] [filters] [-o table|wide|json], on `sessions`.
+void AddHistoryCommand(CLI::App& sessions, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl kill ...
 void AddKillCommand(CLI::App& app, const GlobalFlags& flags, Io io, int* exit_code);
 // obpctl version [--client] [-o table|json]

@@ -1,5 +1,6 @@
 #include "obpctl/locate.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/core/ids.h"
 #include "obpctl/report.h"
@@ -73,6 +74,29 @@ absl::StatusOr<Located> LocateSession(fleet::FleetClient& client, std::optional<
   auto index = IndexOfAddress(client, match->node.address);
   if (!index) return absl::InternalError("resolved to a node outside the fleet");
   return Located{*index, match->cs_id};
+}
+
+absl::StatusOr<uint32_t> NodeIdFilter(const std::string& command, const std::string& text) {
+  if (text.empty()) return 0;
+  uint32_t id = 0;
+  if (absl::SimpleAtoi(text, &id) && id >= 1 && id <= kMaxNodeId) return id;
+  if (text.find(':') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(command, " --node takes a node id (1..8191), got \"", text,
+                     "\"; to name a node by address, give --node before the command: "
+                     "obpctl --node ", text, " ", command));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(command, " --node: expected a node id 1..8191, got \"", text, "\""));
+}
+
+absl::StatusOr<std::unique_ptr<fleet::FleetClient>> ClientForNode(const GlobalFlags& flags,
+                                                                 uint32_t node_id) {
+  auto client = ClientFromFlags(flags);
+  if (!client.ok() || node_id == 0) return client;
+  auto index = NodeIndexById(**client, node_id);
+  if (!index.ok()) return index.status();
+  return fleet::FleetClient::Create({(*client)->nodes()[*index]}, (*client)->options());
 }
 
 }  // namespace obp::ctl

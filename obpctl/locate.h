@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/fleet_client/fleet_client.h"
+#include "obpctl/fleet_args.h"
 
 namespace obp::ctl {
 
@@ -33,6 +34,16 @@ absl::StatusOr<Located> LocateSession(fleet::FleetClient& client, std::optional<
 // Index of the node whose id is `node_id`, asking every node with an
 // unknown id for its GetNodeInfo first if needed.
 absl::StatusOr<size_t> NodeIndexById(fleet::FleetClient& client, uint32_t node_id);
+
+// `sessions list|history --node ID`: 0 when `text` is empty. The global
+// --node HOST:PORT has the same name, and after these commands this one wins;
+// an address here is refused with the way to say what was meant. `command`
+// names the command in messages ("sessions list").
+absl::StatusOr<uint32_t> NodeIdFilter(const std::string& command, const std::string& text);
+
+// The client to ask: the whole fleet, or only node `node_id` when not 0.
+absl::StatusOr<std::unique_ptr<fleet::FleetClient>> ClientForNode(const GlobalFlags& flags,
+                                                                 uint32_t node_id);
 
 }  // namespace obp::ctl
 

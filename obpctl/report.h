@@ -48,17 +48,34 @@ void SortByNode(std::vector<fleet::NodeResult<T>>& results) {
   });
 }
 
+// The exit code the failed nodes amount to (0 if none failed): refused if a
+// node refused, else partial.
+template <class T>
+int NodeErrorsExit(const std::vector<fleet::NodeResult<T>>& results) {
+  int code = kExitOk;
+  for (const auto& r : results) {
+    if (r.status.ok()) continue;
+    code = WorseExit(code, ExitCodeFor(r.status) == kExitRefused ? kExitRefused : kExitPartial);
+  }
+  return code;
+}
+
+// One line per failed node: "node 2 (127.0.0.1:7002): deadline exceeded".
+template <class T>
+std::vector<std::string> NodeErrorLines(const std::vector<fleet::NodeResult<T>>& results) {
+  std::vector<std::string> lines;
+  for (const auto& r : results) {
+    if (!r.status.ok()) lines.push_back(NodeLabel(r.node) + ": " + StatusText(r.status));
+  }
+  return lines;
+}
+
 // One stderr line per failed node ("obpctl: node 2 (...): deadline
 // exceeded"); returns the exit code they amount to (0 if none failed).
 template <class T>
 int ReportNodeErrors(Io io, const std::vector<fleet::NodeResult<T>>& results) {
-  int code = kExitOk;
-  for (const auto& r : results) {
-    if (r.status.ok()) continue;
-    io.err << "obpctl: " << NodeLabel(r.node) << ": " << StatusText(r.status) << "\n";
-    code = WorseExit(code, ExitCodeFor(r.status) == kExitRefused ? kExitRefused : kExitPartial);
-  }
-  return code;
+  for (const auto& line : NodeErrorLines(results)) io.err << "obpctl: " << line << "\n";
+  return NodeErrorsExit(results);
 }
 
 // {"node_id":2,"address":"127.0.0.1:7002","code":"DEADLINE_EXCEEDED",

@@ -32,12 +32,7 @@ std::string ConnIds(const pb::Session& s) {
   return parts.empty() ? "-" : absl::StrJoin(parts, ",");
 }
 
-// One line, short enough for a table cell.
-std::string Statement(const std::string& text) {
-  std::string one = absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}, {"\t", " "}});
-  if (one.size() > kStatementWidth) one = one.substr(0, kStatementWidth - 3) + "...";
-  return one.empty() ? "-" : one;
-}
+std::string Statement(const std::string& text) { return TableCell(text, kStatementWidth); }
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
@@ -67,10 +62,32 @@ std::vector<pb::Session> MergeSessions(
       if (out.back().node_id() == 0) out.back().set_node_id(node_id);
     }
   }
-  std::sort(out.begin(), out.end(), [](const pb::Session& a, const pb::Session& b) {
-    return std::make_tuple(a.node_id(), a.cs_id()) < std::make_tuple(b.node_id(), b.cs_id());
-  });
+  SortSessions(out, SessionOrder::kId);
   return out;
+}
+
+absl::StatusOr<SessionOrder> ParseSessionOrder(const std::string& text) {
+  if (text == "id") return SessionOrder::kId;
+  if (text == "time") return SessionOrder::kTime;
+  if (text == "idle") return SessionOrder::kIdle;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--sort: expected time, idle or id, got \"", text, "\""));
+}
+
+void SortSessions(std::vector<pb::Session>& sessions, SessionOrder order) {
+  // The key that comes first; negated so that longer sorts earlier.
+  auto primary = [order](const pb::Session& s) -> absl::Duration {
+    switch (order) {
+      case SessionOrder::kTime: return -ToAbsl(s.statement_time());
+      case SessionOrder::kIdle: return -ToAbsl(s.idle());
+      case SessionOrder::kId: break;
+    }
+    return absl::ZeroDuration();
+  };
+  std::sort(sessions.begin(), sessions.end(), [&](const pb::Session& a, const pb::Session& b) {
+    return std::make_tuple(primary(a), a.node_id(), a.cs_id()) <
+           std::make_tuple(primary(b), b.node_id(), b.cs_id());
+  });
 }
 
 Table SessionsTable(const std::vector<pb::Session>& sessions, bool wide) {

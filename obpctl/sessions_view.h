@@ -21,6 +21,15 @@ absl::StatusOr<fleet::pb::ClientSessionState> ParseSessionState(const std::strin
 std::vector<fleet::pb::Session> MergeSessions(
     const std::vector<fleet::NodeResult<fleet::pb::ListSessionsResponse>>& results);
 
+// The orders of `sessions list --sort`: id = node then cs_id (the default);
+// time = the longest-running statement first; idle = the longest idle first.
+// Ties fall back to node then cs_id, so the order is total.
+enum class SessionOrder { kId, kTime, kIdle };
+
+// "id" | "time" | "idle"; else INVALID_ARGUMENT naming --sort.
+absl::StatusOr<SessionOrder> ParseSessionOrder(const std::string& text);
+void SortSessions(std::vector<fleet::pb::Session>& sessions, SessionOrder order);
+
 // NODE CS_ID TENANT USER HOST DB STATE IDLE SS [+ wide: PROXY_SESSID CLUSTER
 // TRANS SSL CONN_IDS STMT_TIME STATEMENT].
 Table SessionsTable(const std::vector<fleet::pb::Session>& sessions, bool wide);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace obp::ctl {
@@ -36,6 +37,12 @@ std::string Table::Render() const {
   emit(header_);
   for (const auto& r : rows_) emit(r);
   return out;
+}
+
+std::string TableCell(absl::string_view text, size_t width) {
+  std::string one = absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}, {"\t", " "}});
+  if (one.size() > width) one = one.substr(0, width > 3 ? width - 3 : 0) + "...";
+  return one.empty() ? "-" : one;
 }
 
 std::string HumanDuration(absl::Duration d) {

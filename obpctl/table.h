@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 
@@ -30,6 +31,10 @@ class Table {
   std::vector<std::string> header_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// `text` on one line (newlines and tabs as blanks), cut to `width` bytes
+// with "..." at the end when longer; "-" when empty.
+std::string TableCell(absl::string_view text, size_t width);
 
 // Two most significant units, truncated: 0s, 450ms, 12s, 3m12s, 2h5m, 3d4h.
 // Negative durations print as 0s; sub-millisecond as 0s.

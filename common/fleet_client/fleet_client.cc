@@ -29,6 +29,17 @@ struct FleetClient::Node {
   }
 };
 
+// Which rpc a Pager calls (the generated async methods are overloaded, so a
+// plain function stands in for a member pointer), and the word for what its
+// pages hold.
+template <class Req, class Resp>
+struct PagedRpc {
+  using Invoke = void (*)(pb::SessionService::Stub::async_interface*, grpc::ClientContext*,
+                          const Req*, Resp*, std::function<void(grpc::Status)>);
+  Invoke invoke;
+  const char* what;  // "sessions", for "stopped after N pages of sessions"
+};
+
 namespace {
 
 using Node = FleetClient::Node;
@@ -79,37 +90,61 @@ void AppendPage(pb::ListSessionsResponse& into, pb::ListSessionsResponse& page) 
   for (auto& s : *page.mutable_sessions()) *into.add_sessions() = std::move(s);
 }
 
+// The history's bookkeeping comes from the latest page: sessions pushed out
+// while we paged are forgotten by then.
+void AppendPage(pb::ListEndedSessionsResponse& into, pb::ListEndedSessionsResponse& page) {
+  into.set_node_id(page.node_id());
+  if (page.has_kept_since()) {
+    *into.mutable_kept_since() = page.kept_since();
+  } else {
+    into.clear_kept_since();
+  }
+  into.set_forgotten(page.forgotten());
+  into.set_history_size(page.history_size());
+  for (auto& s : *page.mutable_sessions()) *into.add_sessions() = std::move(s);
+}
+
+const PagedRpc<pb::ListSessionsRequest, pb::ListSessionsResponse> kListSessions{
+    [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+      a->ListSessions(c, req, resp, std::move(f));
+    },
+    "sessions"};
+
+const PagedRpc<pb::ListEndedSessionsRequest, pb::ListEndedSessionsResponse> kListEnded{
+    [](auto* a, auto* c, auto* req, auto* resp, auto f) {
+      a->ListEndedSessions(c, req, resp, std::move(f));
+    },
+    "ended sessions"};
+
 // Fetches one node's pages one after the other, all under one deadline.
-struct Pager : std::enable_shared_from_this<Pager> {
+template <class Req, class Resp>
+struct Pager : std::enable_shared_from_this<Pager<Req, Resp>> {
+  PagedRpc<Req, Resp> rpc;
   std::shared_ptr<Node> node;
   std::shared_ptr<const ClientOptions> options;
-  pb::ListSessionsRequest request;
+  Req request;
   absl::Time deadline;
   int pages = 0;
-  pb::ListSessionsResponse merged;
-  std::function<void(absl::Status, pb::ListSessionsResponse)> report;
+  Resp merged;
+  std::function<void(absl::Status, Resp)> report;
 
   void Next() {
-    auto self = shared_from_this();
-    StartUnary<pb::ListSessionsRequest, pb::ListSessionsResponse>(
-        SetupFor(node, *options, deadline), request,
-        [](pb::SessionService::Stub::async_interface* a, grpc::ClientContext* c,
-           const pb::ListSessionsRequest* req, pb::ListSessionsResponse* resp,
-           std::function<void(grpc::Status)> f) { a->ListSessions(c, req, resp, std::move(f)); },
-        [self](absl::Status status, pb::ListSessionsResponse page) {
-          self->OnPage(std::move(status), page);
-        });
+    auto self = this->shared_from_this();
+    StartUnary<Req, Resp>(SetupFor(node, *options, deadline), request, rpc.invoke,
+                          [self](absl::Status status, Resp page) {
+                            self->OnPage(std::move(status), page);
+                          });
   }
 
-  void OnPage(absl::Status status, pb::ListSessionsResponse& page) {
+  void OnPage(absl::Status status, Resp& page) {
     if (!status.ok()) return report(std::move(status), std::move(merged));
     node->Learn(page.node_id());
     AppendPage(merged, page);
     ++pages;
     if (page.next_page_token().empty()) return report(absl::OkStatus(), std::move(merged));
     if (pages >= options->max_pages) {
-      return report(absl::ResourceExhaustedError(absl::StrCat("stopped after ", pages,
-                                                              " pages of sessions")),
+      return report(absl::ResourceExhaustedError(
+                        absl::StrCat("stopped after ", pages, " pages of ", rpc.what)),
                     std::move(merged));
     }
     request.set_page_token(page.next_page_token());
@@ -210,13 +245,16 @@ void FleetClient::FanOut(
   }
 }
 
-void FleetClient::ListSessionsAll(const pb::ListSessionsRequest& request,
-                                  AllCallback<pb::ListSessionsResponse> done) {
+template <class Req, class Resp>
+void FleetClient::PagedAll(const Req& request, const PagedRpc<Req, Resp>& rpc,
+                           AllCallback<Resp> done) {
   const absl::Time deadline = absl::Now() + options_->timeout;
   auto options = options_;
-  FanOut<pb::ListSessionsResponse>(
-      [request, deadline, options](const std::shared_ptr<Node>& node, auto report) {
-        auto pager = std::make_shared<Pager>();
+  const PagedRpc<Req, Resp> paged = rpc;
+  FanOut<Resp>(
+      [request, deadline, options, paged](const std::shared_ptr<Node>& node, auto report) {
+        auto pager = std::make_shared<Pager<Req, Resp>>();
+        pager->rpc = paged;
         pager->node = node;
         pager->options = options;
         pager->request = request;
@@ -225,6 +263,18 @@ void FleetClient::ListSessionsAll(const pb::ListSessionsRequest& request,
         pager->Next();
       },
       std::move(done));
+}
+
+void FleetClient::ListSessionsAll(const pb::ListSessionsRequest& request,
+                                  AllCallback<pb::ListSessionsResponse> done) {
+  PagedAll<pb::ListSessionsRequest, pb::ListSessionsResponse>(request, kListSessions,
+                                                              std::move(done));
+}
+
+void FleetClient::ListEndedSessionsAll(const pb::ListEndedSessionsRequest& request,
+                                       AllCallback<pb::ListEndedSessionsResponse> done) {
+  PagedAll<pb::ListEndedSessionsRequest, pb::ListEndedSessionsResponse>(request, kListEnded,
+                                                                        std::move(done));
 }
 
 void FleetClient::GetNodeInfoAll(AllCallback<pb::GetNodeInfoResponse> done) {
@@ -346,6 +396,12 @@ std::vector<NodeResult<pb::ListSessionsResponse>> FleetClient::ListSessionsAllSy
     const pb::ListSessionsRequest& request) {
   return Wait<std::vector<NodeResult<pb::ListSessionsResponse>>>(
       [&](auto cb) { ListSessionsAll(request, std::move(cb)); });
+}
+
+std::vector<NodeResult<pb::ListEndedSessionsResponse>> FleetClient::ListEndedSessionsAllSync(
+    const pb::ListEndedSessionsRequest& request) {
+  return Wait<std::vector<NodeResult<pb::ListEndedSessionsResponse>>>(
+      [&](auto cb) { ListEndedSessionsAll(request, std::move(cb)); });
 }
 
 std::vector<NodeResult<pb::GetNodeInfoResponse>> FleetClient::GetNodeInfoAllSync() {

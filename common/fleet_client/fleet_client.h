@@ -50,7 +50,8 @@ struct ClientOptions {
   std::string cert_file; // client certificate (mTLS); needs key_file; implies TLS
   std::string key_file;
   std::string server_name;  // TLS: expect this name instead of the host
-  int max_pages = 1000;     // ListSessionsAll stops following a node after this many pages
+  // ListSessionsAll and ListEndedSessionsAll stop following a node after this many pages.
+  int max_pages = 1000;
 };
 
 // The answer of one node. `response` is meaningful only when status is OK.
@@ -84,6 +85,10 @@ struct ResolveResult {
   absl::StatusOr<ConnIdMatch> Unique(uint64_t connection_id) const;
 };
 
+// Which paged rpc FleetClient::PagedAll calls (fleet_client.cc).
+template <class Req, class Resp>
+struct PagedRpc;
+
 template <class T>
 using AllCallback = std::function<void(std::vector<NodeResult<T>>)>;
 template <class T>
@@ -112,6 +117,11 @@ class FleetClient {
   // are merged into one response. All pages of a node share its deadline.
   void ListSessionsAll(const pb::ListSessionsRequest& request,
                        AllCallback<pb::ListSessionsResponse> done);
+  // The same for each node's session history: every page of every node, each
+  // node's pages merged into one response (sessions oldest end first; the
+  // kept_since / forgotten / history_size of its last page).
+  void ListEndedSessionsAll(const pb::ListEndedSessionsRequest& request,
+                            AllCallback<pb::ListEndedSessionsResponse> done);
   // Also records each node's id. A node whose answer contradicts its
   // configured id gets FAILED_PRECONDITION (response still filled).
   void GetNodeInfoAll(AllCallback<pb::GetNodeInfoResponse> done);
@@ -136,6 +146,8 @@ class FleetClient {
   // --- blocking forms for the CLI; never call from a gRPC callback ---
   std::vector<NodeResult<pb::ListSessionsResponse>> ListSessionsAllSync(
       const pb::ListSessionsRequest& request);
+  std::vector<NodeResult<pb::ListEndedSessionsResponse>> ListEndedSessionsAllSync(
+      const pb::ListEndedSessionsRequest& request);
   std::vector<NodeResult<pb::GetNodeInfoResponse>> GetNodeInfoAllSync();
   ResolveResult ResolveConnectionIdSync(uint64_t connection_id, const std::string& backend);
   absl::StatusOr<pb::GetAttributesResponse> GetAttributesSync(
@@ -156,6 +168,10 @@ class FleetClient {
   void FanOut(std::function<void(const std::shared_ptr<Node>&,
                                  std::function<void(absl::Status, T)>)> start,
               AllCallback<T> done);
+
+  // Every page of every node (ListSessionsAll, ListEndedSessionsAll).
+  template <class Req, class Resp>
+  void PagedAll(const Req& request, const PagedRpc<Req, Resp>& rpc, AllCallback<Resp> done);
 
   const std::vector<std::shared_ptr<Node>> nodes_;
   const std::shared_ptr<const ClientOptions> options_;

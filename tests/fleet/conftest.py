@@ -97,10 +97,12 @@ class Fleet:
     """Three proxyd nodes with ids NODE_IDS, one fleet file naming all of them.
 
     nodes[id] is the sandbox.Proxyd of node `id`; grpc[id] its "ip:port". With
-    metrics=True each node also serves /metrics on 127.0.0.1:metrics_port[id].
+    metrics=True each node also serves /metrics on 127.0.0.1:metrics_port[id]. `extra`
+    adds config keys to every node (history_size = 3, say).
     """
 
-    def __init__(self, backends: Backends, node_ids=NODE_IDS, metrics: bool = False):
+    def __init__(self, backends: Backends, node_ids=NODE_IDS, metrics: bool = False,
+                 extra: dict | None = None):
         self.backends = backends
         self.dir = tempfile.mkdtemp(prefix="obp-fleet-")
         self.fleet_file = os.path.join(self.dir, "fleet.toml")
@@ -111,12 +113,12 @@ class Fleet:
         self.stopped = set()  # pids SIGSTOPped by a test, resumed at teardown
         tenants = {"sys": [("primary", backends["primary"]), ("replica1", backends["replica1"])]}
         for i in node_ids:
-            extra = {"grpc_listen": self.grpc[i]}
+            keys = {**(extra or {}), "grpc_listen": self.grpc[i]}
             if metrics:
-                extra["metrics_listen"] = f"127.0.0.1:{self.metrics_port[i]}"
+                keys["metrics_listen"] = f"127.0.0.1:{self.metrics_port[i]}"
             self.nodes[i] = sandbox.Proxyd(
                 sandbox.env_path("PROXYD_BIN"), tenants, users(), node_id=i, cluster="test",
-                fleet_file=self.fleet_file, extra=extra)
+                fleet_file=self.fleet_file, extra=keys)
         with open(self.fleet_file, "w") as f:
             for i, p in self.nodes.items():
                 f.write(f'[[node]]\nid = {i}\ngrpc = "{self.grpc[i]}"\n'

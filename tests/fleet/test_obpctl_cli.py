@@ -188,10 +188,15 @@ def test_completion_bash_sources_and_completes(obpctl_binary, tmp_path):
         "obpctl kill --cs-id 262145 --dry",
         "obpctl --fleet fleet-",
         "obpctl version --timeout ",
+        "obpctl sessions history --reason kil",
+        "obpctl sessions history --reason login_",
+        "obpctl sessions list --sort ",
+        "obpctl sessions list --run",
+        "obpctl kill --statement 'SELECT SLEEP%' --qu",
     ], cwd=tmp_path)
     assert got["obpctl "] == ["nodes", "sessions", "kill", "version", "completion"]
     assert got["obpctl se"] == ["sessions"]
-    assert got["obpctl sessions "] == ["list", "show"]
+    assert got["obpctl sessions "] == ["list", "show", "history"]
     assert got["obpctl sessions list --us"] == ["--user"]
     assert got["obpctl sessions list --ti"] == ["--timeout"]
     assert got["obpctl --node 127.0.0.1:2884 sessions l"] == ["list"]
@@ -201,6 +206,11 @@ def test_completion_bash_sources_and_completes(obpctl_binary, tmp_path):
     assert got["obpctl kill --cs-id 262145 --dry"] == ["--dry-run"]
     assert sorted(got["obpctl --fleet fleet-"]) == ["fleet-a.toml", "fleet-b.toml"]
     assert got["obpctl version --timeout "] == []
+    assert got["obpctl sessions history --reason kil"] == ["killed"]
+    assert got["obpctl sessions history --reason login_"] == ["login_timeout", "login_failed"]
+    assert got["obpctl sessions list --sort "] == ["id", "time", "idle"]
+    assert got["obpctl sessions list --run"] == ["--running-over"]
+    assert got["obpctl kill --statement 'SELECT SLEEP%' --qu"] == ["--query"]
 
 
 ZSH_DRIVER = r"""
@@ -223,8 +233,11 @@ complete_words() {
 def test_completion_zsh_sources_and_completes(obpctl_binary):
     cases = {
         ("obpctl", ""): {"nodes", "sessions", "kill", "version", "completion"},
-        ("obpctl", "sessions", ""): {"list", "show"},
-        ("obpctl", "--node", "127.0.0.1:2884", "sessions", ""): {"list", "show"},
+        ("obpctl", "sessions", ""): {"list", "show", "history"},
+        ("obpctl", "--node", "127.0.0.1:2884", "sessions", ""): {"list", "show", "history"},
+        ("obpctl", "sessions", "history", "--reason", ""): {
+            "client_quit", "client_gone", "killed", "backend_lost", "idle_timeout",
+            "login_timeout", "login_failed", "drain", "error"},
         ("obpctl", "sessions", "list", "-o", ""): {"table", "wide", "json"},
         ("obpctl", "completion", ""): {"bash", "zsh"},
         ("obpctl", "--fleet", ""): {"<files>"},
@@ -253,7 +266,7 @@ def test_completion_zsh_sources_and_completes(obpctl_binary):
 
 def test_every_command_help_has_examples(obpctl_binary):
     for path in ([], ["nodes"], ["sessions"], ["sessions", "list"], ["sessions", "show"],
-                 ["kill"], ["version"], ["completion"]):
+                 ["sessions", "history"], ["kill"], ["version"], ["completion"]):
         r = subprocess.run([obpctl_binary, *path, "--help"], capture_output=True, text=True,
                            timeout=30, stdin=subprocess.DEVNULL, env=env_without_fleet())
         assert r.returncode == 0, (path, r.stderr)

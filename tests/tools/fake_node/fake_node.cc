@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,77 @@ pb::Session MakeSession(uint32_t node_id, uint32_t seq, const std::string& user,
   return s;
 }
 
+pb::EndedSession MakeEnded(uint32_t node_id, uint32_t seq, const std::string& user,
+                           absl::Time ended_at, const std::string& reason,
+                           const std::string& detail) {
+  pb::EndedSession e;
+  e.set_cs_id((node_id << 18) | seq);
+  e.set_proxy_sessid((uint64_t{node_id} << 50) | seq);
+  e.set_node_id(node_id);
+  e.set_cluster("test");
+  e.set_tenant("sys");
+  e.set_user(user);
+  e.set_client_host(absl::StrCat("127.0.0.1:", 40000 + seq));
+  *e.mutable_created_at() =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(ended_at - absl::Minutes(1)));
+  *e.mutable_ended_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(ended_at));
+  e.set_statements(3);
+  e.set_last_statement("SELECT 1");
+  e.set_reason(reason);
+  e.set_detail(detail);
+  return e;
+}
+
 namespace {
+
+// SQL LIKE, case-insensitive: '%' any run, '_' one byte, a backslash escapes. The
+// classic two-cursor walk that backs up to the last '%'; linear in practice.
+bool Like(const std::string& text, const std::string& pattern) {
+  struct Token {
+    char c;
+    bool one, any;
+  };
+  std::vector<Token> p;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      p.push_back({pattern[++i], false, false});
+    } else {
+      p.push_back({pattern[i], pattern[i] == '_', pattern[i] == '%'});
+    }
+  }
+  auto same = [](char a, char b) { return absl::ascii_tolower(a) == absl::ascii_tolower(b); };
+  size_t t = 0, k = 0, star = std::string::npos, resume = 0;
+  while (t < text.size()) {
+    if (k < p.size() && !p[k].any && (p[k].one || same(p[k].c, text[t]))) {
+      ++t, ++k;
+    } else if (k < p.size() && p[k].any) {
+      star = k++, resume = t;
+    } else if (star != std::string::npos) {
+      k = star + 1, t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (k < p.size() && p[k].any) ++k;
+  return k == p.size();
+}
+
+// "COM_QUERY" or SHOW PROXYSESSION's "Query", any case.
+bool CommandMatches(const std::string& command, const std::string& want) {
+  if (want.empty()) return true;
+  const std::string a = absl::AsciiStrToUpper(command), b = absl::AsciiStrToUpper(want);
+  return a == b || a == "COM_" + b;
+}
+
+bool StatementSelectorsMatch(const pb::Session& s, const pb::SessionFilter& f) {
+  const bool any = (f.has_running_over() && f.running_over() > google::protobuf::Duration()) ||
+                   !f.statement().empty() || !f.command().empty();
+  if (!any) return true;
+  if (s.state() != pb::MCS_ACTIVE_READER) return false;
+  if (f.has_running_over() && s.statement_time() < f.running_over()) return false;
+  if (!f.statement().empty() && !Like(s.current_statement(), f.statement())) return false;
+  return CommandMatches(s.current_command(), f.command());
+}
 
 bool HostMatches(const std::string& host, const std::string& want) {
   if (want.empty() || host == want) return true;
@@ -59,8 +130,22 @@ bool Matches(const pb::Session& s, const pb::SessionFilter& f) {
   if (!f.db().empty() && (!s.has_db() || s.db() != f.db())) return false;
   if (f.state() != pb::CLIENT_SESSION_STATE_UNSPECIFIED && s.state() != f.state()) return false;
   if (f.has_idle_over() && s.idle() < f.idle_over()) return false;
+  if (!StatementSelectorsMatch(s, f)) return false;
   return HostMatches(s.client_host(), f.client_host());
 }
+
+bool EndedMatches(const pb::EndedSession& e, const pb::EndedSessionFilter& f) {
+  if (!f.user().empty() && e.user() != f.user()) return false;
+  if (!f.tenant().empty() && e.tenant() != f.tenant()) return false;
+  if (!f.reason().empty() && e.reason() != f.reason()) return false;
+  if (f.cs_id() != 0 && e.cs_id() != f.cs_id()) return false;
+  if (f.has_since() && e.ended_at() < f.since()) return false;
+  return HostMatches(e.client_host(), f.client_host());
+}
+
+constexpr const char* kReasons[] = {"client_quit",  "client_gone",   "killed",
+                                    "backend_lost", "idle_timeout",  "login_timeout",
+                                    "login_failed", "drain",         "error"};
 
 }  // namespace
 
@@ -69,6 +154,8 @@ class FakeNode::Service final : public pb::SessionService::Service {
   explicit Service(FakeNodeConfig config) : config_(std::move(config)) {
     std::sort(config_.sessions.begin(), config_.sessions.end(),
               [](const auto& a, const auto& b) { return a.cs_id() < b.cs_id(); });
+    std::stable_sort(config_.ended.begin(), config_.ended.end(),
+                     [](const auto& a, const auto& b) { return a.ended_at() < b.ended_at(); });
   }
 
   void Stop() {
@@ -106,6 +193,37 @@ class FakeNode::Service final : public pb::SessionService::Service {
     return grpc::Status::OK;
   }
 
+  // Pages by position in the history (the token is the next index).
+  grpc::Status ListEndedSessions(grpc::ServerContext* ctx,
+                                 const pb::ListEndedSessionsRequest* req,
+                                 pb::ListEndedSessionsResponse* resp) override {
+    if (auto s = Enter(ctx, false); !s.ok()) return s;
+    const std::string& reason = req->filter().reason();
+    if (!reason.empty() && std::find(std::begin(kReasons), std::end(kReasons), reason) ==
+                               std::end(kReasons)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "filter.reason: unknown reason");
+    }
+    size_t next = 0;
+    if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &next)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page_token");
+    }
+    obp::MutexLock lock(&mu_);
+    const int page = req->page_size() > 0 ? req->page_size() : config_.default_page_size;
+    resp->set_node_id(config_.node_id);
+    resp->set_forgotten(config_.forgotten);
+    resp->set_history_size(config_.history_size);
+    if (!config_.ended.empty()) *resp->mutable_kept_since() = config_.ended.front().ended_at();
+    for (size_t i = next; i < config_.ended.size(); ++i) {
+      if (!EndedMatches(config_.ended[i], req->filter())) continue;
+      if (resp->sessions_size() == page) {
+        resp->set_next_page_token(std::to_string(i));
+        break;
+      }
+      *resp->add_sessions() = config_.ended[i];
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status GetAttributes(grpc::ServerContext* ctx, const pb::GetAttributesRequest* req,
                              pb::GetAttributesResponse* resp) override {
     if (auto s = Enter(ctx, false); !s.ok()) return s;
@@ -133,6 +251,11 @@ class FakeNode::Service final : public pb::SessionService::Service {
     resp->set_cs_id(found->cs_id());
     resp->set_mode(req->mode() == pb::KILL_MODE_QUERY ? pb::KILL_MODE_QUERY
                                                       : pb::KILL_MODE_CONNECTION);
+    if (req->has_only_if() && !Matches(Finishing(*found), req->only_if())) {
+      resp->set_outcome(pb::KILL_OUTCOME_NO_LONGER_MATCHES);
+      resp->set_message("no longer matches");
+      return grpc::Status::OK;
+    }
     for (const auto& ss : found->server_sessions()) {
       if (req->has_ss_id() && ss.ss_id() != req->ss_id()) continue;
       auto* k = resp->add_server_sessions();
@@ -195,6 +318,18 @@ class FakeNode::Service final : public pb::SessionService::Service {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "token role viewer may not kill");
     }
     return grpc::Status::OK;
+  }
+
+  // The session as a kill sees it: a cs_id in finish_before_kill has just
+  // finished its statement (the race only_if guards against).
+  pb::Session Finishing(const pb::Session& s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pb::Session out = s;
+    const auto& ids = config_.finish_before_kill;
+    if (std::find(ids.begin(), ids.end(), s.cs_id()) != ids.end()) {
+      out.set_state(pb::MCS_KEEP_ALIVE);
+      out.clear_statement_time();
+    }
+    return out;
   }
 
   grpc::Status Find(const pb::SessionRef& ref, const pb::Session** out)

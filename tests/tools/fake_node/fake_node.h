@@ -1,7 +1,8 @@
 // FakeNode: an in-process SessionService with canned sessions, for testing
 // obp_fleet_client and obpctl without proxyd. It follows the proto's
 // documented semantics (filters, paging by cs_id, NOT_FOUND /
-// FAILED_PRECONDITION / PERMISSION_DENIED, dry runs) on a fixed list, and can
+// FAILED_PRECONDITION / PERMISSION_DENIED, dry runs, statement selectors and
+// only_if) on a fixed list, keeps a canned session history, and can
 // be told to hang (every rpc waits until the caller gives up or the node
 // stops) to play a dead node.
 // Thread rule: handlers run on gRPC threads; accessors are safe from any
@@ -19,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/core/mutex.h"
 #include "obproxy/fleet/v1/session.grpc.pb.h"
 
@@ -34,7 +36,21 @@ struct FakeNodeConfig {
   // token -> "viewer" | "operator". Empty: no token checks.
   std::map<std::string, std::string> tokens;
   int default_page_size = 2;  // small on purpose, so clients must page
+  // The history ListEndedSessions answers from, in any order (served oldest
+  // end first), and what it says about what it forgot.
+  std::vector<pb::EndedSession> ended;
+  uint64_t forgotten = 0;
+  uint32_t history_size = 10000;
+  // cs_ids whose statement finishes right before a kill reaches them: a kill
+  // with only_if then sees them idle (KILL_OUTCOME_NO_LONGER_MATCHES).
+  std::vector<uint32_t> finish_before_kill;
 };
+
+// An ended session as a fake node remembers it: ended `ended_at`, created a
+// minute before, with reason and detail.
+pb::EndedSession MakeEnded(uint32_t node_id, uint32_t seq, const std::string& user,
+                           absl::Time ended_at, const std::string& reason,
+                           const std::string& detail = "");
 
 // A session as a fake node holds it. `conn_ids` become server sessions on
 // backends "primary", "replica1", ... in order.

@@ -97,7 +97,7 @@ TEST(ObpctlErgonomics, ParseErrorsPointAtTheHelpAndGuessTypos) {
 
   CliRun bare = Obpctl({"sessions"});
   EXPECT_EQ(bare.code, 1) << bare;
-  EXPECT_TRUE(Has(bare.err, "obpctl sessions needs a command: list, show")) << bare;
+  EXPECT_TRUE(Has(bare.err, "obpctl sessions needs a command: list, show, history")) << bare;
 }
 
 // Every command path of the tree, "" first.
@@ -182,6 +182,16 @@ TEST(ObpctlErgonomics, CompletionTreeHasGlobalFlagsEverywhere) {
   EXPECT_EQ(kind("sessions list", "--timeout"), "any");
   EXPECT_EQ(kind("sessions list", "-o"), "table|wide|json");
   EXPECT_EQ(kind("kill", "--yes"), "(flag)");
+  EXPECT_EQ(kind("kill", "--running-over"), "any");
+  EXPECT_EQ(kind("kill", "--statement"), "any");
+  EXPECT_EQ(kind("sessions list", "--sort"), "id|time|idle");
+  EXPECT_EQ(kind("sessions list", "--watch"), "any");
+  EXPECT_EQ(kind("sessions list", "--command"), "any");
+  EXPECT_EQ(kind("sessions history", "--reason"),
+            "client_quit|client_gone|killed|backend_lost|idle_timeout|login_timeout|"
+            "login_failed|drain|error");
+  EXPECT_EQ(kind("sessions history", "-o"), "table|wide|json");
+  EXPECT_EQ(kind("sessions history", "--since"), "any");
   EXPECT_EQ(kind("kill", "--tls"), "(flag)");
   EXPECT_EQ(kind("version", "--token-file"), "file");
   EXPECT_EQ(by_path.at("completion").args, (std::vector<std::string>{"bash", "zsh"}));

@@ -28,6 +28,12 @@ inline std::unique_ptr<FakeNode> StartFake(uint32_t node_id, std::vector<pb::Ses
   return node.ok() ? *std::move(node) : nullptr;
 }
 
+inline std::unique_ptr<FakeNode> StartFake(FakeNodeConfig config) {
+  auto node = FakeNode::Start(std::move(config));
+  EXPECT_TRUE(node.ok()) << node.status();
+  return node.ok() ? *std::move(node) : nullptr;
+}
+
 inline fleet::NodeTarget Target(const FakeNode& node, uint32_t id) {
   return fleet::NodeTarget{id, node.address()};
 }

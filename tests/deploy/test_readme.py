@@ -116,6 +116,11 @@ def test_readme_blocks_run(workdir):
     # Both background clients lost their statement to a kill: the SQL KILL, then obpctl's.
     assert err.count("Lost connection to server during query") == 2, err[-3000:]
     assert re.search(r"^node 11 \(\S+\): killed 1: cs_id \d+$", out, re.M), out[-2000:]
+    # The history names both kills: the forwarded SQL KILL and obpctl's, with its reason.
+    assert re.search(r"\bkilled\s+by demo@\S+ from \S+ via node 11 .*via peer: SQL KILL", out), \
+        out[-2000:]
+    assert re.search(r"\bkilled\s+by token:\S+ via grpc: README walkthrough|\bkilled\s+by grpc \S+ via "
+                     r"grpc: README walkthrough", out), out[-2000:]
     # The drain: node 12 had no session left, and `obpctl nodes` shows it draining.
     assert re.search(r"^node 12 drained: 0 session\(s\) ended by themselves, 0 killed in ", out,
                      re.M), out[-2000:]

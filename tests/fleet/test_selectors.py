@@ -14,9 +14,28 @@ import time
 import pytest
 
 from background import Background
-from conftest import assert_dead, conn_id, parse_table, query, wait_until
+from conftest import Fleet, assert_dead, conn_id, parse_table, query, wait_until
 
 KILLED_S = 3.0  # bound for a killed statement to come back to its client
+# A kill waits for its backend's KILL (up to backend_kill_timeout_ms, below); obpctl's per-node
+# timeout must cover it.
+KILL_WAIT = ("--timeout", "10")
+
+
+@pytest.fixture(scope="module")
+def fleet(backends):
+    """The module's fleet, with backend_kill_timeout_ms 5000: these tests send several
+    KILL QUERYs at once, and on a loaded machine (load average 4 on 2 cores, sanitizer
+    builds side by side) a backend's answer to its KILL QUERY once took over the default
+    1 s (a quiet machine answers in ~1 ms: measured over 40 kills), so the kill was
+    reported unconfirmed, truthfully. What an unconfirmed kill does is tested in
+    tests/integration/test_hung_backend.py."""
+    f = Fleet(backends, extra={"backend_kill_timeout_ms": 5000})
+    try:
+        f.start()
+        yield f
+    finally:
+        f.close()
 
 
 def on_backend(backends, cid, text):
@@ -58,7 +77,7 @@ def test_running_over_picks_the_long_statement_and_kill_ends_it(opener, obpctl, 
     assert "1 session(s) would be killed" in out, out
     assert job.is_alive()
 
-    out = obpctl.ok("kill", "--running-over", "5s", "--yes", "--reason", "over 5s")
+    out = obpctl.ok("kill", "--running-over", "5s", "--yes", "--reason", "over 5s", *KILL_WAIT)
     assert out.strip() == (f"node 2 ({obpctl.fleet.grpc[2]}): killed 1: cs_id "
                            f"{long.thread_id()}"), out
     assert job.join(KILLED_S), "SELECT SLEEP(30) still running after the kill"
@@ -78,7 +97,7 @@ def test_statement_query_kill_ends_only_matching_statements(opener, obpctl, back
     lower = start(c, "select sleep(30)", backends, "sleep(30)")  # LIKE is case-insensitive
     assert sorted(listed(obpctl, "--statement", "SELECT SLEEP%")) == sorted(
         [a.thread_id(), c.thread_id()])
-    out = obpctl.ok("kill", "--statement", "SELECT SLEEP%", "--query", "--yes")
+    out = obpctl.ok("kill", "--statement", "SELECT SLEEP%", "--query", "--yes", *KILL_WAIT)
     assert f"node 3 ({obpctl.fleet.grpc[3]}): killed the query of 1: cs_id {a.thread_id()}" \
         in out, out
     assert f"node 1 ({obpctl.fleet.grpc[1]}): killed the query of 1: cs_id {c.thread_id()}" \

@@ -13,7 +13,8 @@ namespace {
 namespace pb = fleet::pb;
 using google::protobuf::util::TimeUtil;
 
-constexpr size_t kDetailWidth = 60;
+// DETAIL is the last column and the answer to "why": only a runaway text is cut.
+constexpr size_t kDetailWidth = 120;
 constexpr size_t kStatementWidth = 60;
 
 absl::Time ToAbsl(const google::protobuf::Timestamp& t) {

@@ -32,6 +32,7 @@ class GrpcRpcServer final : public RpcServer {
   }
   void Shutdown() override {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    service_->AwaitCalls();
   }
   void SetTokens(std::shared_ptr<const TokenTable> tokens) override {
     service_->SetTokens(std::move(tokens));

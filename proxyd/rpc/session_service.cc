@@ -106,14 +106,14 @@ void FillKillResponse(const control::KillRequest& req, uint32_t node_id,
 
 SessionServiceImpl::CallSlot::CallSlot(SessionServiceImpl* service) : service_(service) {
   const int limit = service->max_calls_;
-  if (service->in_flight_.fetch_add(1, std::memory_order_relaxed) >= limit) {
-    service->in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    service_ = nullptr;
-  }
+  counted_ = service->in_flight_.fetch_add(1, std::memory_order_relaxed) < limit;
+  if (!counted_) service->in_flight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 SessionServiceImpl::CallSlot::~CallSlot() {
-  if (service_) service_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  if (!service_) return;  // moved from
+  if (counted_) service_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  HappensBefore(service_);
 }
 
 namespace {

@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "common/core/mutex.h"
+#include "common/core/tsan.h"
 #include "obproxy/fleet/v1/session.grpc.pb.h"
 #include "proxyd/control/drainer.h"
 #include "proxyd/control/kill_service.h"
@@ -57,6 +58,10 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
 
   // The address the server bound, once it is known (GetNodeInfo's grpc_address).
   void SetAddress(std::string address);
+
+  // After the gRPC server's Shutdown returned (every call has ended), before the
+  // service is destroyed: states that ordering for TSan (see CallSlot).
+  void AwaitCalls() const { HappensAfter(this); }
 
   grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
                                          const pb::ListSessionsRequest* request,
@@ -93,16 +98,23 @@ class SessionServiceImpl final : public pb::SessionService::CallbackService {
 
   // One call in flight for as long as it lives (SPEC §4: calls in flight are
   // bounded by grpc_max_concurrent_calls). False when the node is at the limit.
+  // Its end also tells TSan that the call's use of the service happens before the
+  // service is destroyed: gRPC's Server::Shutdown waits for every handler, but
+  // Debian's gRPC is uninstrumented, so without this a handler's last read of a
+  // member and the delete at shutdown look like a race (AwaitCalls is the other end).
   class CallSlot {
    public:
     explicit CallSlot(SessionServiceImpl* service);
-    CallSlot(CallSlot&& other) noexcept : service_(std::exchange(other.service_, nullptr)) {}
+    CallSlot(CallSlot&& other) noexcept
+        : service_(std::exchange(other.service_, nullptr)),
+          counted_(std::exchange(other.counted_, false)) {}
     CallSlot(const CallSlot&) = delete;
     ~CallSlot();
-    explicit operator bool() const { return service_ != nullptr; }
+    explicit operator bool() const { return counted_; }
 
    private:
     SessionServiceImpl* service_;
+    bool counted_ = false;
   };
 
   session::ProxyContext* ctx_;

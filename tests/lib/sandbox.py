@@ -328,6 +328,9 @@ class Proxyd:
         tables = {}
         for k, v in extra.items():
             (tables if isinstance(v, dict) else top)[k] = v
+        # Where gRPC really listens (a fleet gives each node its own 127.0.0.N address).
+        host, _, port = str(top["grpc_listen"]).rpartition(":")
+        self._grpc_ready_at = (host.strip("[]") or "127.0.0.1", int(port))
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items()]
         for name, body in tables.items():
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in body.items()]
@@ -362,7 +365,10 @@ class Proxyd:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"proxyd exited {self.proc.returncode} before listening:\n"
                                    f"{self.log()[-4000:]}")
-            if port_open(self.port):
+            # Both ports: proxyd binds the SQL port before it starts the gRPC server,
+            # so under TSan a test once called gRPC while it still refused connections.
+            if port_open(self.port) and port_open(self._grpc_ready_at[1],
+                                                  self._grpc_ready_at[0]):
                 return
             time.sleep(0.05)
         self.stop(signal.SIGKILL)

@@ -15,6 +15,7 @@ import pytest
 
 from background import Background
 from conftest import Fleet, assert_dead, conn_id, parse_table, query, wait_until
+from tmux import Tmux
 
 KILLED_S = 3.0  # bound for a killed statement to come back to its client
 # A kill waits for its backend's KILL (up to backend_kill_timeout_ms, below); obpctl's per-node
@@ -186,46 +187,13 @@ def test_watch_json_is_one_document_per_interval(opener, obpctl):
     assert "\x1b" not in out
 
 
-class Tmux:
-    """A tmux server of this test's own (-L socket) running one bash; type keys, read the
-    screen and the pane's cursor flag. Killed at teardown."""
+# PS1 on bash's own command line: tmux's server environment may not carry it. The
+# shell must not inherit OBPCTL_* settings of the test run.
+SHELL = "env PS1='prompt$ ' bash --norc --noprofile"
 
-    def __init__(self, name):
-        self.socket = f"obp-{name}-{os.getpid()}"
-        self.name = name
 
-    def run(self, *args, check=True):
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, timeout=10, check=check)
-
-    def start(self, rows, cols):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OBPCTL_")}
-        # PS1 on bash's own command line: tmux's server environment may not carry it.
-        subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d",
-                        "-s", self.name, "-x", str(cols), "-y", str(rows),
-                        "env PS1='prompt$ ' bash --norc --noprofile"],
-                       env=env, check=True, timeout=10)
-
-    def keys(self, *keys):
-        self.run("send-keys", "-t", self.name, *keys)
-
-    def screen(self):
-        """The visible screen only: what a redraw in place must keep to one frame."""
-        return self.run("capture-pane", "-p", "-t", self.name, check=False).stdout
-
-    def cursor_visible(self):
-        return self.run("display-message", "-p", "-t", self.name, "#{cursor_flag}").stdout.strip()
-
-    def wait_for(self, pred, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if pred(text) or time.monotonic() >= deadline:
-                return text
-            time.sleep(0.1)
-
-    def kill(self):
-        self.run("kill-server", check=False)
+def shell_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("OBPCTL_")}
 
 
 @pytest.fixture
@@ -236,7 +204,7 @@ def tmux():
 
 
 def test_watch_redraws_in_place_and_ctrl_c_restores_the_terminal(opener, obpctl, tmux):
-    tmux.start(rows=30, cols=180)
+    tmux.start(SHELL, rows=30, cols=180, env=shell_env())
     assert "prompt$" in tmux.wait_for(lambda s: "prompt$" in s, 10)
     tmux.keys(f"{obpctl.binary} --fleet {obpctl.fleet.fleet_file} sessions list --watch 0.5 "
               f"--user alice", "Enter")
@@ -273,7 +241,7 @@ def test_watch_cuts_the_frame_to_a_small_window(opener, obpctl, tmux):
     sessions = [opener(n % 3 + 1, "bob") for n in range(12)]
     for c in sessions:
         conn_id(c)
-    tmux.start(rows=8, cols=60)
+    tmux.start(SHELL, rows=8, cols=60, env=shell_env())
     assert "prompt$" in tmux.wait_for(lambda s: "prompt$" in s, 10)
     tmux.keys(f"{obpctl.binary} --fleet {obpctl.fleet.fleet_file} sessions list --watch 0.5 "
               f"--user bob", "Enter")

@@ -12,45 +12,9 @@ import time
 import pytest
 
 import sandbox
+from tmux import Tmux
 
 PROMPT = "MariaDB ["
-
-
-class Tmux:
-    """One tmux server of our own with one session; type keys and read the screen."""
-
-    def __init__(self, name):
-        self.socket = f"obp-{name}-{os.getpid()}"
-        self.name = name
-
-    def run(self, *args, check=True):
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, timeout=10, check=check)
-
-    def start(self, command):
-        self.run("new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", command)
-
-    def keys(self, *keys):
-        self.run("send-keys", "-t", self.name, *keys)
-
-    def screen(self):
-        res = self.run("capture-pane", "-p", "-J", "-S", "-200", "-t", self.name, check=False)
-        return res.stdout
-
-    def alive(self):
-        return self.run("has-session", "-t", self.name, check=False).returncode == 0
-
-    def wait_for(self, pred, timeout):
-        """Polls the screen until pred(screen) holds; returns the last screen seen."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if pred(text) or time.monotonic() >= deadline:
-                return text
-            time.sleep(0.1)
-
-    def kill(self):
-        self.run("kill-server", check=False)
 
 
 @pytest.fixture
@@ -68,7 +32,7 @@ def sleeping_threads(db):
 def test_ctrl_c_interrupts_query_through_proxyd(proxy, primary, tmux):
     tmux.start(f"{sandbox.MARIADB_CLI} --no-defaults -h127.0.0.1 -P{proxy.port} "
                f"-uapp -papp_pw")
-    screen = tmux.wait_for(lambda s: PROMPT in s, 15)
+    screen = tmux.wait_for(lambda s: PROMPT in s, 15, scrollback=200)
     assert PROMPT in screen, screen
 
     tmux.keys("SELECT SLEEP(30)\\;", "Enter")
@@ -76,11 +40,11 @@ def test_ctrl_c_interrupts_query_through_proxyd(proxy, primary, tmux):
     while not sleeping_threads(primary) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sleeping_threads(primary), ("the statement never reached the backend",
-                                       tmux.screen())
+                                       tmux.screen(200))
 
     sent_at = time.monotonic()
     tmux.keys("C-c")
-    screen = tmux.wait_for(lambda s: "Query execution was interrupted" in s, 5)
+    screen = tmux.wait_for(lambda s: "Query execution was interrupted" in s, 5, scrollback=200)
     elapsed = time.monotonic() - sent_at
     assert "Query execution was interrupted" in screen, screen
     assert elapsed < 3, f"Ctrl-C took {elapsed:.1f}s to stop SLEEP(30):\n{screen}"
@@ -91,7 +55,7 @@ def test_ctrl_c_interrupts_query_through_proxyd(proxy, primary, tmux):
     assert not sleeping_threads(primary)
 
     tmux.keys("SELECT 42\\;", "Enter")
-    screen = tmux.wait_for(lambda s: "| 42 |" in s, 10)
+    screen = tmux.wait_for(lambda s: "| 42 |" in s, 10, scrollback=200)
     assert "| 42 |" in screen, screen
     assert "ERROR" not in screen[screen.rindex("SELECT 42"):], screen
     tmux.keys("exit", "Enter")

@@ -8,7 +8,6 @@ redraws in place in a terminal (driven in tmux) and restores it on Ctrl-C.
 import json
 import os
 import re
-import subprocess
 import time
 
 import pytest

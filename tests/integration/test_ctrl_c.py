@@ -5,8 +5,6 @@ The CLI runs in a tmux session on a tmux server of this test's own (-L socket), 
 test can type into it and read its screen; the server is killed at teardown.
 """
 
-import os
-import subprocess
 import time
 
 import pytest

@@ -5,6 +5,7 @@ visibility rule of SHOW PROXYSESSION; the ring keeps exactly history_size entrie
 with a selector (only_if) leaves a session alone that no longer matches."""
 
 import os
+import signal
 import socket
 import threading
 import subprocess
@@ -236,6 +237,14 @@ def test_ring_keeps_exactly_history_size(proxy_factory):
         if not token:
             break
     assert seen == ids[-3:]
+    # SPEC §8 reload: a smaller history_size keeps the newest entries.
+    with open(n.config_path) as f:
+        text = f.read()
+    with open(n.config_path, "w") as f:
+        f.write(text.replace("history_size = 3", "history_size = 1"))
+    os.kill(n.pid, signal.SIGHUP)
+    assert sandbox.wait_until(lambda: ended(n)["history_size"] == 1, 10)
+    assert [e["cs_id"] for e in ended(n)["sessions"]] == ids[-1:]
 
 
 def test_unknown_reason_is_invalid_argument(node):

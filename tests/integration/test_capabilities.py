@@ -2,11 +2,13 @@
 the way applications meet them: libmariadb (tests/tools/caps_probe) and the `mariadb`
 CLI, each run directly against MariaDB and through proxyd, with the same result."""
 
+import contextlib
 import os
 import socket
 import struct
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -101,3 +103,94 @@ def test_proxyd_own_result_sets_with_extended_metadata(proxy):
     out = cli_column_info(proxy.port, "admin", "SHOW PROXYSESSION")
     assert "Field   1:  `proxy_sessid`" in out, out
     assert "Field  13:  `using_ssl`" in out, out
+
+
+class OldMariaDB:
+    """A relay in front of a real MariaDB that clears MariaDB's extended capabilities in its
+    greeting, as a server from before extended metadata (10.4 and older) sends it; the rest
+    of every connection is passed through unchanged."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.threads = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.backend.port), timeout=10)
+            server.settimeout(None)
+            greeting = self._read_packet(server)
+            p = bytearray(greeting[4:])
+            at = p.index(0, 1) + 1 + 4 + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 6
+            p[at:at + 4] = b"\0\0\0\0"
+            client.sendall(greeting[:4] + bytes(p))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _read_packet(s):
+        data = b""
+        while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:3], "little"):
+            chunk = s.recv(4096)
+            assert chunk, "backend closed before its greeting"
+            data += chunk
+        return data
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def old_backend_proxy(proxy_factory, backends):
+    old = OldMariaDB(backends["replica1"])
+    try:
+        p = proxy_factory.start(tenants={"sys": [("primary", backends["primary"]),
+                                                 ("old", old.address)]},
+                                users=[{"tenant": "sys", "name": "app", "password": PASSWORDS["app"]}])
+        yield p
+    finally:
+        old.close()
+
+
+def test_a_backend_without_extended_metadata_fails_only_clients_that_negotiated_it(
+        old_backend_proxy):
+    """proxyd offers extended metadata (its probe saw it on the first backend); a server
+    session on a backend without it would send column definitions such a client misreads,
+    so opening one fails with an error that says why, and the session goes on. A client
+    that did not negotiate it (PyMySQL) uses that backend normally."""
+    _, ext = greeting_caps(old_backend_proxy.port)
+    assert ext & MARIADB_EXTENDED_METADATA, hex(ext)
+    # The CLI reading a script with --force goes on after an error, on the same session.
+    r = subprocess.run([sandbox.MARIADB_CLI, "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
+                        f"-P{old_backend_proxy.port}", "-uapp", f"-p{PASSWORDS['app']}",
+                        "--force", "--comments", "--skip-column-names"],
+                       input="/*+ proxyd: backend=old */ SELECT 1;\nSELECT 'still here';\n",
+                       capture_output=True, text=True, timeout=60)
+    assert "ERROR 1429 (HY000) at line 1: Backend 'old'" in r.stderr, r.stderr
+    assert "backend lacks MariaDB's extended metadata, which the client negotiated" in r.stderr, \
+        r.stderr
+    assert r.stdout == "still here\n", r.stdout
+    conn = sandbox.connect(old_backend_proxy.port, "app", PASSWORDS["app"])
+    try:
+        with conn.cursor() as cur:
+            cur.execute("/*+ proxyd: backend=old */ SELECT 'old', @@port")
+            assert cur.fetchone()[0] == "old"
+    finally:
+        conn.close()

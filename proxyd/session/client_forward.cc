@@ -4,7 +4,12 @@
 // packet boundaries (to find where the response ends and its final status) and
 // written to the client as it is, so memory stays bounded by the read buffer
 // whatever the result size, and a small result costs one read and one write.
+#include <poll.h>
 #include <spdlog/spdlog.h>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
@@ -48,7 +53,11 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
     multi = next->payload.size() == mysql::kMaxPacketPayload;
     s = co_await ss->conn().Write(next->raw);
   }
-  if (s.ok()) s = co_await StreamResponse(ss, kind);
+  if (s.ok()) {
+    WatchForHangup();
+    s = co_await StreamResponse(ss, kind);
+    hangup_watch_.emit(asio::cancellation_type::total);
+  }
   busy_ = false;
   ss->state = ServerState::kIdle;
   if (ss->killed) {
@@ -80,6 +89,31 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
     co_return co_await SendError(1, 2013, "HY000", what);
   }
   co_return s;
+}
+
+// MariaDB notices a client that hangs up while its statement waits (a lock, a
+// sleep) and ends the statement; through proxyd the backend sees only proxyd, so
+// proxyd does it. One wait on the client socket per statement (no system call
+// while nothing arrives), cancelled when the reply is complete. Bytes from the
+// client (LOAD DATA LOCAL's file, a command sent early) end the watch: only a
+// hang-up (POLLRDHUP, also under unread bytes such as a TLS close_notify) counts.
+void ClientSession::WatchForHangup() {
+  net::PacketConn::Socket& socket = client_.socket();
+  if (!socket.is_open()) return;
+  socket.async_wait(
+      net::PacketConn::Socket::wait_read,
+      asio::bind_cancellation_slot(hangup_watch_.slot(), [self = shared_from_this()](
+                                                              std::error_code ec) {
+        if (ec || !self->busy_ || self->closing_) return;
+        net::PacketConn::Socket& sock = self->client_.socket();
+        if (!sock.is_open()) return;
+        pollfd p{static_cast<int>(sock.native_handle()), POLLRDHUP, 0};
+        if (::poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return;
+        SessionEnd end;
+        end.reason = EndReason::kClientGone;
+        end.detail = "the client hung up while its statement ran; the statement was ended";
+        asio::co_spawn(sock.get_executor(), self->Terminate(std::move(end)), asio::detached);
+      }));
 }
 
 asio::awaitable<absl::Status> ClientSession::StreamResponse(ServerSession* ss, ResponseKind kind,

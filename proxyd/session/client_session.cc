@@ -261,7 +261,11 @@ asio::awaitable<absl::Status> ClientSession::Terminate(SessionEnd why) {
   auto self = shared_from_this();
   if (closing_) co_return absl::OkStatus();
   closing_ = true;
-  spdlog::info("cs_id {}: killed by {} ({})", cs_id(), why.actor, why.detail);
+  if (why.reason == EndReason::kKilled) {
+    spdlog::info("cs_id {}: killed by {} ({})", cs_id(), why.actor, why.detail);
+  } else {
+    spdlog::info("cs_id {}: ending: {}", cs_id(), why.detail);
+  }
   NoteEnd(std::move(why));
   handle_->Update([](SessionInfo& info) { info.state = ClientState::kHalfClosed; });
   // Everything is marked and closed before the first co_await: from then on the

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
@@ -134,6 +135,9 @@ class ClientSession final : public SessionControl,
   LoginParams ControlLogin(const config::Backend& backend) const;
   // KILL [QUERY] of `connection_id` on `backend` within backend_kill_timeout_ms;
   // Unavailable "Backend KILL of connection N on 'B' not confirmed: ..." if not.
+  // While a statement runs: a client that hangs up ends its session as a kill does,
+  // so the statement stops on the backend now rather than whenever it finishes.
+  void WatchForHangup();
   asio::awaitable<absl::Status> EndOnBackend(const config::Backend& backend,
                                              uint32_t connection_id, bool query_only);
 
@@ -318,6 +322,8 @@ class ClientSession final : public SessionControl,
   std::optional<mysql::ErrPacket> pending_error_;  // reported on the next statement
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
+  // Cancels the hang-up watch of the statement in flight (see WatchForHangup).
+  asio::cancellation_signal hangup_watch_;
   StatementEffect effect_;  // of the statement in flight
   sql::HeldChange held_change_;  // of the statement in flight
   bool finished_ = false;   // FinishStatement ran for the current command

@@ -100,6 +100,32 @@ def test_socket_closed_without_quit_is_client_gone(node):
     assert e["reason"] == "client_gone", e
 
 
+def test_a_client_that_hangs_up_mid_statement_ends_the_statement_on_the_backend(node, primary):
+    """MariaDB's dirty_close case through proxyd: a client waiting in GET_LOCK vanishes;
+    its wait must end on the backend at once (as MariaDB ends it for its own clients),
+    not hold a backend thread for the hour it asked to wait."""
+    holder = pconnect(node)
+    assert query(holder, "SELECT GET_LOCK('hangup_lock', 0)") == ((1,),)
+    waiter = pconnect(node)
+    cs_id = waiter.thread_id()
+    waiter.query("SELECT 1")  # a server session exists; the wait below runs on it
+    waiter._sock.sendall(b"\x2a\x00\x00\x00\x03SELECT GET_LOCK('hangup_lock', 3600)     ")
+
+    def waiting():
+        return [p for p in primary.processlist() if p["STATE"] == "User lock"]
+    assert sandbox.wait_until(waiting, 10), "the GET_LOCK wait never started"
+    waiter._sock.shutdown(socket.SHUT_RDWR)
+    waiter._sock.close()
+    assert sandbox.wait_until(lambda: not waiting(), 3), waiting()
+    e = entry_of(node, cs_id)
+    assert e["reason"] == "client_gone", e
+    assert "hung up while its statement ran" in e["detail"], e
+    assert "GET_LOCK('hangup_lock', 3600)" in e["last_statement"], e
+    # The holder is unaffected and its lock is what it was.
+    assert query(holder, "SELECT RELEASE_LOCK('hangup_lock')") == ((1,),)
+    holder.close()
+
+
 def test_sql_kill_by_an_admin_names_the_admin(node):
     victim = pconnect(node, user="bob")
     admin = pconnect(node, user="admin")

@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev libasio-dev
   libtomlplusplus-dev libspdlog-dev libssl-dev libmariadb-dev
-  mariadb-server mariadb-client sysbench
+  mariadb-server mariadb-client mariadb-test mariadb-test-data sysbench
   python3-pymysql python3-pytest python3-grpcio python3-yaml
   systemd jq
   haproxy tmux dnsmasq clang-14 libclang-rt-14-dev

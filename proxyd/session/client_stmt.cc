@@ -162,6 +162,19 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet
   mysql::RewriteStmtId(&payload, on_backend.backend_id);
   const bool cursor = hdr->flags & 0x0F;
   if (cursor) ps.cursor_backend = current_;
+  // MariaDB prepares USE and DROP DATABASE too; they change the session's database
+  // as their text forms do (mariadb-test --ps-protocol found it: a server session
+  // went back to the pool taken as "in" a database it had left).
+  switch (sql::Classify(ps.sql)) {
+    case sql::StmtKind::kUse:
+      effect_ = {StatementEffect::kUse, ps.sql};
+      break;
+    case sql::StmtKind::kDropDatabase:
+      effect_ = {StatementEffect::kDropDb, ps.sql};
+      break;
+    default:
+      break;
+  }
   std::string out;
   if (multi) {
     out = std::string(first.raw.substr(0, 4)) + payload;  // same length, same header

@@ -4,6 +4,7 @@ transaction or a busy statement never lets one back in; limits and idle timeout 
 Everything is observed as a user would: CONNECTION_ID(), session variables, the
 backend's processlist, SHOW PROXYSESSION ATTRIBUTE."""
 
+import struct
 import time
 
 import pymysql
@@ -320,6 +321,48 @@ def test_a_dropped_own_database_is_left_and_its_pooled_connection_moved_back(
             second.close()
     finally:
         primary.sql("DROP DATABASE IF EXISTS pool_dropped")
+
+
+def prepared(conn, sql):
+    """Runs `sql` as a server-side prepared statement (COM_STMT_PREPARE, EXECUTE, CLOSE),
+    as libmariadb and mariadb-test --ps-protocol send it; PyMySQL itself never does."""
+    conn._execute_command(0x16, sql)  # COM_STMT_PREPARE
+    ok = conn._read_packet()
+    assert ok.get_all_data()[0] == 0, ok.get_all_data()
+    stmt_id, columns, params = struct.unpack_from("<IHH", ok.get_all_data(), 1)
+    assert columns == 0 and params == 0, (columns, params)
+    conn._execute_command(0x17, struct.pack("<IBI", stmt_id, 0, 1))  # COM_STMT_EXECUTE
+    reply = conn._read_packet().get_all_data()
+    assert reply[0] == 0, reply  # OK
+    conn._execute_command(0x19, struct.pack("<I", stmt_id))  # COM_STMT_CLOSE: no reply
+
+
+def test_a_prepared_use_and_drop_database_are_tracked(pool_node, watcher, primary):
+    """MariaDB prepares USE and DROP DATABASE too. Found by mariadb-test --ps-protocol
+    through proxyd (signal_demo3 then signal_sqlmode): a prepared USE went unnoticed, so
+    after the DROP the pooled connection was handed out as still in the login's database
+    and the next login got 1046 No database selected."""
+    try:
+        first = pconnect(pool_node, database="testdb")
+        query(first, "CREATE DATABASE IF NOT EXISTS pool_ps_dropped")
+        prepared(first, "USE pool_ps_dropped")
+        assert query(first, "SELECT DATABASE()") == (("pool_ps_dropped",),)
+        row = [r for r in query(watcher, "SHOW PROXYSESSION") if r[1] == first.thread_id()]
+        assert row and row[0][6] == "pool_ps_dropped", row
+        prepared(first, "DROP DATABASE pool_ps_dropped")
+        assert query(first, "SELECT DATABASE()") == ((None,),)
+        cid = conn_id(first)
+        quit_and_pool(first, watcher, 1)
+
+        second = pconnect(pool_node, database="testdb")
+        try:
+            assert conn_id(second) == cid and from_pool(second)
+            query(second, "CREATE TEMPORARY TABLE t_ps_after_drop (a INT)")  # 1046 before
+            assert query(second, "SELECT DATABASE()") == (("testdb",),)
+        finally:
+            second.close()
+    finally:
+        primary.sql("DROP DATABASE IF EXISTS pool_ps_dropped")
 
 
 def test_a_login_with_a_database_reuses_one_pooled_by_a_login_without(pool_node, watcher):

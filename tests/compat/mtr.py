@@ -58,9 +58,11 @@ REASONS = {
     "users": "logs in as (or changes to) a user the case creates: proxyd authenticates "
              "against its own user table (its config), not the backend's, as ProxySQL's "
              "mysql_users do",
-    "pooled": "counts the backend's sessions (SHOW PROCESSLIST, wait_until_count_sessions.inc): "
-              "proxyd keeps a quitting client's server session in its pool (README, "
-              "'Backend connection pool')",
+    "self_kill": "KILL CONNECTION_ID(): SPEC §3 answers a kill of one's own session with "
+                 "1317 (70100) and closes it; MariaDB 10.11 answers 1927",
+    "lazy_login": "expects the backend's max_connections to refuse a login: proxyd logs a "
+                  "client in against its own user table and reaches the backend on the first "
+                  "statement, which then gets the backend's error",
     "kill_expr": "KILL with an expression for the id: proxyd translates KILL ids itself and "
                  "takes a literal number (1064 names the form, README 'Choices'); MariaDB "
                  "evaluates the expression",
@@ -259,8 +261,10 @@ def run_case(case: str, host_port: tuple[str, int], env: dict, vardir: str, prot
 class Side:
     """One run of the list: a sandbox, optionally a proxyd in front of it."""
 
-    def __init__(self, name: str, proxyd_bin: str | None, workdir: str):
+    def __init__(self, name: str, proxyd_bin: str | None, workdir: str,
+                 proxyd_extra: dict | None = None):
         self.name = name
+        self.proxyd_extra = proxyd_extra or {}
         self.proxyd_bin = proxyd_bin
         self.vardir = os.path.join(workdir, name)
         for sub in ("tmp", "log"):
@@ -287,7 +291,7 @@ class Side:
             self.proxy = sandbox.Proxyd(
                 self.proxyd_bin, {"sys": [("primary", self.db)]},
                 [{"tenant": "sys", "name": "root", "password": "", "admin": True}],
-                extra={"log_level": "warn", "max_connections": 500})
+                extra={"log_level": "warn", "max_connections": 500, **self.proxyd_extra})
             self.proxy.start()
             target = ("127.0.0.1", self.proxy.port)
         self.target = target
@@ -325,14 +329,16 @@ class Side:
 
 
 def run(cases: list[str], proxyd_bin: str | None, protocol: str = "text",
-        only: str | None = None, progress: bool = False) -> dict[str, dict[str, Outcome]]:
-    """Runs `cases` directly and through proxyd in parallel; {side: {case: Outcome}}."""
+        only: str | None = None, progress: bool = False,
+        proxyd_extra: dict | None = None) -> dict[str, dict[str, Outcome]]:
+    """Runs `cases` directly and through proxyd in parallel; {side: {case: Outcome}}.
+    proxyd_extra: more proxyd config keys (e.g. pooling off)."""
     workdir = tempfile.mkdtemp(prefix="obp-mtr-")
     sides = []
     if only in (None, "direct"):
         sides.append(Side("direct", None, workdir))
     if only in (None, "proxyd"):
-        sides.append(Side("proxyd", proxyd_bin, workdir))
+        sides.append(Side("proxyd", proxyd_bin, workdir, proxyd_extra))
     try:
         for s in sides:
             s.progress = progress
@@ -373,10 +379,12 @@ def main() -> int:
     ap.add_argument("--proxyd", default=os.environ.get("PROXYD_BIN"))
     ap.add_argument("--show", action="store_true", help="print each failure's output")
     ap.add_argument("--progress", action="store_true", help="print each case as it ends")
+    ap.add_argument("--no-pool", action="store_true", help="proxyd with pooling off")
     ap.add_argument("case", nargs="*")
     a = ap.parse_args()
     cases = a.case or read_cases(a.cases)
-    results = run(cases, a.proxyd, a.protocol, a.only, a.progress)
+    results = run(cases, a.proxyd, a.protocol, a.only, a.progress,
+                  {"pool_max_idle_per_backend": 0} if a.no_pool else None)
     if a.only:
         for o in results[a.only].values():
             print(f"{o.case:45} {o.status:7} {o.seconds:6.2f}s")

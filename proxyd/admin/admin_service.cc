@@ -70,6 +70,27 @@ asio::awaitable<absl::Status> AdminService::Execute(session::ClientPort& caller,
     case Kind::kKillQuery: {
       control::KillRequest req;
       req.id = stmt.id.value_or(0);
+      if (stmt.id_expr) {
+        // KILL CONNECTION_ID() and the like: the backend works the id out, as a
+        // statement of the caller's own (so with its variables and privileges).
+        auto v = co_await caller.EvaluateOnBackend(*stmt.id_expr);
+        if (!v.ok()) {
+          if (absl::IsAborted(v.status())) co_return absl::OkStatus();
+          co_return co_await SendStatusError(caller, v.status());
+        }
+        if (v->error) {
+          co_return co_await caller.SendError(v->error->code, v->error->sql_state,
+                                              v->error->message);
+        }
+        if (!v->value || *v->value < 0) {
+          // Built apart: gcc 12 mis-destroys a conditional's temporaries in a co_await.
+          std::string id = "NULL";
+          if (v->value) id = absl::StrCat(*v->value);
+          const std::string message = absl::StrCat("Unknown thread id: ", id);
+          co_return co_await caller.SendError(1094, "HY000", message);
+        }
+        req.id = static_cast<uint64_t>(*v->value);
+      }
       req.ss_id = stmt.ss_id;
       req.mode = stmt.kind == Kind::kKillQuery ? control::Mode::kQuery : control::Mode::kConnection;
       req.reason = "SQL KILL";

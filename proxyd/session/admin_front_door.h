@@ -13,11 +13,14 @@
 #include <asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "proxyd/mysql/packets.h"
 #include "proxyd/mysql/resultset.h"
 #include "proxyd/session/session_handle.h"
 #include "proxyd/sql/admin.h"
@@ -31,6 +34,13 @@ struct CallerIdentity {
   bool admin = false;
   uint32_t cs_id = 0;
   std::string host;  // "ip:port" of the client
+};
+
+// An integer the session's backend worked out for a proxy statement (KILL's id
+// expression): the backend's error as it sent it, or the value (nullopt: NULL).
+struct BackendValue {
+  std::optional<mysql::ErrPacket> error;
+  std::optional<int64_t> value;
 };
 
 // What the calling session offers the handler of its proxy statement.
@@ -47,6 +57,11 @@ class ClientPort {
                                                   absl::string_view message) = 0;
   // Ends the calling session itself (a KILL of one's own connection, after 1317).
   virtual asio::awaitable<void> EndSelf(SessionEnd why) = 0;
+  // `SELECT CAST((expr) AS SIGNED)` on the session's server session (opened if need
+  // be), as a statement of the client's own. Aborted: the backend could not be
+  // reached and the client has had its error already.
+  virtual asio::awaitable<absl::StatusOr<BackendValue>> EvaluateOnBackend(
+      absl::string_view expr) = 0;
 };
 
 // Answers proxy statements; installed by the node in ProxyContext::admin.

@@ -298,6 +298,9 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
       case Scope::kUserVar:
         state_.vars["@" + item.name] = item.value;
         break;
+      case Scope::kGlobal:
+        ctx_->globals_epoch.fetch_add(1, std::memory_order_relaxed);
+        break;
       case Scope::kNames:
         state_.names = item.collation.empty()
                            ? item.value
@@ -418,6 +421,17 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   if (!servers_[index]) {
     std::unique_ptr<ServerSession> pooled =
         ctx_->pools[thread_index_]->Take(PoolKeyFor(index), state_.db);
+    const uint64_t epoch = ctx_->globals_epoch.load(std::memory_order_relaxed);
+    if (pooled && pooled->globals_epoch != epoch) {
+      // Pooled without a reset before a SET GLOBAL: its session defaults are old.
+      if ((co_await pooled->Reset()).ok()) {
+        pooled->globals_epoch = epoch;
+        pooled->MarkIdle();
+      } else {
+        pooled->conn().Close();
+        pooled.reset();
+      }
+    }
     if (pooled) {
       pooled->Rebind(backend, runtime_);  // it may come from an older generation
       pooled->from_pool = true;
@@ -432,8 +446,10 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
     LoginParams login{user_->name, stage1_,        caps_,
                       ext_caps_,   charset_,       state_.db,
                       connect_attrs_, runtime_->BackendTls(&backend)};
+    const uint64_t epoch = ctx_->globals_epoch.load(std::memory_order_relaxed);
     absl::Status s =
         co_await ss->Connect(login, absl::Milliseconds(config_->connect_timeout_ms));
+    ss->globals_epoch = epoch;
     // A backend that answered (even "access denied") is up.
     ctx_->RecordConnect(tenant_->name, backend.name, ss->backend_error() ? absl::OkStatus() : s);
     if (!s.ok()) {

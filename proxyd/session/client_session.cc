@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -244,6 +245,34 @@ asio::awaitable<void> ClientSession::EndSelf(SessionEnd why) {
   (co_await Terminate(std::move(why))).IgnoreError();
 }
 
+asio::awaitable<absl::StatusOr<BackendValue>> ClientSession::EvaluateOnBackend(
+    absl::string_view expr) {
+  ServerSession* ss = co_await Route(std::nullopt);
+  if (ss == nullptr) co_return absl::AbortedError("the client has its error");
+  const int index = current_;
+  ss->state = ServerState::kActive;
+  PublishServerState(ss);
+  auto r = co_await ss->QueryFirstValue(absl::StrCat("SELECT CAST((", expr, ") AS SIGNED)"));
+  ss->state = ServerState::kIdle;
+  ss->MarkIdle();
+  PublishServerState(ss);
+  if (!r.ok()) {
+    if (!ss->killed) DropServerSession(index);
+    co_return absl::UnavailableError(
+        absl::StrCat("Lost connection to backend while working out the KILL id: ", r.status().message()));
+  }
+  BackendValue v;
+  v.error = r->error;
+  if (r->value) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(*r->value, &n)) {
+      co_return absl::InternalError(absl::StrCat("the backend's value is not an integer: ", *r->value));
+    }
+    v.value = n;
+  }
+  co_return v;
+}
+
 LoginParams ClientSession::ControlLogin(const config::Backend& backend) const {
   LoginParams p;
   p.tls = runtime_->BackendTls(&backend);
@@ -379,8 +408,10 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     // A server session that provably holds nothing of this client's goes back
     // as it is: no reset round trip, the cheapest part of a short connection.
     const bool reset = ss->needs_reset || config_->pool_reset_always;
+    const uint64_t epoch = ctx_->globals_epoch.load(std::memory_order_relaxed);
     absl::Status s = absl::OkStatus();
     if (reset) s = co_await ss->Reset();
+    if (reset && s.ok()) ss->globals_epoch = epoch;
     if (!s.ok()) {
       spdlog::debug("cs_id {}: not pooling ss {}: {}", cs_id(), ss->ss_id(),
                     std::string(s.message()));

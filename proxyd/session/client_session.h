@@ -129,6 +129,7 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::Status> SendError(uint16_t code, absl::string_view sql_state,
                                           absl::string_view message) override;
   asio::awaitable<void> EndSelf(SessionEnd why) override;
+  asio::awaitable<absl::StatusOr<BackendValue>> EvaluateOnBackend(absl::string_view expr) override;
 
   uint32_t cs_id() const { return handle_->cs_id(); }
   // Login data of this session for a control connection to one of its backends.

@@ -70,6 +70,12 @@ struct ProxyContext {
     return sum;
   }
   std::atomic<bool> stopping{false};
+  // Counts the SET GLOBAL statements that succeeded through this node. A server
+  // session's session defaults are MariaDB's globals of when it was opened or last
+  // reset (COM_RESET_CONNECTION reads them again); one pooled without a reset under
+  // an older count is reset before reuse, so a login after SET GLOBAL gets the new
+  // defaults, as a direct login would. Relaxed: it only asks for one more reset.
+  std::atomic<uint64_t> globals_epoch{0};
   // SPEC §8 drain: set once, never cleared. Sessions read it after each command
   // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
   std::atomic<bool> draining{false};

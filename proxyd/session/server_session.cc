@@ -265,6 +265,59 @@ asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_v
   co_return r;
 }
 
+asio::awaitable<absl::StatusOr<ServerSession::QueryValue>> ServerSession::QueryFirstValue(
+    absl::string_view sql) {
+  needs_reset = true;  // an expression may call a function that leaves state behind
+  std::string cmd(1, static_cast<char>(mysql::Command::kQuery));
+  cmd.append(sql.data(), sql.size());
+  std::string out;
+  uint8_t seq = 0;
+  mysql::AppendPacket(&out, &seq, cmd);
+  if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
+  QueryValue v;
+  auto first = co_await conn_.ReadPacket();
+  if (!first.ok()) co_return first.status();
+  if (mysql::IsErrPacket(first->payload)) {
+    auto err = mysql::DecodeErr(first->payload);
+    if (!err.ok()) co_return err.status();
+    v.error = *std::move(err);
+    co_return v;
+  }
+  mysql::Reader count_reader(first->payload);
+  auto columns = count_reader.ReadLenEnc();
+  if (!columns.ok() || *columns == 0) co_return absl::InternalError("expected a result set");
+  // Column definitions, then (without CLIENT_DEPRECATE_EOF) an EOF, then rows up to
+  // the EOF/OK that ends them, or an error in their middle.
+  const uint64_t skip = *columns + ((caps_ & mysql::kClientDeprecateEof) ? 0 : 1);
+  for (uint64_t i = 0; i < skip; ++i) {
+    auto p = co_await conn_.ReadPacket();
+    if (!p.ok()) co_return p.status();
+  }
+  for (;;) {
+    auto row = co_await conn_.ReadPacket();
+    if (!row.ok()) co_return row.status();
+    if (mysql::IsErrPacket(row->payload)) {
+      auto err = mysql::DecodeErr(row->payload);
+      if (!err.ok()) co_return err.status();
+      v.error = *std::move(err);
+      v.value.reset();
+      co_return v;
+    }
+    if (!row->payload.empty() && static_cast<uint8_t>(row->payload[0]) == 0xFE &&
+        row->payload.size() < 9) {
+      co_return v;  // the end of the rows
+    }
+    if (v.value) continue;  // only the first row counts
+    mysql::Reader r(row->payload);
+    auto is_null = r.PeekU8();
+    if (!is_null.ok()) co_return is_null.status();
+    if (*is_null == 0xFB) continue;
+    auto field = r.ReadLenEncString();
+    if (!field.ok()) co_return field.status();
+    v.value = std::string(*field);
+  }
+}
+
 asio::awaitable<absl::Status> ServerSession::Sync(const StateSnapshot& want) {
   ReplayPlan plan = PlanReplay(applied, want);
   if (!plan.init_db.empty()) {

@@ -75,6 +75,13 @@ class ServerSession {
   // comes back in CommandResult.
   asio::awaitable<absl::StatusOr<CommandResult>> Run(absl::string_view payload,
                                                      mysql::ResponseKind kind);
+  // One COM_QUERY whose reply is a result set: the first column of its first row
+  // (nullopt: NULL, or no row), or the backend's error in `error`.
+  struct QueryValue {
+    std::optional<mysql::ErrPacket> error;
+    std::optional<std::string> value;
+  };
+  asio::awaitable<absl::StatusOr<QueryValue>> QueryFirstValue(absl::string_view sql);
   // COM_RESET_CONNECTION: the backend rolls back, drops prepared statements, user
   // variables and SET changes and restores the login character set, keeping the
   // database; `applied`, `stmts` and `in_transaction` follow. An ERR reply is an
@@ -127,6 +134,9 @@ class ServerSession {
   uint8_t held = 0;
   bool killed = false;  // ended by a kill; the owner drops it when it next looks
   bool from_pool = false;  // reused from the node's pool rather than opened for this client
+  // ProxyContext::globals_epoch when this connection last took its session defaults
+  // from the backend's globals (its login or its last reset).
+  uint64_t globals_epoch = 0;
   // Something sent on this connection since its login or last reset may have
   // left state in the server session (variables, locks, temporary tables,
   // prepared statements, warnings): reset before another client uses it.

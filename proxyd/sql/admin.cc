@@ -123,6 +123,12 @@ Result ParseKillProxySession(Lexer& lex) {
   return stmt;
 }
 
+// True if only an optional ';' is left; consumes nothing.
+bool StatementEnds(const Lexer& lex) {
+  Lexer probe = lex;
+  return ConsumeStatementEnd(probe);
+}
+
 Result ParseKill(Lexer& lex) {
   Token t = lex.Next();
   if (t.IsWord("proxysession")) return ParseKillProxySession(lex);
@@ -145,10 +151,26 @@ Result ParseKill(Lexer& lex) {
     return absl::InvalidArgumentError(absl::StrCat(
         "KILL USER is not supported through proxyd: kill sessions by id; expected: ", kKillForm));
   }
-  absl::StatusOr<uint64_t> id = ReadId(t, "id", kKillForm);
-  if (!id.ok()) return id.status();
-  stmt.id = *id;
-  if (!ConsumeStatementEnd(lex)) return Expected(kKillForm);
+  if (t.kind == TokenKind::kEnd || t.IsPunct(';')) return ReadId(t, "id", kKillForm).status();
+  const bool digits = t.kind == TokenKind::kNumber &&
+                      t.text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (digits && StatementEnds(lex)) {
+    absl::StatusOr<uint64_t> id = ReadId(t, "id", kKillForm);
+    if (!id.ok()) return id.status();
+    stmt.id = *id;
+    ConsumeStatementEnd(lex);
+    return stmt;
+  }
+  // Anything else is an expression (MariaDB takes one), up to the statement's end.
+  size_t end = t.end;
+  for (Token next = lex.Next(); next.kind != TokenKind::kEnd; next = lex.Next()) {
+    if (next.IsPunct(';')) {
+      if (lex.Next().kind != TokenKind::kEnd) return Expected(kKillForm);
+      break;
+    }
+    end = next.end;
+  }
+  stmt.id_expr = std::string(lex.text().substr(t.begin, end - t.begin));
   return stmt;
 }
 

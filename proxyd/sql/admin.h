@@ -39,6 +39,10 @@ struct AdminStatement {
   };
   Kind kind = Kind::kShowSessions;
   std::optional<uint64_t> id;       // cs_id or connection_id
+  // KILL [CONNECTION|QUERY] <expression> (`KILL CONNECTION_ID()`): the id is the
+  // expression's integer value, which the session's backend works out, as MariaDB
+  // would. The text as written; `id` is then unset.
+  std::optional<std::string> id_expr;
   std::optional<uint64_t> ss_id;    // KILL PROXYSESSION id ss_id
   bool all = false;                 // SHOW PROXYSESSION VARIABLES ALL
   std::optional<std::string> like;  // LIKE 'pattern' (unescaped string)

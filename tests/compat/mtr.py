@@ -63,9 +63,6 @@ REASONS = {
     "lazy_login": "expects the backend's max_connections to refuse a login: proxyd logs a "
                   "client in against its own user table and reaches the backend on the first "
                   "statement, which then gets the backend's error",
-    "kill_expr": "KILL with an expression for the id: proxyd translates KILL ids itself and "
-                 "takes a literal number (1064 names the form, README 'Choices'); MariaDB "
-                 "evaluates the expression",
 }
 
 

@@ -118,6 +118,45 @@ def test_kill_self_by_connection_id(form, opener):
     assert wait_until(lambda: me.thread_id() not in listed(admin), PROMPT_S)
 
 
+# ---- an expression for the id (MariaDB takes one; the session's backend works it out) ---
+
+def test_kill_connection_id_expression_is_a_self_kill(opener, primary):
+    """`KILL CONNECTION_ID()`: the backend's value is this session's backend connection
+    id, which proxyd resolves to the session itself (found by MariaDB's aborted_clients
+    case through proxyd: 1064 before)."""
+    admin = opener("admin")
+    me = opener("app")
+    cid = conn_id(me)
+    expect_error(lambda: query(me, "KILL CONNECTION_ID()"), 1317, "70100", INTERRUPTED)
+    assert_dead(me)
+    assert wait_until(lambda: me.thread_id() not in listed(admin), PROMPT_S)
+    assert wait_until(lambda: cid not in backend_threads(primary), 2.0)
+
+
+def test_kill_query_with_an_expression_keeps_the_session(opener):
+    me = opener("app")
+    expect_error(lambda: query(me, "KILL QUERY CONNECTION_ID()"), 1317, "70100")
+    assert_alive(me)
+
+
+def test_kill_expression_values(opener):
+    """The value decides as a literal would; the backend's own errors come back as sent."""
+    admin = opener("admin")
+    victim = opener("alice")
+    query(admin, f"SET @victim = {victim.thread_id()}")
+    query(admin, "KILL @victim")
+    assert_dead(victim)
+    # MariaDB's sp-bugs case: the expression is 0, which is nobody.
+    expect_error(lambda: query(admin, "KILL (('x' IN ( SELECT 1)) MOD 44)"), 1094,
+                 message="Unknown thread id: 0")
+    expect_error(lambda: query(admin, "KILL -5"), 1094, message="Unknown thread id: -5")
+    expect_error(lambda: query(admin, "KILL NULL"), 1094, message="Unknown thread id: NULL")
+    e = expect_error(lambda: query(admin, "KILL no_such_function()"), 1305)
+    assert "no_such_function" in e.args[1], e.args
+    expect_error(lambda: query(admin, "KILL 5 6"), 1064)
+    assert_alive(admin)
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_admin_kills_anyone(form, opener, primary, replica1):
     admin = opener("admin")

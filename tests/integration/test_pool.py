@@ -365,6 +365,29 @@ def test_a_prepared_use_and_drop_database_are_tracked(pool_node, watcher, primar
         primary.sql("DROP DATABASE IF EXISTS pool_ps_dropped")
 
 
+def test_a_login_after_set_global_gets_the_new_session_defaults(pool_node, watcher, primary):
+    """A session's defaults are the backend's globals of when its connection logged in or
+    was last reset. Found by MariaDB's query_cache_ps_no_prot through proxyd: after SET
+    GLOBAL query_cache_type=ON, a connection pooled without a reset still had OFF."""
+    first = pconnect(pool_node)
+    try:
+        before = returned_without_reset(watcher)
+        assert query(first, "SELECT 1") == ((1,),)  # a plain read: pooled without a reset
+        cid = backend_id(first)
+        quit_and_pool(first, watcher, 1)
+        assert returned_without_reset(watcher) == before + 1
+        query(watcher, "SET GLOBAL max_statement_time = 7")
+        second = pconnect(pool_node)
+        try:
+            assert query(second, "SELECT 2") == ((2,),)
+            assert backend_id(second) == cid and from_pool(second)
+            assert query(second, "SELECT @@session.max_statement_time") == ((7.0,),)
+        finally:
+            second.close()
+    finally:
+        primary.sql("SET GLOBAL max_statement_time = 0")
+
+
 def test_a_login_with_a_database_reuses_one_pooled_by_a_login_without(pool_node, watcher):
     """Naming a database at login (CLIENT_CONNECT_WITH_DB) is not part of what a pooled
     connection must match: proxyd moves it to the database."""

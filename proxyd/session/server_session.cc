@@ -277,12 +277,15 @@ asio::awaitable<absl::StatusOr<ServerSession::QueryValue>> ServerSession::QueryF
   QueryValue v;
   auto first = co_await conn_.ReadPacket();
   if (!first.ok()) co_return first.status();
-  if (mysql::IsErrPacket(first->payload)) {
-    auto err = mysql::DecodeErr(first->payload);
-    if (!err.ok()) co_return err.status();
-    v.error = *std::move(err);
-    co_return v;
-  }
+  // The backend's error, before the result set or in its middle, is the answer.
+  auto backend_error = [](absl::string_view payload) -> absl::StatusOr<QueryValue> {
+    auto err = mysql::DecodeErr(payload);
+    if (!err.ok()) return err.status();
+    QueryValue failed;
+    failed.error = *std::move(err);
+    return failed;
+  };
+  if (mysql::IsErrPacket(first->payload)) co_return backend_error(first->payload);
   mysql::Reader count_reader(first->payload);
   auto columns = count_reader.ReadLenEnc();
   if (!columns.ok() || *columns == 0) co_return absl::InternalError("expected a result set");
@@ -296,13 +299,7 @@ asio::awaitable<absl::StatusOr<ServerSession::QueryValue>> ServerSession::QueryF
   for (;;) {
     auto row = co_await conn_.ReadPacket();
     if (!row.ok()) co_return row.status();
-    if (mysql::IsErrPacket(row->payload)) {
-      auto err = mysql::DecodeErr(row->payload);
-      if (!err.ok()) co_return err.status();
-      v.error = *std::move(err);
-      v.value.reset();
-      co_return v;
-    }
+    if (mysql::IsErrPacket(row->payload)) co_return backend_error(row->payload);
     if (!row->payload.empty() && static_cast<uint8_t>(row->payload[0]) == 0xFE &&
         row->payload.size() < 9) {
       co_return v;  // the end of the rows

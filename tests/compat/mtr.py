@@ -163,24 +163,30 @@ def snapshot_globals(db: sandbox.MariaDB) -> dict[str, str]:
         conn.close()
 
 
-def restore_globals(cur, globals_: dict[str, str]) -> None:
+def restore_globals(cur, globals_: dict[str, str]) -> list[str]:
+    """Sets back what differs from the start; returns those names."""
     cur.execute("SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES")
+    changed = []
     for name, value in cur.fetchall():
         if name in MOVING_GLOBALS or globals_.get(name) == value:
             continue
+        changed.append(f"{name}={value} (was {globals_.get(name)})")
         try:
             cur.execute(f"SET GLOBAL {name} = %s", (globals_[name],))
         except (pymysql.MySQLError, KeyError):
             pass  # read-only, or the server will not take its own default back as text
+    return changed
 
 
-def reset_backend(db: sandbox.MariaDB, grants: dict[str, tuple], globals_: dict[str, str]) -> None:
+def reset_backend(db: sandbox.MariaDB, grants: dict[str, tuple],
+                  globals_: dict[str, str]) -> list[str]:
     """mtr's check-testcase, reduced: the grant tables and global variables of the start,
-    no leftover databases but a fresh `test`, no suppressions."""
+    no leftover databases but a fresh `test`, no suppressions. Returns the global
+    variables the case left changed (mtr's check-testcase fails such a case)."""
     conn = harness_conn(db)
     try:
         with conn.cursor() as cur:
-            restore_globals(cur, globals_)
+            left = restore_globals(cur, globals_)
             changed = False
             for t, rows in grants.items():
                 cur.execute(f"SELECT * FROM mysql.{t}")
@@ -199,6 +205,7 @@ def reset_backend(db: sandbox.MariaDB, grants: dict[str, tuple], globals_: dict[
                     cur.execute(f"DROP DATABASE `{name}`")
             cur.execute("CREATE DATABASE test")
             cur.execute("DELETE FROM mtr.test_suppressions")
+            return left
     finally:
         conn.close()
 
@@ -296,19 +303,24 @@ class Side:
 
     def run(self, cases: list[str], protocol: str) -> dict[str, Outcome]:
         out = {}
-        need_fresh = False
         for case in cases:
-            if need_fresh:
-                self.fresh_backend()
-            else:
+            out[case] = o = run_case(case, self.target, self.env, self.vardir, protocol)
+            # As mtr does: after a failure the next case gets a new server (a case that
+            # stopped half-way leaves what its own end would have undone); after a pass,
+            # what the case left is checked and cleaned.
+            fresh = o.status not in ("pass", "skip")
+            if not fresh:
                 try:
-                    reset_backend(self.db, self.grants, self.globals)
+                    left = reset_backend(self.db, self.grants, self.globals)
                 except pymysql.MySQLError:
-                    self.fresh_backend()  # the last case broke the grant tables themselves
-            out[case] = run_case(case, self.target, self.env, self.vardir, protocol)
-            # After a failure, as mtr does, the next case gets a new server: a case that
-            # stopped half-way leaves behind what its own end would have undone.
-            need_fresh = out[case].status not in ("pass", "skip")
+                    left, fresh = [], True  # the case broke the grant tables themselves
+                if left and o.status == "pass":
+                    o.status = "fail"
+                    o.detail += ("left global variables changed (mtr's check-testcase "
+                                 f"fails such a case): {', '.join(left)}")
+                    fresh = True
+            if fresh:
+                self.fresh_backend()
             if self.progress:
                 o = out[case]
                 print(f"{self.name:7} {o.case:45} {o.status:7} {o.seconds:6.2f}s", flush=True)

@@ -299,6 +299,9 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
         state_.vars["@" + item.name] = item.value;
         break;
       case Scope::kGlobal:
+        if (item.name == "max_allowed_packet" || item.name == "net_buffer_length") {
+          ctx_->packet_limit_epoch.fetch_add(1, std::memory_order_relaxed);
+        }
         ctx_->globals_epoch.fetch_add(1, std::memory_order_relaxed);
         break;
       case Scope::kNames:
@@ -421,6 +424,11 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   if (!servers_[index]) {
     std::unique_ptr<ServerSession> pooled =
         ctx_->pools[thread_index_]->Take(PoolKeyFor(index), state_.db);
+    if (pooled && pooled->packet_limit_epoch !=
+                      ctx_->packet_limit_epoch.load(std::memory_order_relaxed)) {
+      pooled->conn().Close();  // its packet limit is the one of its login
+      pooled.reset();
+    }
     const uint64_t epoch = ctx_->globals_epoch.load(std::memory_order_relaxed);
     if (pooled && pooled->globals_epoch != epoch) {
       // Pooled without a reset before a SET GLOBAL: its session defaults are old.
@@ -447,9 +455,11 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
                       ext_caps_,   charset_,       state_.db,
                       connect_attrs_, runtime_->BackendTls(&backend)};
     const uint64_t epoch = ctx_->globals_epoch.load(std::memory_order_relaxed);
+    const uint64_t limit_epoch = ctx_->packet_limit_epoch.load(std::memory_order_relaxed);
     absl::Status s =
         co_await ss->Connect(login, absl::Milliseconds(config_->connect_timeout_ms));
     ss->globals_epoch = epoch;
+    ss->packet_limit_epoch = limit_epoch;
     // A backend that answered (even "access denied") is up.
     ctx_->RecordConnect(tenant_->name, backend.name, ss->backend_error() ? absl::OkStatus() : s);
     if (!s.ok()) {

@@ -392,8 +392,12 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
     std::unique_ptr<ServerSession>& ss = servers_[i];
     if (!ss) continue;
     // A backend that closed the connection fails the reset below; no peek needed.
+    // MariaDB's COM_RESET_CONNECTION keeps a session's profiling history (SHOW
+    // PROFILES): a connection that profiled is closed, not handed to the next login
+    // (found by mysql-test's show_profile through proxyd).
+    const bool profiled = ss->applied.vars.count("profiling") > 0;
     bool clean = ss->state == ServerState::kIdle && !ss->in_transaction && !ss->killed &&
-                 ss->conn().is_open() && !ss->conn().has_buffered();
+                 !profiled && ss->conn().is_open() && !ss->conn().has_buffered();
     if (clean && pool.enabled() && !ctx_->stopping && !ctx_->draining) {
       reusable.emplace_back(static_cast<int>(i), std::move(ss));
     } else {

@@ -76,6 +76,11 @@ struct ProxyContext {
   // an older count is reset before reuse, so a login after SET GLOBAL gets the new
   // defaults, as a direct login would. Relaxed: it only asks for one more reset.
   std::atomic<uint64_t> globals_epoch{0};
+  // Counts SET GLOBAL max_allowed_packet / net_buffer_length through this node.
+  // MariaDB sizes a connection's packet limit at login and COM_RESET_CONNECTION
+  // leaves it (the variable reads the new value, the limit does not follow), so a
+  // pooled connection that logged in under an older count is closed, not reused.
+  std::atomic<uint64_t> packet_limit_epoch{0};
   // SPEC §8 drain: set once, never cleared. Sessions read it after each command
   // (relaxed: the drain also posts CloseIfIdle to each, which orders the rest).
   std::atomic<bool> draining{false};

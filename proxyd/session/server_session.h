@@ -137,6 +137,8 @@ class ServerSession {
   // ProxyContext::globals_epoch when this connection last took its session defaults
   // from the backend's globals (its login or its last reset).
   uint64_t globals_epoch = 0;
+  // ProxyContext::packet_limit_epoch when this connection logged in.
+  uint64_t packet_limit_epoch = 0;
   // Something sent on this connection since its login or last reset may have
   // left state in the server session (variables, locks, temporary tables,
   // prepared statements, warnings): reset before another client uses it.

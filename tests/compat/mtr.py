@@ -25,6 +25,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -254,7 +255,13 @@ def run_case(case: str, host_port: tuple[str, int], env: dict, vardir: str, prot
         out = (e.stdout or b"")[-3000:] if isinstance(e.stdout, bytes) else (e.stdout or "")[-3000:]
         return Outcome(case, "timeout", time.monotonic() - start, f"no end in {CASE_TIMEOUT_S} s\n{out}")
     took = time.monotonic() - start
-    text = (res.stdout + res.stderr)[-6000:]
+    text = res.stdout + res.stderr
+    if len(text) > 8000:
+        # The head names the failing line, the tail what led to it; a long query in
+        # between would push out its error, which is kept on its own.
+        m = re.search(r"' (failed[^\n]*|succeeded[^\n]*)", text)
+        text = (text[:1500] + "\n[...]\n" + (m.group(0)[:1000] + "\n[...]\n" if m else "")
+                + text[-5000:])
     if res.returncode == 0:
         return Outcome(case, "pass", took)
     if res.returncode == 62:

@@ -388,6 +388,50 @@ def test_a_login_after_set_global_gets_the_new_session_defaults(pool_node, watch
         primary.sql("SET GLOBAL max_statement_time = 0")
 
 
+def test_a_connection_opened_under_a_smaller_max_allowed_packet_is_not_reused(
+        pool_node, watcher, primary):
+    """MariaDB sizes a connection's packet limit at login, and COM_RESET_CONNECTION does
+    not change it (the variable reads the new value, a 60 KB statement still gets 1153).
+    Found by mysql-test through proxyd: cast sets max_allowed_packet to 2048 and back,
+    and comment_column2 failed on a connection cast had opened in between."""
+    (orig,), = query(watcher, "SELECT @@global.max_allowed_packet")
+    try:
+        query(watcher, "SET GLOBAL max_allowed_packet = 2048")
+        small = pconnect(pool_node)
+        assert query(small, "SELECT 1") == ((1,),)
+        cid = backend_id(small)
+        quit_and_pool(small, watcher, 1)
+        query(watcher, f"SET GLOBAL max_allowed_packet = {orig}")
+        later = pconnect(pool_node)
+        try:
+            big = "SELECT '" + "x" * 60000 + "' AS big"
+            assert len(query(later, big)[0][0]) == 60000  # 1153 on the old connection
+            assert backend_id(later) != cid and not from_pool(later)
+        finally:
+            later.close()
+    finally:
+        primary.sql(f"SET GLOBAL max_allowed_packet = {orig}")
+
+
+def test_a_connection_that_profiled_is_not_pooled(pool_node, watcher):
+    """COM_RESET_CONNECTION keeps MariaDB's profiling history: the next login would see
+    the previous client's statements in SHOW PROFILES (mysql-test's show_profile)."""
+    first = pconnect(pool_node)
+    query(first, "SET profiling = 1")
+    query(first, "SELECT 'secret statement'")
+    cid = backend_id(first)
+    first.close()
+    second = pconnect(pool_node)
+    try:
+        query(second, "SET profiling = 1")
+        query(second, "SELECT 1")
+        shown = [r[2] for r in query(second, "SHOW PROFILES")]
+        assert not any("secret" in q for q in shown), shown
+        assert backend_id(second) != cid
+    finally:
+        second.close()
+
+
 def test_a_login_with_a_database_reuses_one_pooled_by_a_login_without(pool_node, watcher):
     """Naming a database at login (CLIENT_CONNECT_WITH_DB) is not part of what a pooled
     connection must match: proxyd moves it to the database."""

@@ -65,9 +65,13 @@ void CheckAdmin(absl::string_view body, StmtKind kind) {
       break;
     case Kind::kKillConnection:
     case Kind::kKillQuery:
-      FUZZ_CHECK(a.id && !a.ss_id && !a.all && !a.like);
+      // A literal id, or an expression for the backend to work out: one of them.
+      FUZZ_CHECK(a.id.has_value() != a.id_expr.has_value());
+      FUZZ_CHECK(!a.id_expr || !a.id_expr->empty());
+      FUZZ_CHECK(!a.ss_id && !a.all && !a.like);
       break;
   }
+  if (a.kind != Kind::kKillConnection && a.kind != Kind::kKillQuery) FUZZ_CHECK(!a.id_expr);
 }
 
 void CheckSet(absl::string_view body, StmtKind kind) {

@@ -59,6 +59,9 @@ REASONS = {
     "users": "logs in as (or changes to) a user the case creates: proxyd authenticates "
              "against its own user table (its config), not the backend's, as ProxySQL's "
              "mysql_users do",
+    "failed_change_user": "a COM_CHANGE_USER that fails: proxyd closes the connection after "
+                          "the error (SPEC §2, README 'Choices'); MariaDB keeps it and "
+                          "answers 1047 to the next attempts",
     "self_kill": "KILL CONNECTION_ID(): SPEC §3 answers a kill of one's own session with "
                  "1317 (70100) and closes it; MariaDB 10.11 answers 1927",
     "lazy_login": "expects the backend's max_connections to refuse a login: proxyd logs a "

@@ -111,7 +111,10 @@ void ClientSession::WatchForHangup() {
         if (::poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return;
         SessionEnd end;
         end.reason = EndReason::kClientGone;
-        end.detail = "the client hung up while its statement ran; the statement was ended";
+        // What is known here: the kill below closes the server session and sends the
+        // backend a KILL; whether the backend confirms it goes to the log, not here.
+        end.detail = "the client hung up while its statement ran; its server session was "
+                     "closed and a backend KILL sent";
         asio::co_spawn(sock.get_executor(), self->Terminate(std::move(end)), asio::detached);
       }));
 }

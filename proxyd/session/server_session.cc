@@ -300,10 +300,7 @@ asio::awaitable<absl::StatusOr<ServerSession::QueryValue>> ServerSession::QueryF
     auto row = co_await conn_.ReadPacket();
     if (!row.ok()) co_return row.status();
     if (mysql::IsErrPacket(row->payload)) co_return backend_error(row->payload);
-    if (!row->payload.empty() && static_cast<uint8_t>(row->payload[0]) == 0xFE &&
-        row->payload.size() < 9) {
-      co_return v;  // the end of the rows
-    }
+    if (mysql::IsEofPacket(row->payload)) co_return v;  // EOF, or OK-as-EOF: the end of the rows
     if (v.value) continue;  // only the first row counts
     mysql::Reader r(row->payload);
     auto is_null = r.PeekU8();

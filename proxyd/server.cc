@@ -188,6 +188,8 @@ absl::Status RunServer(PreparedConfig prepared, const std::string& config_path,
     int share = (config.pool_max_idle_per_backend + pool.size() - 1) / pool.size();
     ctx.pools.push_back(
         std::make_unique<session::BackendPool>(share, absl::Seconds(config.pool_idle_timeout_s)));
+    ctx.tickers.push_back(std::make_unique<session::StatementTicker>(
+        pool.context(i).get_executor(), session::kLongStatementTick));
   }
   ProbeBackendFacts(config, &ctx);
   control::KillService kills(config.node_id, config.audit_log, &registry);

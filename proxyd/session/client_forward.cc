@@ -54,9 +54,8 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
     s = co_await ss->conn().Write(next->raw);
   }
   if (s.ok()) {
-    WatchForHangup();
+    InFlight in_flight(this);
     s = co_await StreamResponse(ss, kind);
-    hangup_watch_.emit(asio::cancellation_type::total);
   }
   busy_ = false;
   ss->state = ServerState::kIdle;
@@ -93,29 +92,83 @@ asio::awaitable<absl::Status> ClientSession::Forward(ServerSession* ss, absl::st
 
 // MariaDB notices a client that hangs up while its statement waits (a lock, a
 // sleep) and ends the statement; through proxyd the backend sees only proxyd, so
-// proxyd does it. One wait on the client socket per statement (no system call
-// while nothing arrives), cancelled when the reply is complete. Bytes from the
-// client (LOAD DATA LOCAL's file, a command sent early) end the watch: only a
-// hang-up (POLLRDHUP, also under unread bytes such as a TLS close_notify) counts.
+// proxyd does it. Only a statement still running after a tick of the thread's
+// StatementTicker gets the watch, so a point select pays nothing for it (a wait
+// costs Asio an epoll_ctl to start and a completion to cancel). The wait completes
+// for a socket already readable, so a hang-up before it started counts too. Bytes
+// from the client (a TLS close_notify, LOAD DATA LOCAL's file, a command sent early)
+// are not a hang-up: only POLLRDHUP counts. They end the wait (a wait started again
+// would complete at once for bytes nobody reads); from then on each tick polls.
+ClientSession::InFlight::InFlight(ClientSession* s) : session(s) {
+  session->ctx_->tickers[session->thread_index_]->Enter(session);
+}
+
+ClientSession::InFlight::~InFlight() {
+  session->ctx_->tickers[session->thread_index_]->Leave(session);
+  if (session->hangup_watch_state_ == HangupWatch::kWaiting) {
+    session->hangup_watch_.emit(asio::cancellation_type::total);
+  }
+  session->hangup_watch_state_ = HangupWatch::kOff;
+}
+
+void ClientSession::OnLongStatement() {
+  if (!busy_ || closing_) return;
+  switch (hangup_watch_state_) {
+    case HangupWatch::kOff:
+      WatchForHangup();
+      break;
+    case HangupWatch::kWaiting:
+      break;
+    case HangupWatch::kPolling:
+      if (ClientHungUp()) EndForHangup();
+      break;
+  }
+}
+
+bool ClientSession::ClientHungUp() {
+  net::PacketConn::Socket& sock = client_.socket();
+  if (!sock.is_open()) return false;
+  pollfd p{static_cast<int>(sock.native_handle()), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void ClientSession::EndForHangup() {
+  SessionEnd end;
+  end.reason = EndReason::kClientGone;
+  // What is known here: the kill closes the server session and sends the backend a
+  // KILL; whether the backend confirms it goes to the log, not here.
+  end.detail = "the client hung up while its statement ran; its server session was "
+               "closed and a backend KILL sent";
+  // The lambda (kept by co_spawn for the coroutine's run) holds the session until
+  // Terminate has taken its own reference.
+  asio::co_spawn(
+      executor_,
+      [self = shared_from_this(), end = std::move(end)]() mutable -> asio::awaitable<void> {
+        (co_await self->Terminate(std::move(end))).IgnoreError();
+      },
+      asio::detached);
+}
+
 void ClientSession::WatchForHangup() {
   net::PacketConn::Socket& socket = client_.socket();
   if (!socket.is_open()) return;
+  hangup_watch_state_ = HangupWatch::kWaiting;
+  // A completion already queued when its statement ended must not touch the next
+  // statement's watch.
+  const uint64_t watch = ++hangup_watches_;
   socket.async_wait(
       net::PacketConn::Socket::wait_read,
-      asio::bind_cancellation_slot(hangup_watch_.slot(), [self = shared_from_this()](
+      asio::bind_cancellation_slot(hangup_watch_.slot(), [self = shared_from_this(), watch](
                                                               std::error_code ec) {
-        if (ec || !self->busy_ || self->closing_) return;
-        net::PacketConn::Socket& sock = self->client_.socket();
-        if (!sock.is_open()) return;
-        pollfd p{static_cast<int>(sock.native_handle()), POLLRDHUP, 0};
-        if (::poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return;
-        SessionEnd end;
-        end.reason = EndReason::kClientGone;
-        // What is known here: the kill below closes the server session and sends the
-        // backend a KILL; whether the backend confirms it goes to the log, not here.
-        end.detail = "the client hung up while its statement ran; its server session was "
-                     "closed and a backend KILL sent";
-        asio::co_spawn(sock.get_executor(), self->Terminate(std::move(end)), asio::detached);
+        if (ec || watch != self->hangup_watches_ ||
+            self->hangup_watch_state_ != HangupWatch::kWaiting || self->closing_) {
+          return;
+        }
+        if (self->ClientHungUp()) {
+          self->EndForHangup();
+        } else {
+          self->hangup_watch_state_ = HangupWatch::kPolling;
+        }
       }));
 }
 

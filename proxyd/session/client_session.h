@@ -37,6 +37,7 @@
 #include "proxyd/session/session_handle.h"
 #include "proxyd/session/session_info.h"
 #include "proxyd/session/session_state.h"
+#include "proxyd/session/statement_ticker.h"
 #include "proxyd/sql/classify.h"
 #include "proxyd/sql/held_state.h"
 #include "proxyd/sql/split.h"
@@ -79,6 +80,7 @@ struct PreparedStatement {
 
 class ClientSession final : public SessionControl,
                             private ClientPort,
+                            private StatementTicker::Member,
                             public std::enable_shared_from_this<ClientSession> {
  public:
   // peer: the client's address as accept returned it. The handle is ready to be
@@ -138,7 +140,20 @@ class ClientSession final : public SessionControl,
   // Unavailable "Backend KILL of connection N on 'B' not confirmed: ..." if not.
   // While a statement runs: a client that hangs up ends its session as a kill does,
   // so the statement stops on the backend now rather than whenever it finishes.
+  // Armed by OnLongStatement (client_forward.cc), for statements past a tick.
   void WatchForHangup();
+  void OnLongStatement() override;
+  bool ClientHungUp();  // POLLRDHUP on the client socket, without blocking
+  void EndForHangup();
+  // A statement in flight, for the thread's StatementTicker; ending it cancels the
+  // hang-up watch. Scoped, so a statement left by any path leaves the ticker.
+  struct InFlight {
+    explicit InFlight(ClientSession* s);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    ClientSession* session;
+  };
   asio::awaitable<absl::Status> EndOnBackend(const config::Backend& backend,
                                              uint32_t connection_id, bool query_only);
 
@@ -323,7 +338,12 @@ class ClientSession final : public SessionControl,
   std::optional<mysql::ErrPacket> pending_error_;  // reported on the next statement
   std::optional<mysql::ErrPacket> last_backend_error_;  // why the last Acquire failed, if a backend said
   bool busy_ = false;   // a statement is being forwarded
-  // Cancels the hang-up watch of the statement in flight (see WatchForHangup).
+  // The hang-up watch of the statement in flight (see WatchForHangup): none yet, a
+  // wait on the client socket (cancelled by hangup_watch_), or, once bytes ended the
+  // wait, a poll at each tick.
+  enum class HangupWatch { kOff, kWaiting, kPolling };
+  HangupWatch hangup_watch_state_ = HangupWatch::kOff;
+  uint64_t hangup_watches_ = 0;  // waits started; names the current one
   asio::cancellation_signal hangup_watch_;
   StatementEffect effect_;  // of the statement in flight
   sql::HeldChange held_change_;  // of the statement in flight

@@ -27,6 +27,7 @@
 #include "proxyd/session/backend_pool.h"
 #include "proxyd/session/history.h"
 #include "proxyd/session/runtime_config.h"
+#include "proxyd/session/statement_ticker.h"
 
 namespace obp::net { class IoPool; }
 
@@ -62,6 +63,7 @@ struct ProxyContext {
   std::atomic<uint32_t> next_ss_id{1};
   // One per io thread, indexed like IoPool's contexts.
   std::vector<std::unique_ptr<BackendPool>> pools;
+  std::vector<std::unique_ptr<StatementTicker>> tickers;
 
   // Any thread: the pool figures for `backend`, summed over every io thread.
   PoolStats PoolStatsFor(const std::string& tenant, const config::Backend& backend) const {

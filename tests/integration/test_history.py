@@ -100,30 +100,50 @@ def test_socket_closed_without_quit_is_client_gone(node):
     assert e["reason"] == "client_gone", e
 
 
-def test_a_client_that_hangs_up_mid_statement_ends_the_statement_on_the_backend(node, primary):
-    """MariaDB's dirty_close case through proxyd: a client waiting in GET_LOCK vanishes;
-    its wait must end on the backend at once (as MariaDB ends it for its own clients),
-    not hold a backend thread for the hour it asked to wait."""
+def _hang_up_in_get_lock(node, primary, name, settle):
+    """A client waiting in GET_LOCK vanishes `settle` seconds after the wait began (None:
+    right after sending the statement). Its wait must end on the backend at once (as
+    MariaDB ends it for its own clients), not hold a backend thread for the hour it asked
+    to wait. Returns the session's history entry."""
     holder = pconnect(node)
-    assert query(holder, "SELECT GET_LOCK('hangup_lock', 0)") == ((1,),)
+    assert query(holder, f"SELECT GET_LOCK('{name}', 0)") == ((1,),)
     waiter = pconnect(node)
     cs_id = waiter.thread_id()
     waiter.query("SELECT 1")  # a server session exists; the wait below runs on it
-    waiter._sock.sendall(b"\x2a\x00\x00\x00\x03SELECT GET_LOCK('hangup_lock', 3600)     ")
+    sql = f"SELECT GET_LOCK('{name}', 3600)".encode()
+    waiter._sock.sendall(len(sql + b"x").to_bytes(3, "little") + b"\x00\x03" + sql)
 
     def waiting():
-        return [p for p in primary.processlist() if p["STATE"] == "User lock"]
-    assert sandbox.wait_until(waiting, 10), "the GET_LOCK wait never started"
+        return [p for p in primary.processlist()
+                if p["STATE"] == "User lock" and name in (p["INFO"] or "")]
+    if settle is not None:
+        assert sandbox.wait_until(waiting, 10), "the GET_LOCK wait never started"
+        time.sleep(settle)
     waiter._sock.shutdown(socket.SHUT_RDWR)
     waiter._sock.close()
+    if settle is None:
+        assert sandbox.wait_until(waiting, 10), "the GET_LOCK wait never started"
     assert sandbox.wait_until(lambda: not waiting(), 3), waiting()
     e = entry_of(node, cs_id)
     assert e["reason"] == "client_gone", e
     assert "hung up while its statement ran" in e["detail"], e
-    assert "GET_LOCK('hangup_lock', 3600)" in e["last_statement"], e
+    assert f"GET_LOCK('{name}', 3600)" in e["last_statement"], e
     # The holder is unaffected and its lock is what it was.
-    assert query(holder, "SELECT RELEASE_LOCK('hangup_lock')") == ((1,),)
+    assert query(holder, f"SELECT RELEASE_LOCK('{name}')") == ((1,),)
     holder.close()
+
+
+def test_a_client_that_hangs_up_mid_statement_ends_the_statement_on_the_backend(node, primary):
+    """MariaDB's dirty_close case through proxyd. The hang-up comes a second into the
+    statement, well after proxyd started watching the client (a statement is watched
+    once it has run for a tick of 0.1 s)."""
+    _hang_up_in_get_lock(node, primary, "hangup_lock", settle=1.0)
+
+
+def test_a_hang_up_before_the_watch_starts_is_seen_when_it_starts(node, primary):
+    """The client sends its statement and closes at once, before proxyd watches it: the
+    watch, started a tick later, must see a hang-up that is already there."""
+    _hang_up_in_get_lock(node, primary, "early_hangup_lock", settle=None)
 
 
 def test_sql_kill_by_an_admin_names_the_admin(node):

@@ -242,6 +242,44 @@ def test_kill_closes_a_tls_session_at_once(tls_proxy, pki):
         victim.close()
 
 
+@pytest.mark.parametrize("close_notify", [True, False], ids=["close_notify", "bare_close"])
+def test_a_tls_client_that_hangs_up_mid_statement_ends_it_on_the_backend(tls_proxy, pki, primary,
+                                                                        close_notify):
+    """The hang-up watch under TLS: a client waiting in GET_LOCK leaves, with a TLS
+    close_notify (bytes proxyd never reads: they must not hide the hang-up) or without;
+    the wait ends on the backend and the session is gone."""
+    name = f"tls_hangup_{int(close_notify)}"
+    holder = pconnect(tls_proxy)
+    assert query(holder, f"SELECT GET_LOCK('{name}', 0)") == ((1,),)
+    waiter = tconnect(tls_proxy, pki)
+    cs_id = waiter.thread_id()
+    waiter.query("SELECT 1")
+    sql = f"SELECT GET_LOCK('{name}', 3600)".encode()
+    sock = waiter._sock
+    sock.sendall(len(sql + b"x").to_bytes(3, "little") + b"\x00\x03" + sql)
+
+    def waiting():
+        return [p for p in primary.processlist()
+                if p["STATE"] == "User lock" and name in (p["INFO"] or "")]
+    assert sandbox.wait_until(waiting, 10), "the GET_LOCK wait never started"
+    time.sleep(0.5)  # past the tick after which proxyd watches the client
+    if close_notify:
+        sock.settimeout(0.5)
+        try:
+            sock.unwrap()  # sends close_notify; proxyd, busy, never answers it
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)  # the close_notify alone first: it must not end the watch
+    # pymysql's reader still holds the descriptor: shutdown sends the FIN close would not.
+    sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+    assert sandbox.wait_until(lambda: not waiting(), 3), waiting()
+    assert sandbox.wait_until(
+        lambda: all(int(r[0]) != cs_id for r in query(holder, "SHOW PROXYSESSION")), 3)
+    assert query(holder, f"SELECT RELEASE_LOCK('{name}')") == ((1,),)
+    holder.close()
+
+
 def test_proxyd_without_sql_tls_says_so_to_a_tls_client(proxy, pki):
     # The greeting does not offer SSL, so a client that insists stops on its side.
     r = sandbox.mariadb_cli(proxy.port, "app", PASSWORDS["app"], "SELECT 1",

@@ -440,6 +440,20 @@ absl::Status ClientSession::DropClosedServerSession(int backend_index) {
       break;
     }
   }
+  // A user variable set from a literal is replayed exactly; one set from an
+  // expression (NOW(), @@x, a subquery) would be evaluated anew, a value the client
+  // never saw, so it is reported and no longer set on new connections, as after a
+  // direct reconnect.
+  std::vector<std::string> inexact;
+  for (const auto& [name, value] : ss.applied.vars) {
+    if (name[0] == '@' && !sql::IsConstantExpression(value)) inexact.push_back(name);
+  }
+  if (!inexact.empty()) {
+    for (const std::string& name : inexact) state_.vars.erase(name);
+    lost.push_back(absl::StrCat(inexact.size() == 1 ? "user variable " : "user variables ",
+                                absl::StrJoin(inexact, ", "),
+                                " (set from an expression, so not set again)"));
+  }
   DropServerSession(backend_index);
   if (lost.empty()) return absl::OkStatus();  // the next statement gets a new one, state replayed
   const config::Backend& backend = tenant_->backends[backend_index];

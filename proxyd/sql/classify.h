@@ -96,6 +96,13 @@ struct SetItem {
 // forward it and let the backend judge).
 absl::StatusOr<std::vector<SetItem>> ParseSet(absl::string_view body);
 
+// True when a SET value (SetItem::value) is built of literals only (numbers,
+// strings with their introducers and COLLATE, NULL, TRUE, FALSE, operators), so
+// evaluating it again on another connection gives the same value. False for
+// anything that reads a variable, calls a function (with or without parentheses:
+// CURRENT_TIMESTAMP), holds a subquery, or does not lex.
+bool IsConstantExpression(absl::string_view expr);
+
 }  // namespace obp::sql
 
 #endif  // OBP_PROXYD_SQL_CLASSIFY_H_

@@ -280,4 +280,33 @@ absl::StatusOr<std::vector<SetItem>> ParseSet(absl::string_view body) {
   }
 }
 
+bool IsConstantExpression(absl::string_view expr) {
+  Lexer lex(expr);
+  bool after_collate = false;
+  for (Token t = lex.Next(); t.kind != TokenKind::kEnd; t = lex.Next()) {
+    switch (t.kind) {
+      case TokenKind::kNumber:
+      case TokenKind::kString:
+        break;
+      case TokenKind::kWord:
+        // A collation name, an introducer (_utf8mb4'x'), the prefixes of N'x', X'0A'
+        // and B'01' (lexed as a word before the string), and the literal words.
+        // Any other word in a value is a function or an error.
+        if (!(after_collate || t.text[0] == '_' || t.IsWord("n") || t.IsWord("x") ||
+              t.IsWord("b") || t.IsWord("null") || t.IsWord("true") || t.IsWord("false") ||
+              t.IsWord("collate"))) {
+          return false;
+        }
+        break;
+      case TokenKind::kPunct:
+        if (t.IsPunct('(') || t.IsPunct(')') || t.IsPunct(',') || t.IsPunct(';')) return false;
+        break;
+      default:  // variables, quoted identifiers, lexing errors
+        return false;
+    }
+    after_collate = t.IsWord("collate");
+  }
+  return true;
+}
+
 }  // namespace obp::sql

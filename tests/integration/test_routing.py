@@ -282,6 +282,28 @@ def test_ping_after_a_backend_closed_a_stateless_server_session_is_ok(proxy, pri
         conn.close()
 
 
+def test_a_user_variable_set_from_an_expression_is_reported_lost_not_evaluated_again(
+        proxy, primary):
+    """`SET @t = NOW(6)` replayed on a new connection would give a value the client never
+    saw: its loss is reported (a literal one, @k, comes back as it was), and @t is then
+    unset, as after a direct reconnect."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "SET @t = NOW(6), @k = 'kept', @p = @@max_allowed_packet + 1")
+        before = query(conn, "SELECT @t")[0][0]
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        time.sleep(0.01)  # NOW(6) evaluated again would differ
+        msg = lost_error(lambda: query(conn, "SELECT @t"))
+        assert msg.endswith("this session's user variables @p, @t (set from an expression, so "
+                            "not set again)"), msg
+        assert before is not None
+        assert query(conn, "SELECT @t, @p, @k, CONNECTION_ID() <> %s", (cid,)) == \
+            ((None, None, "kept", 1),)
+    finally:
+        conn.close()
+
+
 def test_backend_wait_timeout_losing_a_temporary_table_is_reported(proxy):
     """The issue's case: the backend ends an idle connection by its wait_timeout."""
     conn = pconnect(proxy, database="testdb")

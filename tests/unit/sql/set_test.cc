@@ -215,3 +215,25 @@ TEST(ParseSetTest, Malformed) {
 
 }  // namespace
 }  // namespace obp::sql
+
+namespace obp::sql {
+namespace {
+
+TEST(IsConstantExpressionTest, LiteralsAreConstant) {
+  for (const char* e : {"1", "-5", "1.5e3", "0x0A", "'abc'", "\"x\"", "NULL", "TRUE", "false",
+                        "X'0A'", "b'01'", "N'text'", "_utf8mb4'x' COLLATE utf8mb4_bin",
+                        "1 + 2 * 3", "'a' 'b'", "/* note */ 7"}) {
+    EXPECT_TRUE(IsConstantExpression(e)) << e;
+  }
+}
+
+TEST(IsConstantExpressionTest, AnythingEvaluatedIsNot) {
+  for (const char* e : {"NOW()", "NOW(6)", "CURRENT_TIMESTAMP", "RAND()", "@other", "@@max_allowed_packet",
+                        "@@session.sql_mode", "(SELECT 1)", "CONCAT('a', 'b')", "CONNECTION_ID()",
+                        "`col`", "unknown_word", "'unterminated", "1 + @x", "UUID()"}) {
+    EXPECT_FALSE(IsConstantExpression(e)) << e;
+  }
+}
+
+}  // namespace
+}  // namespace obp::sql

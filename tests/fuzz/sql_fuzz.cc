@@ -60,6 +60,9 @@ void CheckAdmin(absl::string_view body, StmtKind kind) {
     case Kind::kShowVariables:
       FUZZ_CHECK(!a.ss_id);
       break;
+    case Kind::kShowHistory:
+      FUZZ_CHECK(!a.id && !a.ss_id && !a.all);  // HISTORY [LIKE 'user-pattern'] only
+      break;
     case Kind::kKillProxySession:
       FUZZ_CHECK(a.id && !a.all && !a.like);
       break;
@@ -88,6 +91,10 @@ void CheckSet(absl::string_view body, StmtKind kind) {
         FUZZ_CHECK(!item.name.empty());
         FUZZ_CHECK(!item.value.empty() && absl::StrContains(body, item.value));
         FUZZ_CHECK(item.collation.empty());
+        // Replayed exactly only if constant: a value that reads a variable never is.
+        if (item.value[0] == '@' || absl::StartsWithIgnoreCase(item.value, "now(")) {
+          FUZZ_CHECK(!IsConstantExpression(item.value));
+        }
         break;
       case Scope::kTransaction:
       case Scope::kPassword:

@@ -21,14 +21,32 @@ bool ContainsIgnoreCase(absl::string_view text, absl::string_view lower) {
 
 HeldChange ScanHeldState(absl::string_view sql) {
   HeldChange change;
-  // Every keyword below contains one of these: most statements stop here.
-  if (!ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary")) {
+  // Every keyword below contains one of these, and a user variable needs an '@':
+  // most statements stop here.
+  const bool maybe_vars = sql.find('@') != absl::string_view::npos &&
+                          (sql.find(":=") != absl::string_view::npos ||
+                           ContainsIgnoreCase(sql, "into") || ContainsIgnoreCase(sql, "call"));
+  if (!maybe_vars && !ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary")) {
     return change;
   }
   Lexer lex(sql);
-  Token prev;  // the word before `tok`, or a default token
+  Token prev;              // the token before `tok`, or a default token
+  Token first;             // the first word of the statement `tok` is in
+  bool at_start = true;    // `tok` starts a statement
   for (Token tok = lex.Next(); tok.kind != TokenKind::kEnd && tok.kind != TokenKind::kError;
        prev = tok, tok = lex.Next()) {
+    if (at_start) first = tok;
+    at_start = tok.IsPunct(';');
+    if (tok.kind == TokenKind::kVariable && tok.text.size() > 1 && tok.text[1] != '@') {
+      // A user variable given a value by this statement, which SET's replay does not
+      // cover: `@a := ..` outside SET, `INTO @a`, an argument of CALL (OUT params).
+      const Token next = lex.Peek();
+      const bool assign = next.kind == TokenKind::kPunct && next.text == ":=";
+      if ((assign && !first.IsWord("set")) || prev.IsWord("into") || first.IsWord("call")) {
+        change.adds |= kHeldUserVars;
+      }
+      continue;
+    }
     if (tok.kind != TokenKind::kWord) continue;
     if (tok.IsWord("temporary")) {
       // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.
@@ -63,6 +81,7 @@ std::string DescribeHeld(uint8_t held) {
   if (held & kHeldTempTables) parts.push_back("temporary tables");
   if (held & kHeldNamedLocks) parts.push_back("named locks (GET_LOCK)");
   if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES)");
+  if (held & kHeldUserVars) parts.push_back("user variables assigned by its statements");
   return absl::StrJoin(parts, ", ");
 }
 

@@ -1,7 +1,8 @@
 // What a statement may leave in its server session that proxyd cannot rebuild
 // on a new connection: temporary tables, named locks (GET_LOCK), table locks
-// (LOCK TABLES). Variables, the database and prepared statements are replayed
-// or re-prepared instead (SPEC §2 "Nothing is lost silently").
+// (LOCK TABLES), user variables assigned outside SET. Variables set with SET, the
+// database and prepared statements are replayed or re-prepared instead (SPEC §2
+// "Nothing is lost silently"). A stored program's own assignments are not seen.
 //
 // Read from the statement text, so it errs towards "held": a GET_LOCK that
 // timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go
@@ -21,6 +22,10 @@ enum HeldBit : uint8_t {
   kHeldTempTables = 1 << 0,
   kHeldNamedLocks = 1 << 1,
   kHeldTableLocks = 1 << 2,
+  // A statement other than SET gave a user variable its value (`SELECT @a := 1`,
+  // `SELECT .. INTO @a`, `CALL p(@out)`): proxyd never saw the value, so it cannot
+  // replay it. Cleared only by a reset.
+  kHeldUserVars = 1 << 3,
 };
 
 // How a COM_QUERY changes what its server session holds: bits it adds (applied

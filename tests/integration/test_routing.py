@@ -304,6 +304,22 @@ def test_a_user_variable_set_from_an_expression_is_reported_lost_not_evaluated_a
         conn.close()
 
 
+def test_a_user_variable_assigned_by_a_select_is_reported_lost(proxy, primary):
+    """`SELECT @n := ...` and `SELECT .. INTO @c` give variables values proxyd never
+    sees, so it cannot replay them: their loss is reported once, then they are unset."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        assert query(conn, "SELECT @n := 41 + 1") == ((42,),)
+        query(conn, "SELECT 7 INTO @c")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, "SELECT @n, @c"))
+        assert msg.endswith("this session's user variables assigned by its statements"), msg
+        assert query(conn, "SELECT @n, @c") == ((None, None),)
+    finally:
+        conn.close()
+
+
 def test_backend_wait_timeout_losing_a_temporary_table_is_reported(proxy):
     """The issue's case: the backend ends an idle connection by its wait_timeout."""
     conn = pconnect(proxy, database="testdb")

@@ -31,6 +31,25 @@ TEST(HeldState, NamedLocksAreHeldUntilAllAreReleased) {
   EXPECT_EQ(Adds("SELECT `GET_LOCK`('x', 1)"), 0);  // a quoted name is no call of it
 }
 
+TEST(HeldState, UserVariablesAssignedOutsideSetAreHeld) {
+  EXPECT_EQ(Adds("SELECT @rownum := 0"), kHeldUserVars);
+  EXPECT_EQ(Adds("SELECT x, @n := @n + 1 FROM t"), kHeldUserVars);
+  EXPECT_EQ(Adds("SELECT COUNT(*) INTO @c FROM t"), kHeldUserVars);
+  EXPECT_EQ(Adds("select max(id) into @`m` from t"), kHeldUserVars);
+  EXPECT_EQ(Adds("CALL p(1, @out)"), kHeldUserVars);
+  EXPECT_EQ(Adds("SELECT 1; SELECT @a := 2"), kHeldUserVars);
+  // SET is replayed (its values are tracked), reading a variable assigns nothing,
+  // and neither do system variables or text that only looks like an assignment.
+  EXPECT_EQ(Adds("SET @a := 1"), 0);
+  EXPECT_EQ(Adds("SET @a = 1, @b := 2"), 0);
+  EXPECT_EQ(Adds("SELECT @a, @b"), 0);
+  EXPECT_EQ(Adds("SELECT @a = 1"), 0);  // a comparison
+  EXPECT_EQ(Adds("INSERT INTO t VALUES (@a)"), 0);
+  EXPECT_EQ(Adds("SELECT @@max_allowed_packet INTO x"), 0);
+  EXPECT_EQ(Adds("SELECT '@a := 1'"), 0);
+  EXPECT_EQ(Adds("SET @a = 1; SELECT @a"), 0);
+}
+
 TEST(HeldState, TableLocksAreHeldUntilUnlockTables) {
   EXPECT_EQ(Adds("LOCK TABLES t READ"), kHeldTableLocks);
   EXPECT_EQ(Adds("lock table t write, u read"), kHeldTableLocks);

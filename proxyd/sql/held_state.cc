@@ -52,7 +52,10 @@ HeldChange ScanHeldState(absl::string_view sql) {
       // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.
       if (prev.IsWord("create") || prev.IsWord("replace")) change.adds |= kHeldTempTables;
     } else if (tok.IsWord("get_lock")) {
-      if (lex.Peek().IsPunct('(')) change.adds |= kHeldNamedLocks;
+      if (lex.Peek().IsPunct('(')) {
+        change.adds |= kHeldNamedLocks;
+        change.clears &= static_cast<uint8_t>(~kHeldNamedLocks);  // a release before it
+      }
     } else if (tok.IsWord("release_all_locks")) {
       if (lex.Peek().IsPunct('(')) {
         change.clears |= kHeldNamedLocks;

@@ -299,7 +299,12 @@ bool IsConstantExpression(absl::string_view expr) {
         }
         break;
       case TokenKind::kPunct:
-        if (t.IsPunct('(') || t.IsPunct(')') || t.IsPunct(',') || t.IsPunct(';')) return false;
+        // Calls and subqueries; a bare '@' (the lexer's, where MariaDB may see a
+        // variable) and '?' (a parameter) are not literals either.
+        if (t.IsPunct('(') || t.IsPunct(')') || t.IsPunct(',') || t.IsPunct(';') ||
+            t.IsPunct('@') || t.IsPunct('?')) {
+          return false;
+        }
         break;
       default:  // variables, quoted identifiers, lexing errors
         return false;

@@ -15,6 +15,8 @@
 //  - the statements of a split are disjoint views of the text, in order, separated by
 //    ';'; a plan's parts are views too, in order, and every part it answers itself is
 //    one statement that Classify calls kProxyAdmin;
+//  - ScanHeldState never both adds and clears a bit (the last statement that touches
+//    it decides), and text without '@' assigns no user variable;
 //  - the lexer always makes progress, stays inside the input, and its tokens are
 //    the text they claim (strings and quoted names closed by their own quote).
 #include <cstddef>
@@ -26,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "proxyd/sql/admin.h"
 #include "proxyd/sql/classify.h"
+#include "proxyd/sql/held_state.h"
 #include "proxyd/sql/lexer.h"
 #include "proxyd/sql/like.h"
 #include "proxyd/sql/preamble.h"
@@ -213,6 +216,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckAdmin(body, kind);
   CheckSet(body, kind);
   CheckLeavesNoState(text);
+  const HeldChange held = ScanHeldState(text);
+  FUZZ_CHECK((held.adds & held.clears) == 0);
+  if (!absl::StrContains(text, "@")) FUZZ_CHECK((held.adds & kHeldUserVars) == 0);
 
   // Split the input into pattern and text for LIKE (bounded by input size).
   const size_t half = size / 2;

@@ -27,6 +27,9 @@ TEST(HeldState, NamedLocksAreHeldUntilAllAreReleased) {
   EXPECT_EQ(Clears("SELECT RELEASE_LOCK('job')"), 0);
   EXPECT_EQ(Clears("SELECT RELEASE_ALL_LOCKS()"), kHeldNamedLocks);
   EXPECT_EQ(Adds("SELECT GET_LOCK('a', 1), RELEASE_ALL_LOCKS()"), 0);
+  // The last word wins: a lock taken after a release is held.
+  EXPECT_EQ(Adds("SELECT RELEASE_ALL_LOCKS(); SELECT GET_LOCK('a', 1)"), kHeldNamedLocks);
+  EXPECT_EQ(Clears("SELECT RELEASE_ALL_LOCKS(); SELECT GET_LOCK('a', 1)"), 0);
   EXPECT_EQ(Adds("SELECT get_lock FROM t"), 0);  // a column of that name
   EXPECT_EQ(Adds("SELECT `GET_LOCK`('x', 1)"), 0);  // a quoted name is no call of it
 }

@@ -5,7 +5,8 @@
 // sessions, not the reverse).
 //
 // Thread rule: immutable after start-up except the atomics, the pools, the health
-// table and the configuration holder, which are safe for concurrent use.
+// table and the configuration holder, which are safe for concurrent use, and the
+// tickers, each used only by its own io thread.
 #pragma once
 
 #include <spdlog/spdlog.h>

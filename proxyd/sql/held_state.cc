@@ -31,7 +31,7 @@ HeldChange ScanHeldState(absl::string_view sql) {
   }
   Lexer lex(sql);
   Token prev;              // the token before `tok`, or a default token
-  Token first;             // the first word of the statement `tok` is in
+  Token first;             // the first token of the statement `tok` is in
   bool at_start = true;    // `tok` starts a statement
   for (Token tok = lex.Next(); tok.kind != TokenKind::kEnd && tok.kind != TokenKind::kError;
        prev = tok, tok = lex.Next()) {

@@ -32,6 +32,12 @@ bool RunTicks(asio::io_context& io, const StatementTicker& ticker, uint64_t n) {
   return true;
 }
 
+// Runs `io` until it has no work left: with nothing in flight, the ticking ends.
+void RunOut(asio::io_context& io) {
+  io.restart();
+  io.run();
+}
+
 TEST(StatementTicker, AStatementThatLeftBeforeATickIsNeverReported) {
   asio::io_context io;
   StatementTicker ticker(io.get_executor(), kTick);
@@ -56,8 +62,7 @@ TEST(StatementTicker, ALongStatementIsReportedAtEachTickFromTheSecond) {
   ASSERT_TRUE(RunTicks(io, ticker, 3));
   EXPECT_EQ(m.calls, 4);
   ticker.Leave(&m);
-  io.restart();
-  io.run();
+  RunOut(io);
   EXPECT_EQ(m.calls, 4);
 }
 
@@ -72,8 +77,7 @@ TEST(StatementTicker, EnteringAgainRestartsTheCount) {
   EXPECT_EQ(m.calls, 0);
   EXPECT_EQ(ticker.in_flight(), 1u);
   ticker.Leave(&m);
-  io.restart();
-  io.run();
+  RunOut(io);
 }
 
 TEST(StatementTicker, LeavingFromTheMiddleKeepsTheOthers) {
@@ -96,8 +100,7 @@ TEST(StatementTicker, LeavingFromTheMiddleKeepsTheOthers) {
   EXPECT_EQ(c.calls, 2);
   ticker.Leave(&c);
   EXPECT_EQ(ticker.in_flight(), 0u);
-  io.restart();
-  io.run();
+  RunOut(io);
 }
 
 TEST(StatementTicker, TheTickingStartsAgainAfterItEnded) {
@@ -111,8 +114,7 @@ TEST(StatementTicker, TheTickingStartsAgainAfterItEnded) {
   ASSERT_TRUE(RunTicks(io, ticker, 2));
   EXPECT_EQ(m.calls, 1);
   ticker.Leave(&m);
-  io.restart();
-  io.run();
+  RunOut(io);
 }
 
 }  // namespace

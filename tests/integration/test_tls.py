@@ -476,8 +476,14 @@ def test_a_tls_handshake_that_stalls_is_closed_at_the_login_timeout(proxy_factor
                 tls.do_handshake()
             hello = outgoing.read()
             sock.sendall(hello[:len(hello) // 2])
+        # By the client's address: the readiness probe's own connection may still be
+        # listed for a moment (an ASan run once saw three sessions).
+        me = "127.0.0.1:%d" % sock.getsockname()[1]
+
+        def stalled_listed():
+            return any(me in r for r in query(admin, "SHOW PROXYSESSION"))
         with pconnect(node, "admin") as admin:
-            assert len(query(admin, "SHOW PROXYSESSION")) == 2  # the stalled login counts
+            assert stalled_listed()  # the stalled login counts
             start = time.monotonic()
             try:
                 closed = sock.recv(1) == b""
@@ -485,7 +491,7 @@ def test_a_tls_handshake_that_stalls_is_closed_at_the_login_timeout(proxy_factor
                 closed = True
             assert closed, "proxyd sent bytes to a client in the middle of its handshake"
             assert time.monotonic() - start < 10
-            assert sandbox.wait_until(lambda: len(query(admin, "SHOW PROXYSESSION")) == 1, 5)
+            assert sandbox.wait_until(lambda: not stalled_listed(), 5)
     finally:
         sock.close()
 

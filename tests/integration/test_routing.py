@@ -320,6 +320,28 @@ def test_a_user_variable_assigned_by_a_select_is_reported_lost(proxy, primary):
         conn.close()
 
 
+@pytest.mark.parametrize("assign, lost_as", [
+    ("SET @v = NOW(6)", "user variable @v (set from an expression, so not set again)"),
+    ("SELECT @v := NOW(6)", "user variables assigned by its statements"),
+])
+def test_ping_reports_a_lost_user_variable_once(proxy, primary, assign, lost_as):
+    """A driver's ping is how it learns that its connection lost state: a user variable
+    proxyd cannot set again is reported by the ping, not by a later query's wrong value."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, assign)
+        query(conn, "SET @k = 'kept'")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: conn.ping(reconnect=False))
+        assert msg.endswith("this session's " + lost_as), msg
+        conn.ping(reconnect=False)  # reported once; the session carries on
+        assert query(conn, "SELECT @v, @k, CONNECTION_ID() <> %s", (cid,)) == \
+            ((None, "kept", 1),)
+    finally:
+        conn.close()
+
+
 def test_backend_wait_timeout_losing_a_temporary_table_is_reported(proxy):
     """The issue's case: the backend ends an idle connection by its wait_timeout."""
     conn = pconnect(proxy, database="testdb")

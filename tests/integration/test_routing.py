@@ -1,6 +1,7 @@
 """SPEC §2 routing: hints pick a backend, session state follows the client, transactions pin,
 an unreachable backend gives 2003 and leaves the session usable."""
 
+import select
 import subprocess
 import time
 
@@ -398,3 +399,69 @@ def test_ping_reports_a_lost_open_cursor_once(proxy, primary):
     assert text.startswith("Lost connection to backend 'primary' ("), lost
     assert text.endswith("this session's open cursor"), lost
     assert again == "ping ok", out
+
+
+class _SqlProbe:
+    """A libmariadb client (tests/tools/sql_probe) driven one command at a time."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen(
+            [sandbox.tool_path("sql_probe"), "127.0.0.1", str(port), "app", PASSWORDS["app"]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def __call__(self, command, timeout=30):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        ready = select.select([self.proc.stdout], [], [], timeout)[0]
+        assert ready, f"no answer to {command!r} in {timeout} s"
+        line = self.proc.stdout.readline().rstrip("\n")
+        assert line, f"probe ended: {self.proc.stderr.read()}"
+        return line
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def test_libmariadb_session_outlives_a_backend_restart(proxy_factory):
+    """A backend restarted under a libmariadb application: while it is down a statement gets
+    1429 and the connection to proxyd stays; once it is back the session goes on, its literal
+    variables set again, and a temporary table the restart took is reported once, by a ping."""
+    db = sandbox.MariaDB("restarted").start()
+    probe = None
+    try:
+        db.create_user("app", PASSWORDS["app"])
+        db.sql("CREATE DATABASE rdb")
+        p = proxy_factory.start(tenants={"sys": [("restarted", db)]},
+                                users=[{"tenant": "sys", "name": "app",
+                                        "password": PASSWORDS["app"]}])
+        probe = _SqlProbe(p.port)
+        assert probe("q USE rdb") == "ok"
+        assert probe("q SET @k = 5") == "ok"
+        first_id = probe("q SELECT CONNECTION_ID()").split(" ")[1]
+
+        db.stop(remove=False)
+        # The ping drops the dead server session (it held nothing a new one lacks) and says
+        # nothing of the backend being down: the client's connection is to proxyd.
+        assert probe("p") == "ping ok"
+        down = probe("q SELECT 1")
+        assert down.startswith(f"err 1429 Backend 'restarted' ({db.address}) unavailable: "), down
+        db.start()
+        assert probe(f"q SELECT @k, DATABASE(), CONNECTION_ID() <> {first_id}") == \
+            "rows 5,rdb,1"
+
+        assert probe("q CREATE TEMPORARY TABLE t (x INT)") == "ok"
+        db.stop(remove=False)
+        db.start()
+        lost = probe("p")
+        assert lost.startswith("ping 1430 Lost connection to backend 'restarted' ("), lost
+        assert lost.endswith("it closed the connection, and with it this session's "
+                             "temporary tables"), lost
+        assert probe("p") == "ping ok"
+        assert probe("q SELECT @k, DATABASE()") == "rows 5,rdb"
+        assert probe("q SELECT x FROM t").startswith("err 1146 "), "the table came back?"
+    finally:
+        if probe:
+            probe.close()
+        db.stop()

@@ -471,6 +471,7 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   }
   ServerSession* ss = servers_[index].get();
   if (!(ss->applied == state_)) {
+    co_await PinUserVarValues(index);
     ss->state = ServerState::kActive;  // not droppable by a kill while replaying
     absl::Status s = co_await ss->Sync(state_);
     ss->state = ServerState::kIdle;

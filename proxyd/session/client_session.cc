@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <vector>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -11,6 +14,7 @@
 #include "proxyd/net/io_pool.h"
 #include "proxyd/net/timeout.h"
 #include "proxyd/session/control_connection.h"
+#include "proxyd/session/user_var_value.h"
 
 namespace obp::session {
 
@@ -463,6 +467,51 @@ absl::Status ClientSession::DropClosedServerSession(int backend_index) {
                                           backend.address, "): it closed the connection, and with "
                                           "it this session's ",
                                           absl::StrJoin(lost, ", ")));
+}
+
+asio::awaitable<void> ClientSession::PinUserVarValues(int index) {
+  // Which variables `index` lacks whose value lives on another server session: the
+  // one whose last SET of it has the text the state has (the one that ran it).
+  std::map<int, std::vector<std::string>> by_holder;
+  const StateSnapshot& have = servers_[index]->applied;
+  for (const auto& [name, value] : state_.vars) {
+    if (name[0] != '@' || sql::IsConstantExpression(value)) continue;
+    if (auto it = have.vars.find(name); it != have.vars.end() && it->second == value) continue;
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      if (static_cast<int>(i) == index || !servers_[i]) continue;
+      const auto& vars = servers_[i]->applied.vars;
+      if (auto it = vars.find(name); it != vars.end() && it->second == value) {
+        by_holder[static_cast<int>(i)].push_back(name);
+        break;
+      }
+    }
+  }
+  for (const auto& [holder, names] : by_holder) {
+    ServerSession* ss = servers_[holder].get();
+    if (ss->LikelyGone()) continue;  // its next use reports what it held
+    ss->state = ServerState::kActive;  // not droppable by a kill while asked
+    auto r = co_await ss->QueryFirstRow(UserVarQuery(names));
+    ss->state = ServerState::kIdle;
+    if (!r.ok()) {
+      // Half a reply may be left on the connection: it must not be used again, and
+      // its next use reports what it held.
+      ss->conn().Close();
+      spdlog::info("cs_id {}: reading user variables from ss {}: {}", cs_id(), ss->ss_id(),
+                   std::string(r.status().message()));
+      continue;
+    }
+    if (r->error) continue;
+    for (size_t k = 0; k < names.size(); ++k) {
+      absl::StatusOr<std::string> literal = UserVarLiteral(r->columns, r->row, k);
+      if (!literal.ok()) {
+        spdlog::info("cs_id {}: {} kept as an expression: {}", cs_id(), names[k],
+                     std::string(literal.status().message()));
+        continue;
+      }
+      state_.vars[names[k]] = *literal;
+      ss->applied.vars[names[k]] = *std::move(literal);
+    }
+  }
 }
 
 void ClientSession::DropServerSession(int backend_index) {

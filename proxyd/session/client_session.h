@@ -212,6 +212,11 @@ class ClientSession final : public SessionControl,
   // returns nullptr when it can't.
   asio::awaitable<ServerSession*> Route(const std::optional<std::string>& hint, int prefer = -1);
   asio::awaitable<absl::StatusOr<ServerSession*>> Acquire(int backend_index);
+  // Before server session `index` is given user variables set from an expression:
+  // reads their values from the server session that evaluated them and keeps them as
+  // literals (user_var_value.h), there and in state_. Best effort: a variable it can't
+  // read keeps its expression.
+  asio::awaitable<void> PinUserVarValues(int index);
   // Sends `raw` (framed packets) to `ss` and streams the response to the client.
   // `stateless`: the command passed sql::LeavesNoSessionState; anything else marks
   // `ss` as needing a reset before it is pooled (ServerSession::needs_reset).

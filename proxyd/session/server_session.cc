@@ -13,6 +13,7 @@
 #include "proxyd/mysql/constants.h"
 #include "proxyd/mysql/handshake.h"
 #include "proxyd/mysql/packets.h"
+#include "proxyd/mysql/resultset.h"
 #include "proxyd/mysql/wire.h"
 
 namespace obp::session {
@@ -268,47 +269,74 @@ asio::awaitable<absl::StatusOr<CommandResult>> ServerSession::Run(absl::string_v
 asio::awaitable<absl::StatusOr<ServerSession::QueryValue>> ServerSession::QueryFirstValue(
     absl::string_view sql) {
   needs_reset = true;  // an expression may call a function that leaves state behind
+  auto r = co_await QueryFirstRow(sql);
+  if (!r.ok()) co_return r.status();
+  QueryValue v;
+  v.error = std::move(r->error);
+  if (!r->row.empty()) v.value = std::move(r->row[0]);
+  co_return v;
+}
+
+asio::awaitable<absl::StatusOr<ServerSession::QueryRow>> ServerSession::QueryFirstRow(
+    absl::string_view sql) {
   std::string cmd(1, static_cast<char>(mysql::Command::kQuery));
   cmd.append(sql.data(), sql.size());
   std::string out;
   uint8_t seq = 0;
   mysql::AppendPacket(&out, &seq, cmd);
   if (absl::Status s = co_await conn_.Write(out); !s.ok()) co_return s;
-  QueryValue v;
+  QueryRow v;
   auto first = co_await conn_.ReadPacket();
   if (!first.ok()) co_return first.status();
   // The backend's error, before the result set or in its middle, is the answer.
-  auto backend_error = [](absl::string_view payload) -> absl::StatusOr<QueryValue> {
+  auto backend_error = [](absl::string_view payload) -> absl::StatusOr<QueryRow> {
     auto err = mysql::DecodeErr(payload);
     if (!err.ok()) return err.status();
-    QueryValue failed;
+    QueryRow failed;
     failed.error = *std::move(err);
     return failed;
   };
   if (mysql::IsErrPacket(first->payload)) co_return backend_error(first->payload);
   mysql::Reader count_reader(first->payload);
   auto columns = count_reader.ReadLenEnc();
-  if (!columns.ok() || *columns == 0) co_return absl::InternalError("expected a result set");
-  // Column definitions, then (without CLIENT_DEPRECATE_EOF) an EOF, then rows up to
-  // the EOF/OK that ends them, or an error in their middle.
-  const uint64_t skip = *columns + ((caps_ & mysql::kClientDeprecateEof) ? 0 : 1);
-  for (uint64_t i = 0; i < skip; ++i) {
+  if (!columns.ok() || *columns == 0 || *columns > 4096) {
+    co_return absl::InternalError("expected a result set");
+  }
+  const bool extended = ext_caps_ & mysql::kMariaDbClientExtendedMetadata;
+  for (uint64_t i = 0; i < *columns; ++i) {
+    auto p = co_await conn_.ReadPacket();
+    if (!p.ok()) co_return p.status();
+    auto col = mysql::DecodeColumnDef(p->payload, extended);
+    if (!col.ok()) co_return col.status();
+    v.columns.push_back(*std::move(col));
+  }
+  // Without CLIENT_DEPRECATE_EOF an EOF ends the definitions; then rows up to the
+  // EOF/OK that ends them, or an error in their middle.
+  if (!(caps_ & mysql::kClientDeprecateEof)) {
     auto p = co_await conn_.ReadPacket();
     if (!p.ok()) co_return p.status();
   }
+  bool have_row = false;
   for (;;) {
     auto row = co_await conn_.ReadPacket();
     if (!row.ok()) co_return row.status();
     if (mysql::IsErrPacket(row->payload)) co_return backend_error(row->payload);
     if (mysql::IsEofPacket(row->payload)) co_return v;  // EOF, or OK-as-EOF: the end of the rows
-    if (v.value) continue;  // only the first row counts
+    if (have_row) continue;  // only the first row counts
+    have_row = true;
     mysql::Reader r(row->payload);
-    auto is_null = r.PeekU8();
-    if (!is_null.ok()) co_return is_null.status();
-    if (*is_null == 0xFB) continue;
-    auto field = r.ReadLenEncString();
-    if (!field.ok()) co_return field.status();
-    v.value = std::string(*field);
+    for (uint64_t i = 0; i < *columns; ++i) {
+      auto is_null = r.PeekU8();
+      if (!is_null.ok()) co_return is_null.status();
+      if (*is_null == 0xFB) {
+        if (absl::Status s = r.Skip(1); !s.ok()) co_return s;
+        v.row.emplace_back(std::nullopt);
+        continue;
+      }
+      auto field = r.ReadLenEncString();
+      if (!field.ok()) co_return field.status();
+      v.row.emplace_back(std::string(*field));
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
@@ -27,6 +28,7 @@
 #include "proxyd/config/config.h"
 #include "proxyd/mysql/handshake.h"
 #include "proxyd/mysql/response_scanner.h"
+#include "proxyd/mysql/resultset.h"
 #include "proxyd/net/packet_conn.h"
 #include "proxyd/session/session_state.h"
 
@@ -82,6 +84,14 @@ class ServerSession {
     std::optional<std::string> value;
   };
   asio::awaitable<absl::StatusOr<QueryValue>> QueryFirstValue(absl::string_view sql);
+  // The same for a query that leaves no state behind (it does not mark the session
+  // for a reset): every column's definition and the first row (empty: no row).
+  struct QueryRow {
+    std::optional<mysql::ErrPacket> error;
+    std::vector<mysql::ColumnDef> columns;
+    mysql::Row row;
+  };
+  asio::awaitable<absl::StatusOr<QueryRow>> QueryFirstRow(absl::string_view sql);
   // COM_RESET_CONNECTION: the backend rolls back, drops prepared statements, user
   // variables and SET changes and restores the login character set, keeping the
   // database; `applied`, `stmts` and `in_transaction` follow. An ERR reply is an

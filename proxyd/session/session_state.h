@@ -3,7 +3,9 @@
 // character set chosen by SET NAMES / SET CHARACTER SET, autocommit, and variables
 // set with SET [SESSION] (and user variables, @x, which ODP users expect to follow
 // the session too). Values are kept as the expression text the client wrote and
-// replayed verbatim, so proxyd never has to evaluate or re-quote them.
+// replayed verbatim, so proxyd never has to evaluate or re-quote them; the one
+// exception, a user variable set from an expression, is read back as a literal before
+// it goes to another server session (user_var_value.h).
 //
 // Thread rule: owned by the client session's thread; not shared.
 #pragma once

@@ -321,6 +321,38 @@ def test_a_user_variable_assigned_by_a_select_is_reported_lost(proxy, primary):
         conn.close()
 
 
+def test_a_user_variable_set_from_an_expression_has_its_value_on_another_backend(
+        proxy, primary, replica1):
+    """`SET @t = NOW(6)` ran on the primary: a statement sent to another backend sees the value
+    the client saw, not NOW(6) evaluated again there; every type keeps its type, and a counter
+    incremented on either backend counts on. Once read back, the value is known: a lost
+    server session no longer takes it."""
+    conn = pconnect(proxy)
+    try:
+        query(conn, "SET @t = NOW(6), @s = CONCAT(_latin1'caf', _latin1 X'E9') COLLATE "
+                    "latin1_german1_ci, @b = UNHEX('00ff'), @d = 0.1e0 + 0.2e0, @n = 1.50 * 2, "
+                    "@c = 0, @z = NULL + 1")
+        query(conn, "SET @c = @c + 1")
+        shown = "SELECT @t, @s, COLLATION(@s), @b, @d, @n, @c, @z, @@port"
+        here = query(conn, shown)[0]
+        time.sleep(0.01)  # NOW(6) evaluated again would differ
+        there = query(conn, HINT.format("replica1") + shown)[0]
+        assert there[:-1] == here[:-1] and (here[-1], there[-1]) == (primary.port, replica1.port)
+        assert query(conn, HINT.format("replica1") + "SELECT @d = 0.1e0 + 0.2e0, "
+                     "@n = 3.00, @s = _latin1 X'636166E9', @b = X'00ff'") == ((1, 1, 1, 1),)
+        query(conn, HINT.format("replica1") + "SET @c = @c + 1")
+        assert query(conn, "SELECT @c, @@port") == ((2, primary.port),)
+        query(conn, "SET @c = @c + 1")
+        assert query(conn, HINT.format("replica1") + "SELECT @c") == ((3,),)
+
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        assert query(conn, "SELECT @t, @c, CONNECTION_ID() <> %s", (cid,)) == \
+            ((here[0], 3, 1),)
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("assign, lost_as", [
     ("SET @v = NOW(6)", "user variable @v (set from an expression, so not set again)"),
     ("SELECT @v := NOW(6)", "user variables assigned by its statements"),

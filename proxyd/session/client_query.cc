@@ -471,7 +471,7 @@ asio::awaitable<absl::StatusOr<ServerSession*>> ClientSession::Acquire(int index
   }
   ServerSession* ss = servers_[index].get();
   if (!(ss->applied == state_)) {
-    co_await PinUserVarValues(index);
+    if (absl::Status lost = co_await PinUserVarValues(index); !lost.ok()) co_return lost;
     ss->state = ServerState::kActive;  // not droppable by a kill while replaying
     absl::Status s = co_await ss->Sync(state_);
     ss->state = ServerState::kIdle;

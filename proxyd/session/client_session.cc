@@ -469,7 +469,7 @@ absl::Status ClientSession::DropClosedServerSession(int backend_index) {
                                           absl::StrJoin(lost, ", ")));
 }
 
-asio::awaitable<void> ClientSession::PinUserVarValues(int index) {
+asio::awaitable<absl::Status> ClientSession::PinUserVarValues(int index) {
   // Which variables `index` lacks whose value lives on another server session: the
   // one whose last SET of it has the text the state has (the one that ran it).
   std::map<int, std::vector<std::string>> by_holder;
@@ -488,19 +488,23 @@ asio::awaitable<void> ClientSession::PinUserVarValues(int index) {
   }
   for (const auto& [holder, names] : by_holder) {
     ServerSession* ss = servers_[holder].get();
-    if (ss->LikelyGone()) continue;  // its next use reports what it held
+    // A holder that is gone took the values with it: that is reported now, before the
+    // other backend could evaluate the expressions anew.
+    if (ss->LikelyGone()) co_return DropClosedServerSession(holder);
     ss->state = ServerState::kActive;  // not droppable by a kill while asked
     auto r = co_await ss->QueryFirstRow(UserVarQuery(names));
     ss->state = ServerState::kIdle;
     if (!r.ok()) {
-      // Half a reply may be left on the connection: it must not be used again, and
-      // its next use reports what it held.
-      ss->conn().Close();
+      // Half a reply may be left on the connection: it is not used again.
       spdlog::info("cs_id {}: reading user variables from ss {}: {}", cs_id(), ss->ss_id(),
                    std::string(r.status().message()));
+      co_return DropClosedServerSession(holder);
+    }
+    if (r->error) {
+      spdlog::info("cs_id {}: reading user variables from ss {}: {}", cs_id(), ss->ss_id(),
+                   r->error->message);
       continue;
     }
-    if (r->error) continue;
     for (size_t k = 0; k < names.size(); ++k) {
       absl::StatusOr<std::string> literal = UserVarLiteral(r->columns, r->row, k);
       if (!literal.ok()) {
@@ -512,6 +516,7 @@ asio::awaitable<void> ClientSession::PinUserVarValues(int index) {
       ss->applied.vars[names[k]] = *std::move(literal);
     }
   }
+  co_return absl::OkStatus();
 }
 
 void ClientSession::DropServerSession(int backend_index) {

@@ -214,9 +214,10 @@ class ClientSession final : public SessionControl,
   asio::awaitable<absl::StatusOr<ServerSession*>> Acquire(int backend_index);
   // Before server session `index` is given user variables set from an expression:
   // reads their values from the server session that evaluated them and keeps them as
-  // literals (user_var_value.h), there and in state_. Best effort: a variable it can't
-  // read keeps its expression.
-  asio::awaitable<void> PinUserVarValues(int index);
+  // literals (user_var_value.h), there and in state_. DataLoss (the report of
+  // DropClosedServerSession) when that server session is gone; a value MariaDB
+  // refuses to give or proxyd can't write as a literal keeps its expression.
+  asio::awaitable<absl::Status> PinUserVarValues(int index);
   // Sends `raw` (framed packets) to `ss` and streams the response to the client.
   // `stateless`: the command passed sql::LeavesNoSessionState; anything else marks
   // `ss` as needing a reset before it is pooled (ServerSession::needs_reset).

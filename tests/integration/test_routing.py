@@ -353,6 +353,26 @@ def test_a_user_variable_set_from_an_expression_has_its_value_on_another_backend
         conn.close()
 
 
+def test_a_user_variable_whose_backend_connection_is_gone_is_reported_on_the_way_to_another(
+        proxy, primary, replica1):
+    """The server session that evaluated `SET @t = NOW(6)` is gone before the value was read
+    back: the statement for the other backend reports the loss once (rather than have NOW(6)
+    evaluated there), then the session goes on without @t."""
+    conn = pconnect(proxy)
+    try:
+        query(conn, "SET @t = NOW(6), @k = 'kept'")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, HINT.format("replica1") + "SELECT @t"))
+        assert f"backend 'primary' ({primary.address})" in msg, msg
+        assert msg.endswith("this session's user variable @t (set from an expression, so not "
+                            "set again)"), msg
+        assert query(conn, HINT.format("replica1") + "SELECT @t, @k, @@port") == \
+            ((None, "kept", replica1.port),)
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("assign, lost_as", [
     ("SET @v = NOW(6)", "user variable @v (set from an expression, so not set again)"),
     ("SELECT @v := NOW(6)", "user variables assigned by its statements"),

@@ -317,13 +317,27 @@ asio::awaitable<absl::StatusOr<ServerSession::QueryRow>> ServerSession::QueryFir
     if (!p.ok()) co_return p.status();
   }
   bool have_row = false;
+  bool continuing = false;  // the packet before was a full one: this one goes on with it
+  bool too_large = false;
   for (;;) {
     auto row = co_await conn_.ReadPacket();
     if (!row.ok()) co_return row.status();
+    const bool was_continuing = continuing;
+    continuing = row->payload.size() == mysql::kMaxPacketPayload;
+    if (was_continuing) continue;
     if (mysql::IsErrPacket(row->payload)) co_return backend_error(row->payload);
-    if (mysql::IsEofPacket(row->payload)) co_return v;  // EOF, or OK-as-EOF: the end of the rows
+    if (mysql::IsEofPacket(row->payload)) {  // EOF, or OK-as-EOF: the end of the rows
+      // A first row of 16 MiB or more is read through and dropped, not kept: the
+      // connection stays usable, and the caller is told it got no value.
+      if (too_large) v.error = mysql::ErrPacket{1301, "HY000", "row of 16 MiB or more"};
+      co_return v;
+    }
     if (have_row) continue;  // only the first row counts
     have_row = true;
+    if (continuing) {
+      too_large = true;
+      continue;
+    }
     mysql::Reader r(row->payload);
     for (uint64_t i = 0; i < *columns; ++i) {
       auto is_null = r.PeekU8();

@@ -85,7 +85,8 @@ class ServerSession {
   };
   asio::awaitable<absl::StatusOr<QueryValue>> QueryFirstValue(absl::string_view sql);
   // The same for a query that leaves no state behind (it does not mark the session
-  // for a reset): every column's definition and the first row (empty: no row).
+  // for a reset): every column's definition and the first row (empty: no row). A
+  // first row of 16 MiB or more is read and dropped, and reported in `error`.
   struct QueryRow {
     std::optional<mysql::ErrPacket> error;
     std::vector<mysql::ColumnDef> columns;

@@ -353,6 +353,22 @@ def test_a_user_variable_set_from_an_expression_has_its_value_on_another_backend
         conn.close()
 
 
+def test_a_user_variable_too_large_to_read_back_is_set_again_from_its_expression(
+        proxy, primary, replica1):
+    """A variable whose value fills more than one packet (16 MiB) is not read back: its
+    expression is replayed on the other backend as before, and the connection it was read
+    from goes on (it is not taken for lost)."""
+    conn = pconnect(proxy)
+    try:
+        query(conn, "SET @big = REPEAT('x', 17 * 1024 * 1024)")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        assert query(conn, HINT.format("replica1") + "SELECT LENGTH(@big), @@port") == \
+            ((17 * 1024 * 1024, replica1.port),)
+        assert query(conn, "SELECT LENGTH(@big), CONNECTION_ID()") == ((17 * 1024 * 1024, cid),)
+    finally:
+        conn.close()
+
+
 def test_a_user_variable_whose_backend_connection_is_gone_is_reported_on_the_way_to_another(
         proxy, primary, replica1):
     """The server session that evaluated `SET @t = NOW(6)` is gone before the value was read

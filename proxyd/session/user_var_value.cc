@@ -1,9 +1,9 @@
 #include "proxyd/session/user_var_value.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "proxyd/mysql/constants.h"
 
 namespace obp::session {

@@ -6,10 +6,11 @@
  * Exits 0 at the end of input, 1 if the login fails.
  * Usage: sql_probe HOST PORT USER PASS */
 #include <mysql.h>
-#include "probe_connect.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "probe_connect.h"
 
 static void print_rows(MYSQL_RES *res) {
   MYSQL_ROW row;

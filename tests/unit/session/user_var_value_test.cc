@@ -63,7 +63,9 @@ TEST(UserVarValue, StringsKeepBytesCharsetAndCollation) {
             "_utf8mb4 X'' COLLATE utf8mb4_bin");
 }
 
-TEST(UserVarValue, NullIsNull) { EXPECT_EQ(LiteralOf(One(mysql::kTypeLongBlob, std::nullopt)), "NULL"); }
+TEST(UserVarValue, NullIsNull) {
+  EXPECT_EQ(LiteralOf(One(mysql::kTypeLongBlob, std::nullopt)), "NULL");
+}
 
 TEST(UserVarValue, AReplyThatIsNotMariaDbsIsRefused) {
   const Reply bad[] = {

@@ -433,7 +433,7 @@ asio::awaitable<void> ClientSession::ReleaseServerSessions() {
   }
 }
 
-absl::Status ClientSession::DropClosedServerSession(int backend_index) {
+absl::Status ClientSession::DropClosedServerSession(int backend_index, absl::string_view how) {
   const ServerSession& ss = *servers_[backend_index];
   std::vector<std::string> lost;
   if (ss.in_transaction) lost.push_back("transaction (rolled back)");
@@ -461,11 +461,11 @@ absl::Status ClientSession::DropClosedServerSession(int backend_index) {
   DropServerSession(backend_index);
   if (lost.empty()) return absl::OkStatus();  // the next statement gets a new one, state replayed
   const config::Backend& backend = tenant_->backends[backend_index];
-  spdlog::info("cs_id {}: backend '{}' closed server session holding {}", cs_id(), backend.name,
-               absl::StrJoin(lost, ", "));
+  spdlog::info("cs_id {}: backend '{}' server session lost ({}) holding {}", cs_id(), backend.name,
+               std::string(how), absl::StrJoin(lost, ", "));
   return absl::DataLossError(absl::StrCat("Lost connection to backend '", backend.name, "' (",
-                                          backend.address, "): it closed the connection, and with "
-                                          "it this session's ",
+                                          backend.address, "): ", how, ", and with it this "
+                                          "session's ",
                                           absl::StrJoin(lost, ", ")));
 }
 
@@ -496,9 +496,9 @@ asio::awaitable<absl::Status> ClientSession::PinUserVarValues(int index) {
     ss->state = ServerState::kIdle;
     if (!r.ok()) {
       // Half a reply may be left on the connection: it is not used again.
-      spdlog::info("cs_id {}: reading user variables from ss {}: {}", cs_id(), ss->ss_id(),
-                   std::string(r.status().message()));
-      co_return DropClosedServerSession(holder);
+      co_return DropClosedServerSession(
+          holder, absl::StrCat("reading its user variables back failed (", r.status().message(),
+                               ")"));
     }
     if (r->error) {
       spdlog::info("cs_id {}: reading user variables from ss {}: {}", cs_id(), ss->ss_id(),

@@ -252,7 +252,9 @@ class ClientSession final : public SessionControl,
   // The backend closed `backend_index`'s server session: drops it and, if it
   // held what a new connection can't rebuild (a transaction, temporary tables,
   // locks, a cursor), says what was lost (DataLoss, reported as 2013).
-  absl::Status DropClosedServerSession(int backend_index);
+  // `how` says what ended it, for the report.
+  absl::Status DropClosedServerSession(int backend_index,
+                                       absl::string_view how = "it closed the connection");
   // COM_PING: a server session its backend closed is noticed here, as a direct
   // client's ping would notice it.
   asio::awaitable<absl::Status> HandlePing();

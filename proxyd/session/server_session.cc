@@ -299,9 +299,7 @@ asio::awaitable<absl::StatusOr<ServerSession::QueryRow>> ServerSession::QueryFir
   if (mysql::IsErrPacket(first->payload)) co_return backend_error(first->payload);
   mysql::Reader count_reader(first->payload);
   auto columns = count_reader.ReadLenEnc();
-  if (!columns.ok() || *columns == 0 || *columns > 4096) {
-    co_return absl::InternalError("expected a result set");
-  }
+  if (!columns.ok() || *columns == 0) co_return absl::InternalError("expected a result set");
   const bool extended = ext_caps_ & mysql::kMariaDbClientExtendedMetadata;
   for (uint64_t i = 0; i < *columns; ++i) {
     auto p = co_await conn_.ReadPacket();

@@ -72,6 +72,10 @@ std::vector<VariableView> VariablesOf(const session::SessionInfo& i, bool all) {
     add(name, value, user_var ? "user" : "session", true,
         user_var ? "user_variable" : "sys_variable");
   }
+  // Given by a statement other than SET: proxyd has not seen the value.
+  for (const auto& [name, number] : v.assigned) {
+    add(name, "(assigned by a statement)", "user", true, "user_variable");
+  }
   return rows;
 }
 

@@ -254,6 +254,8 @@ void ClientSession::FinishStatement(ServerSession* ss) {
     // what it lets go counts only if it all succeeded.
     ss->held |= held_change_.adds;
     if (!ss->scanner().is_error()) ss->held &= static_cast<uint8_t>(~held_change_.clears);
+    // Even after an error: the value is read back, whatever it turned out to be.
+    for (const std::string& name : held_change_.assigned_vars) NoteAssigned(ss, name);
   }
   // An error or warnings stay readable (SHOW WARNINGS) until the next statement.
   if (ss->scanner().is_error() || ss->scanner().warnings() > 0) ss->needs_reset = true;

@@ -297,6 +297,7 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
         break;
       case Scope::kUserVar:
         state_.vars["@" + item.name] = item.value;
+        state_.assigned.erase("@" + item.name);
         break;
       case Scope::kGlobal:
         if (item.name == "max_allowed_packet" || item.name == "net_buffer_length") {

@@ -212,12 +212,18 @@ class ClientSession final : public SessionControl,
   // returns nullptr when it can't.
   asio::awaitable<ServerSession*> Route(const std::optional<std::string>& hint, int prefer = -1);
   asio::awaitable<absl::StatusOr<ServerSession*>> Acquire(int backend_index);
-  // Before server session `index` is given user variables set from an expression:
-  // reads their values from the server session that evaluated them and keeps them as
-  // literals (user_var_value.h), there and in state_. DataLoss (the report of
-  // DropClosedServerSession) when that server session is gone; a value MariaDB
-  // refuses to give or proxyd can't write as a literal keeps its expression.
+  // Before server session `index` is given user variables set from an expression or
+  // assigned by a statement other than SET: reads their values from the server
+  // session that holds them and keeps them as literals (user_var_value.h), there and
+  // in state_. DataLoss (the report of DropClosedServerSession) when that server
+  // session is gone; a value MariaDB refuses to give or proxyd can't write as a
+  // literal keeps its expression, or, assigned by a statement, stays where it is.
   asio::awaitable<absl::Status> PinUserVarValues(int index);
+  // The server session holding the value of user variable `name` ("@n") that state_
+  // says it has (`index` itself if it does), or -1 if none does.
+  int UserVarHolder(int index, const std::string& name) const;
+  // A statement other than SET, run on `ss`, gave `name` a value (sql::HeldChange).
+  void NoteAssigned(ServerSession* ss, const std::string& name);
   // Sends `raw` (framed packets) to `ss` and streams the response to the client.
   // `stateless`: the command passed sql::LeavesNoSessionState; anything else marks
   // `ss` as needing a reset before it is pooled (ServerSession::needs_reset).
@@ -353,10 +359,11 @@ class ClientSession final : public SessionControl,
   HangupWatch hangup_watch_state_ = HangupWatch::kOff;
   uint64_t hangup_watches_ = 0;  // waits started; names the current one
   asio::cancellation_signal hangup_watch_;
-  StatementEffect effect_;  // of the statement in flight
+  StatementEffect effect_;       // of the statement in flight
   sql::HeldChange held_change_;  // of the statement in flight
-  bool finished_ = false;   // FinishStatement ran for the current command
-  ReplyShape shape_;        // of the multi-statement part in flight
+  uint64_t assignments_ = 0;     // numbers StateSnapshot::assigned
+  bool finished_ = false;        // FinishStatement ran for the current command
+  ReplyShape shape_;             // of the multi-statement part in flight
   bool closing_ = false;
   // SPEC §8 drain: CommandLoop is waiting for the client's next command; and
   // CloseIfIdle closed the client socket under that wait.

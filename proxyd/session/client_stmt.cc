@@ -9,6 +9,7 @@
 #include "proxyd/mysql/stmt_execute.h"
 #include "proxyd/mysql/wire.h"
 #include "proxyd/session/client_session.h"
+#include "proxyd/sql/held_state.h"
 #include "proxyd/sql/preamble.h"
 
 namespace obp::session {
@@ -171,6 +172,10 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet
       break;
     case sql::StmtKind::kDropDatabase:
       effect_ = {StatementEffect::kDropDb, ps.sql};
+      break;
+    case sql::StmtKind::kOther:
+      // What it leaves held (a temporary table, `SELECT @n := ?`), as in text.
+      held_change_ = sql::ScanHeldState(ps.sql);
       break;
     default:
       break;

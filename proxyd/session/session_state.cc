@@ -1,7 +1,11 @@
 #include "proxyd/session/session_state.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace obp::session {
 
@@ -21,13 +25,22 @@ ReplayPlan PlanReplay(const StateSnapshot& have, const StateSnapshot& want) {
     auto it = have.vars.find(name);
     if (it != have.vars.end() && it->second == value) continue;
     if (name[0] == '@') {
-      items.push_back(absl::StrCat(name, "=", value));
+      items.push_back(absl::StrCat(UserVarRef(name), "=", value));
     } else {
       items.push_back(absl::StrCat("SESSION ", name, "=", value));
     }
   }
   if (!items.empty()) plan.set_statement = absl::StrCat("SET ", absl::StrJoin(items, ", "));
   return plan;
+}
+
+std::string UserVarRef(const std::string& key) {
+  const bool plain = key.size() > 1 && std::all_of(key.begin() + 1, key.end(), [](char c) {
+                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                              c == '$' || c == '.';
+                     });
+  if (plain) return key;
+  return absl::StrCat("@`", absl::StrReplaceAll(key.substr(1), {{"`", "``"}}), "`");
 }
 
 }  // namespace obp::session

@@ -4,8 +4,9 @@
 // set with SET [SESSION] (and user variables, @x, which ODP users expect to follow
 // the session too). Values are kept as the expression text the client wrote and
 // replayed verbatim, so proxyd never has to evaluate or re-quote them; the one
-// exception, a user variable set from an expression, is read back as a literal before
-// it goes to another server session (user_var_value.h).
+// exceptions, a user variable set from an expression or assigned by a statement other
+// than SET, are read back as a literal before they go to another server session
+// (user_var_value.h).
 //
 // Thread rule: owned by the client session's thread; not shared.
 #pragma once
@@ -22,6 +23,11 @@ struct StateSnapshot {
   std::string names;  // "utf8mb4 COLLATE utf8mb4_bin" or "CHARACTER SET latin1"; empty = login charset
   bool autocommit = true;
   std::map<std::string, std::string> vars;  // session vars by name; user vars as "@name"
+  // User variables a statement other than SET gave a value (sql::HeldChange), by
+  // "@name": proxyd does not know the value, only which assignment was the last (a
+  // number from the client session's count). A server session that has the same
+  // number holds the value; PlanReplay ignores these, the value is read back instead.
+  std::map<std::string, uint64_t> assigned;
 
   bool operator==(const StateSnapshot&) const = default;
 };
@@ -35,5 +41,9 @@ struct ReplayPlan {
   bool empty() const { return init_db.empty() && set_statement.empty(); }
 };
 ReplayPlan PlanReplay(const StateSnapshot& have, const StateSnapshot& want);
+
+// A user variable's key ("@name") as SQL: `@name`, or ``@`my var` `` when the name
+// is not a plain identifier.
+std::string UserVarRef(const std::string& key);
 
 }  // namespace obp::session

@@ -5,6 +5,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "proxyd/mysql/constants.h"
+#include "proxyd/session/session_state.h"
 
 namespace obp::session {
 namespace {
@@ -37,8 +38,8 @@ bool IsName(absl::string_view s) {
 std::string UserVarQuery(const std::vector<std::string>& names) {
   std::string sql = "SELECT ";
   for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&sql, i ? ", " : "", names[i], ", CHARSET(", names[i], "), COLLATION(",
-                    names[i], "), HEX(", names[i], ")");
+    const std::string v = UserVarRef(names[i]);
+    absl::StrAppend(&sql, i ? ", " : "", v, ", CHARSET(", v, "), COLLATION(", v, "), HEX(", v, ")");
   }
   return sql;
 }

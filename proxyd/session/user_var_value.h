@@ -24,7 +24,7 @@
 namespace obp::session {
 
 // "SELECT @a, CHARSET(@a), COLLATION(@a), HEX(@a), @b, ..." for `names` as kept in the session
-// state ("@a", "@`odd name`"). REQUIRES: names is not empty.
+// state ("@a", "@odd name": quoted here, see UserVarRef). REQUIRES: names is not empty.
 std::string UserVarQuery(const std::vector<std::string>& names);
 
 // The literal for variable `i` of UserVarQuery's reply (four columns each).

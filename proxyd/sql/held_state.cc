@@ -33,17 +33,19 @@ HeldChange ScanHeldState(absl::string_view sql) {
   Token prev;              // the token before `tok`, or a default token
   Token first;             // the first token of the statement `tok` is in
   bool at_start = true;    // `tok` starts a statement
+  bool into_list = false;  // `tok` is in the list after INTO (`INTO @a, @b`)
   for (Token tok = lex.Next(); tok.kind != TokenKind::kEnd && tok.kind != TokenKind::kError;
        prev = tok, tok = lex.Next()) {
     if (at_start) first = tok;
     at_start = tok.IsPunct(';');
+    into_list = prev.IsWord("into") || (into_list && (tok.IsPunct(',') || prev.IsPunct(',')));
     if (tok.kind == TokenKind::kVariable && tok.text.size() > 1 && tok.text[1] != '@') {
       // A user variable given a value by this statement, which SET's replay does not
       // cover: `@a := ..` outside SET, `INTO @a`, an argument of CALL (OUT params).
       const Token next = lex.Peek();
       const bool assign = next.kind == TokenKind::kPunct && next.text == ":=";
-      if ((assign && !first.IsWord("set")) || prev.IsWord("into") || first.IsWord("call")) {
-        change.adds |= kHeldUserVars;
+      if ((assign && !first.IsWord("set")) || into_list || first.IsWord("call")) {
+        change.assigned_vars.push_back("@" + UserVariableName(tok.text));
       }
       continue;
     }
@@ -84,7 +86,6 @@ std::string DescribeHeld(uint8_t held) {
   if (held & kHeldTempTables) parts.push_back("temporary tables");
   if (held & kHeldNamedLocks) parts.push_back("named locks (GET_LOCK)");
   if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES)");
-  if (held & kHeldUserVars) parts.push_back("user variables assigned by its statements");
   return absl::StrJoin(parts, ", ");
 }
 

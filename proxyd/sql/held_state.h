@@ -1,8 +1,10 @@
 // What a statement may leave in its server session that proxyd cannot rebuild
 // on a new connection: temporary tables, named locks (GET_LOCK), table locks
-// (LOCK TABLES), user variables assigned outside SET. Variables set with SET, the
-// database and prepared statements are replayed or re-prepared instead (SPEC §2
-// "Nothing is lost silently"). A stored program's own assignments are not seen.
+// (LOCK TABLES); and the user variables it assigns outside SET, whose values
+// proxyd never sees (it reads them back when another server session needs them).
+// Variables set with SET, the database and prepared statements are replayed or
+// re-prepared instead (SPEC §2 "Nothing is lost silently"). A stored program's own
+// assignments are not seen.
 //
 // Read from the statement text, so it errs towards "held": a GET_LOCK that
 // timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go
@@ -13,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -22,20 +25,20 @@ enum HeldBit : uint8_t {
   kHeldTempTables = 1 << 0,
   kHeldNamedLocks = 1 << 1,
   kHeldTableLocks = 1 << 2,
-  // A statement other than SET gave a user variable its value (`SELECT @a := 1`,
-  // `SELECT .. INTO @a`, `CALL p(@out)`): proxyd never saw the value, so it cannot
-  // replay it. Cleared only by a reset.
-  kHeldUserVars = 1 << 3,
 };
 
 // How a COM_QUERY changes what its server session holds: bits it adds (applied
 // even when the query ends in an error: a multi-statement query may fail after
 // the part that created a temporary table) and bits it clears (applied only
 // when it all succeeded).
+// `assigned_vars`: the user variables a statement other than SET gives a value
+// (`SELECT @a := 1`, `SELECT .. INTO @a, @b`, `CALL p(@out)`), as "@name" (the
+// name as sql::UserVariableName gives it), in text order, repeats kept.
 struct HeldChange {
   uint8_t adds = 0;
   uint8_t clears = 0;
-  bool empty() const { return adds == 0 && clears == 0; }
+  std::vector<std::string> assigned_vars;
+  bool empty() const { return adds == 0 && clears == 0 && assigned_vars.empty(); }
 };
 
 // Scans the whole COM_QUERY text (all statements of a multi-statement query).

@@ -266,6 +266,20 @@ Token Lexer::Peek() {
   return copy.Next();
 }
 
+std::string UserVariableName(absl::string_view token) {
+  absl::string_view name = token.substr(token.empty() ? 0 : 1);
+  std::string out;
+  if (!name.empty() && name.front() == '`') {
+    out = UnquoteIdentifier(name);
+  } else if (!name.empty() && (name.front() == '\'' || name.front() == '"')) {
+    out = UnquoteString(name);
+  } else {
+    out = std::string(name);
+  }
+  for (char& c : out) c = ToLower(c);
+  return out;
+}
+
 bool ConsumeStatementEnd(Lexer& lex) {
   Token t = lex.Next();
   if (t.IsPunct(';')) t = lex.Next();

@@ -120,6 +120,10 @@ class Lexer {
   bool in_executable_comment_ = false;
 };
 
+// The name a user variable token (`@x`, `@'x'`, `@"x"`, `@`x``) stands for: unquoted
+// and lower-cased, as MariaDB compares user variable names without regard to case.
+std::string UserVariableName(absl::string_view token);
+
 // Consumes the end of a statement: nothing more, or one `;` followed only by
 // whitespace and comments. Returns false (leaving `lex` anywhere) otherwise.
 bool ConsumeStatementEnd(Lexer& lex);

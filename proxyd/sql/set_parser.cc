@@ -109,16 +109,8 @@ std::vector<std::string> SplitDotted(absl::string_view s) {
 // Fills scope and name from a kVariable token (@x, @'x', @@x, @@global.x).
 void VariableName(absl::string_view text, SetItem& item) {
   if (text.size() > 1 && text[1] != '@') {
-    absl::string_view name = text.substr(1);
     item.scope = Scope::kUserVar;
-    const char q = name.front();
-    if (q == '`') {
-      item.name = Lower(UnquoteIdentifier(name));
-    } else if (q == '\'' || q == '"') {
-      item.name = Lower(UnquoteString(name));
-    } else {
-      item.name = Lower(name);
-    }
+    item.name = UserVariableName(text);
     return;
   }
   std::vector<std::string> parts = SplitDotted(text.substr(2));

@@ -218,7 +218,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckLeavesNoState(text);
   const HeldChange held = ScanHeldState(text);
   FUZZ_CHECK((held.adds & held.clears) == 0);
-  if (!absl::StrContains(text, "@")) FUZZ_CHECK((held.adds & kHeldUserVars) == 0);
+  if (!absl::StrContains(text, "@")) FUZZ_CHECK(held.assigned_vars.empty());
+  for (const std::string& name : held.assigned_vars) {
+    FUZZ_CHECK(name.size() >= 1 && name[0] == '@');
+  }
 
   // Split the input into pattern and text for LIKE (bounded by input size).
   const size_t half = size / 2;

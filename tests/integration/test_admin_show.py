@@ -362,8 +362,12 @@ def test_variables_show_changes(node, closing):
     query(me, "SET SESSION sql_mode = 'ANSI_QUOTES,NO_ZERO_DATE'")
     query(me, "SET @x = 1")
     query(me, "SET NAMES latin1")
+    query(me, "SELECT @y := 2")
     rows = variables(me, "SHOW PROXYSESSION VARIABLES")
     text = {r["variable_name"]: r for r in rows}
+    # A value a statement other than SET assigned is not one proxyd saw: it says so.
+    assert text["@y"]["value"] == "(assigned by a statement)", rows
+    assert text["@y"]["sys_variable_flag"] == "user_variable", rows
     sql_mode = [r for n, r in text.items() if "sql_mode" in n.lower()]
     assert len(sql_mode) == 1, rows
     assert "ANSI_QUOTES" in sql_mode[0]["value"].upper()

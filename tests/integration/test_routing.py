@@ -315,9 +315,46 @@ def test_a_user_variable_assigned_by_a_select_is_reported_lost(proxy, primary):
         cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
         _kill_on_backend(primary, cid)
         msg = lost_error(lambda: query(conn, "SELECT @n, @c"))
-        assert msg.endswith("this session's user variables assigned by its statements"), msg
+        assert msg.endswith("this session's user variables @c, @n (assigned by statements other "
+                            "than SET, so not set again)"), msg
         assert query(conn, "SELECT @n, @c") == ((None, None),)
     finally:
+        conn.close()
+
+
+def test_a_user_variable_assigned_by_a_select_has_its_value_on_another_backend(
+        proxy, primary, replica1):
+    """`SELECT @n := ..`, `SELECT .. INTO @a, @b` and `CALL p(@out)` give values proxyd never
+    sees: a statement sent to another backend still sees them (read back on the way), a
+    counter counts on across backends, and a later assignment wins over an earlier SET."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "CREATE PROCEDURE IF NOT EXISTS obp_out_param(OUT o VARCHAR(8)) "
+                    "SET o = 'from p'")
+        query(conn, "SET @s = 'set', @t = NOW(6)")
+        assert query(conn, "SELECT @n := 41 + 1, @s := 'assigned'") == ((42, "assigned"),)
+        query(conn, "SELECT 7, _latin1 X'E9' INTO @c, @`odd name`")
+        query(conn, "SELECT @t := NOW(6)")  # an assignment after a SET of the same variable
+        query(conn, "CALL obp_out_param(@out)")
+        shown = "SELECT @n, @s, @c, @`odd name`, @t, @out, @@port"
+        here = query(conn, shown)[0]
+        assert here[:4] == (42, "assigned", 7, "é") and here[5] == "from p", here
+        time.sleep(0.01)  # NOW(6) evaluated again would differ
+        there = query(conn, HINT.format("replica1") + shown)[0]
+        assert there[:-1] == here[:-1] and (here[-1], there[-1]) == (primary.port, replica1.port)
+
+        assert query(conn, HINT.format("replica1") + "SELECT @n := @n + 1") == ((43,),)
+        assert query(conn, "SELECT @n := @n + 1, @@port") == ((44, primary.port),)
+        assert query(conn, HINT.format("replica1") + "SELECT @n, @@port") == \
+            ((44, replica1.port),)
+        # Read back, the values are known: a lost connection no longer takes them.
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        time.sleep(0.1)
+        assert query(conn, "SELECT @n, @c, @out, CONNECTION_ID() <> %s", (cid,)) == \
+            ((44, 7, "from p", 1),)
+    finally:
+        query(conn, "DROP PROCEDURE IF EXISTS obp_out_param")
         conn.close()
 
 
@@ -391,7 +428,8 @@ def test_a_user_variable_whose_backend_connection_is_gone_is_reported_on_the_way
 
 @pytest.mark.parametrize("assign, lost_as", [
     ("SET @v = NOW(6)", "user variable @v (set from an expression, so not set again)"),
-    ("SELECT @v := NOW(6)", "user variables assigned by its statements"),
+    ("SELECT @v := NOW(6)",
+     "user variable @v (assigned by a statement other than SET, so not set again)"),
 ])
 def test_ping_reports_a_lost_user_variable_once(proxy, primary, assign, lost_as):
     """A driver's ping is how it learns that its connection lost state: a user variable
@@ -490,6 +528,19 @@ class _SqlProbe:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+
+
+def test_a_user_variable_assigned_by_a_prepared_statement_has_its_value_on_another_backend(
+        proxy, replica1):
+    """COM_STMT_EXECUTE of `SELECT @p := ..` (libmariadb's mysql_stmt_*) assigns as the text
+    form does, and the value follows to another backend."""
+    probe = _SqlProbe(proxy.port)
+    try:
+        assert probe("x SELECT @p := 6 * 7, @q := 'q'") == "rows 42,q"
+        assert probe("q " + HINT.format("replica1") + "SELECT @p, @q, @@port") == \
+            f"rows 42,q,{replica1.port}"
+    finally:
+        probe.close()
 
 
 def test_libmariadb_session_outlives_a_backend_restart(proxy_factory):

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "proxyd/mysql/constants.h"
+#include "proxyd/session/session_state.h"
 #include "proxyd/sql/classify.h"
 
 namespace obp::session {
@@ -38,9 +39,16 @@ std::string LiteralOf(const Reply& r) {
 }
 
 TEST(UserVarValue, QueryAsksValueCharsetAndCollationOfEach) {
-  EXPECT_EQ(UserVarQuery({"@t", "@`odd name`"}),
+  EXPECT_EQ(UserVarQuery({"@t", "@odd name"}),
             "SELECT @t, CHARSET(@t), COLLATION(@t), HEX(@t), @`odd name`, CHARSET(@`odd name`), "
             "COLLATION(@`odd name`), HEX(@`odd name`)");
+}
+
+TEST(UserVarValue, NamesThatAreNoPlainIdentifierAreQuoted) {
+  EXPECT_EQ(UserVarRef("@a.b_$1"), "@a.b_$1");
+  EXPECT_EQ(UserVarRef("@odd name"), "@`odd name`");
+  EXPECT_EQ(UserVarRef("@a`b"), "@`a``b`");
+  EXPECT_EQ(UserVarRef("@caf\xc3\xa9"), "@`caf\xc3\xa9`");
 }
 
 TEST(UserVarValue, NumbersKeepTheirType) {

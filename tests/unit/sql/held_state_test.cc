@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace obp::sql {
 namespace {
 
@@ -34,23 +37,31 @@ TEST(HeldState, NamedLocksAreHeldUntilAllAreReleased) {
   EXPECT_EQ(Adds("SELECT `GET_LOCK`('x', 1)"), 0);  // a quoted name is no call of it
 }
 
-TEST(HeldState, UserVariablesAssignedOutsideSetAreHeld) {
-  EXPECT_EQ(Adds("SELECT @rownum := 0"), kHeldUserVars);
-  EXPECT_EQ(Adds("SELECT x, @n := @n + 1 FROM t"), kHeldUserVars);
-  EXPECT_EQ(Adds("SELECT COUNT(*) INTO @c FROM t"), kHeldUserVars);
-  EXPECT_EQ(Adds("select max(id) into @`m` from t"), kHeldUserVars);
-  EXPECT_EQ(Adds("CALL p(1, @out)"), kHeldUserVars);
-  EXPECT_EQ(Adds("SELECT 1; SELECT @a := 2"), kHeldUserVars);
+std::vector<std::string> Assigned(absl::string_view sql) {
+  return ScanHeldState(sql).assigned_vars;
+}
+using Names = std::vector<std::string>;
+
+TEST(HeldState, UserVariablesAssignedOutsideSetAreNamed) {
+  EXPECT_EQ(Assigned("SELECT @rownum := 0"), Names{"@rownum"});
+  EXPECT_EQ(Assigned("SELECT x, @n := @n + 1 FROM t"), Names{"@n"});
+  EXPECT_EQ(Assigned("SELECT COUNT(*) INTO @c FROM t"), Names{"@c"});
+  EXPECT_EQ(Assigned("select max(id), min(id) into @`M`, @'lo' from t"), (Names{"@m", "@lo"}));
+  EXPECT_EQ(Assigned("SELECT 1 INTO @a, x, @\"B\""), (Names{"@a", "@b"}));
+  EXPECT_EQ(Assigned("CALL p(1, @out)"), Names{"@out"});
+  EXPECT_EQ(Assigned("SELECT 1; SELECT @A := 2, @a := 3"), (Names{"@a", "@a"}));
+  EXPECT_EQ(ScanHeldState("SELECT @a := 1").adds, 0);  // a name, not a held bit
   // SET is replayed (its values are tracked), reading a variable assigns nothing,
   // and neither do system variables or text that only looks like an assignment.
-  EXPECT_EQ(Adds("SET @a := 1"), 0);
-  EXPECT_EQ(Adds("SET @a = 1, @b := 2"), 0);
-  EXPECT_EQ(Adds("SELECT @a, @b"), 0);
-  EXPECT_EQ(Adds("SELECT @a = 1"), 0);  // a comparison
-  EXPECT_EQ(Adds("INSERT INTO t VALUES (@a)"), 0);
-  EXPECT_EQ(Adds("SELECT @@max_allowed_packet INTO x"), 0);
-  EXPECT_EQ(Adds("SELECT '@a := 1'"), 0);
-  EXPECT_EQ(Adds("SET @a = 1; SELECT @a"), 0);
+  for (absl::string_view sql :
+       {"SET @a := 1", "SET @a = 1, @b := 2", "SELECT @a, @b", "SELECT @a = 1",
+        "INSERT INTO t VALUES (@a)", "INSERT INTO t (a, b) VALUES (@a, @b)",
+        "SELECT @@max_allowed_packet INTO x", "SELECT '@a := 1'", "SET @a = 1; SELECT @a",
+        "SELECT 1 INTO @a FROM t WHERE x = @b"}) {
+    Names want =
+        absl::string_view(sql).find("INTO @a") != absl::string_view::npos ? Names{"@a"} : Names{};
+    EXPECT_EQ(Assigned(sql), want) << sql;
+  }
 }
 
 TEST(HeldState, TableLocksAreHeldUntilUnlockTables) {

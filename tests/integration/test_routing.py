@@ -406,6 +406,23 @@ def test_a_user_variable_too_large_to_read_back_is_set_again_from_its_expression
         conn.close()
 
 
+def test_a_user_variable_assigned_by_a_select_too_large_to_read_back_stays_where_it_is(
+        proxy, primary, replica1):
+    """Assigned by a SELECT, a value of 16 MiB or more has no expression to fall back on: it is
+    not carried to the other backend (logged), and the server session that holds it keeps it
+    and goes on (the reply read through, not taken for a lost connection)."""
+    conn = pconnect(proxy)
+    try:
+        size = 17 * 1024 * 1024
+        assert query(conn, "SELECT LENGTH(@big := REPEAT('x', %s))", (size,)) == ((size,),)
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        assert query(conn, HINT.format("replica1") + "SELECT @big IS NULL, @@port") == \
+            ((1, replica1.port),)
+        assert query(conn, "SELECT LENGTH(@big), CONNECTION_ID()") == ((size, cid),)
+    finally:
+        conn.close()
+
+
 def test_a_user_variable_whose_backend_connection_is_gone_is_reported_on_the_way_to_another(
         proxy, primary, replica1):
     """The server session that evaluated `SET @t = NOW(6)` is gone before the value was read

@@ -212,6 +212,7 @@ class ClientSession final : public SessionControl,
   // returns nullptr when it can't.
   asio::awaitable<ServerSession*> Route(const std::optional<std::string>& hint, int prefer = -1);
   asio::awaitable<absl::StatusOr<ServerSession*>> Acquire(int backend_index);
+  // User variables (client_user_vars.cc).
   // Before server session `index` is given user variables set from an expression or
   // assigned by a statement other than SET: reads their values from the server
   // session that holds them and keeps them as literals (user_var_value.h), there and
@@ -255,6 +256,10 @@ class ClientSession final : public SessionControl,
   void AfterResponse(ServerSession* ss);
   void ApplyEffect(ServerSession* ss);
   void DropServerSession(int backend_index);
+  // What losing `ss` takes of the user variables (client_user_vars.cc): those set from
+  // an expression (then unset in state_) and those assigned by other statements whose
+  // value only `ss` held, as phrases for DropClosedServerSession's report.
+  std::vector<std::string> LostUserVars(const ServerSession& ss);
   // The backend closed `backend_index`'s server session: drops it and, if it
   // held what a new connection can't rebuild (a transaction, temporary tables,
   // locks, a cursor), says what was lost (DataLoss, reported as 2013).

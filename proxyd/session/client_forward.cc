@@ -256,6 +256,13 @@ void ClientSession::FinishStatement(ServerSession* ss) {
     if (!ss->scanner().is_error()) ss->held &= static_cast<uint8_t>(~held_change_.clears);
     // Even after an error: the value is read back, whatever it turned out to be.
     for (const std::string& name : held_change_.assigned_vars) NoteAssigned(ss, name);
+    for (const auto& [name, prepared] : held_change_.prepares) {
+      if (prepared) {
+        ss->sql_prepared.insert(name);
+      } else if (!ss->scanner().is_error()) {
+        ss->sql_prepared.erase(name);
+      }
+    }
   }
   // An error or warnings stay readable (SHOW WARNINGS) until the next statement.
   if (ss->scanner().is_error() || ss->scanner().warnings() > 0) ss->needs_reset = true;

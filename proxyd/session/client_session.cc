@@ -437,6 +437,10 @@ absl::Status ClientSession::DropClosedServerSession(int backend_index, absl::str
   std::vector<std::string> lost;
   if (ss.in_transaction) lost.push_back("transaction (rolled back)");
   if (ss.held != 0) lost.push_back(sql::DescribeHeld(ss.held));
+  if (!ss.sql_prepared.empty()) {
+    lost.push_back(absl::StrCat("prepared statement", ss.sql_prepared.size() == 1 ? " " : "s ",
+                                absl::StrJoin(ss.sql_prepared, ", "), " (PREPARE)"));
+  }
   for (const auto& [id, ps] : stmts_) {
     if (ps.cursor_backend == backend_index) {
       lost.push_back("open cursor");

@@ -228,6 +228,7 @@ asio::awaitable<absl::Status> ServerSession::Reset() {
   stmts.clear();
   in_transaction = false;
   held = 0;
+  sql_prepared.clear();
   needs_reset = false;
   co_return absl::OkStatus();
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,9 @@ class ServerSession {
   // holds, which a new connection could not rebuild (SPEC §2 "Nothing is lost
   // silently"). Set from the statements it ran; cleared by a reset.
   uint8_t held = 0;
+  // Names of the SQL prepared statements (PREPARE s FROM ..) it holds: like `held`,
+  // what a new connection would lack. Cleared by a reset.
+  std::set<std::string> sql_prepared;
   bool killed = false;  // ended by a kill; the owner drops it when it next looks
   bool from_pool = false;  // reused from the node's pool rather than opened for this client
   // ProxyContext::globals_epoch when this connection last took its session defaults

@@ -26,7 +26,8 @@ HeldChange ScanHeldState(absl::string_view sql) {
   const bool maybe_vars = sql.find('@') != absl::string_view::npos &&
                           (sql.find(":=") != absl::string_view::npos ||
                            ContainsIgnoreCase(sql, "into") || ContainsIgnoreCase(sql, "call"));
-  if (!maybe_vars && !ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary")) {
+  if (!maybe_vars && !ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary") &&
+      !ContainsIgnoreCase(sql, "prepare")) {
     return change;
   }
   Lexer lex(sql);
@@ -50,7 +51,19 @@ HeldChange ScanHeldState(absl::string_view sql) {
       continue;
     }
     if (tok.kind != TokenKind::kWord) continue;
-    if (tok.IsWord("temporary")) {
+    if (tok.IsWord("prepare")) {
+      // PREPARE s FROM .. at the start of a statement; DEALLOCATE or DROP PREPARE s.
+      const bool dealloc = prev.IsWord("deallocate") || prev.IsWord("drop");
+      const Token name = lex.Peek();
+      if ((dealloc || first.begin == tok.begin) &&
+          ((name.kind == TokenKind::kWord && !name.IsWord("from")) ||
+           name.kind == TokenKind::kQuotedIdent)) {
+        std::string lower = name.kind == TokenKind::kWord ? std::string(name.text)
+                                                          : UnquoteIdentifier(name.text);
+        for (char& c : lower) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+        change.prepares.emplace_back(std::move(lower), !dealloc);
+      }
+    } else if (tok.IsWord("temporary")) {
       // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.
       if (prev.IsWord("create") || prev.IsWord("replace")) change.adds |= kHeldTempTables;
     } else if (tok.IsWord("get_lock")) {

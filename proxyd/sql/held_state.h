@@ -1,6 +1,6 @@
 // What a statement may leave in its server session that proxyd cannot rebuild
 // on a new connection: temporary tables, named locks (GET_LOCK), table locks
-// (LOCK TABLES); and the user variables it assigns outside SET, whose values
+// (LOCK TABLES), SQL prepared statements (PREPARE); and the user variables it assigns outside SET, whose values
 // proxyd never sees (it reads them back when another server session needs them).
 // Variables set with SET, the database and prepared statements are replayed or
 // re-prepared instead (SPEC §2 "Nothing is lost silently"). A stored program's own
@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -34,15 +35,23 @@ enum HeldBit : uint8_t {
 // `assigned_vars`: the user variables a statement other than SET gives a value
 // (`SELECT @a := 1`, `SELECT .. INTO @a, @b`, `CALL p(@out)`), as "@name" (the
 // name as sql::UserVariableName gives it), in text order, repeats kept.
+// `prepares`: SQL prepared statements, `PREPARE s FROM ..` (true) and `DEALLOCATE |
+// DROP PREPARE s` (false), by lower-cased name (their names ignore case), in text
+// order. COM_STMT_PREPARE's statements are not among them: proxyd prepares those
+// again itself.
 struct HeldChange {
   uint8_t adds = 0;
   uint8_t clears = 0;
   std::vector<std::string> assigned_vars;
-  bool empty() const { return adds == 0 && clears == 0 && assigned_vars.empty(); }
+  std::vector<std::pair<std::string, bool>> prepares;
+  bool empty() const {
+    return adds == 0 && clears == 0 && assigned_vars.empty() && prepares.empty();
+  }
 };
 
 // Scans the whole COM_QUERY text (all statements of a multi-statement query).
-// Cheap when the text has neither "lock" nor "temporary" in it: no tokenizing.
+// Cheap when the text has none of "lock", "temporary", "prepare" and no user
+// variable assignment in it: no tokenizing.
 HeldChange ScanHeldState(absl::string_view sql);
 
 // "temporary tables, named locks" for the bits set; empty for none.

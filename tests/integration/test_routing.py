@@ -322,6 +322,36 @@ def test_a_user_variable_assigned_by_a_select_is_reported_lost(proxy, primary):
         conn.close()
 
 
+def test_sql_prepared_statements_are_reported_lost(proxy, primary):
+    """`PREPARE s FROM ..` leaves a statement in the server session that a new connection
+    lacks: its loss is reported once, naming those not deallocated, and then `EXECUTE` fails
+    as after a direct reconnect (1243), not as if the statement had never been prepared."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "PREPARE s1 FROM 'SELECT 1'")
+        query(conn, "PREPARE `S2` FROM 'SELECT 2'")
+        query(conn, "PREPARE s3 FROM 'SELECT 3'")
+        query(conn, "DEALLOCATE PREPARE s3")
+        assert query(conn, "EXECUTE s1") == ((1,),)
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, "EXECUTE s1"))
+        assert msg.endswith("this session's prepared statements s1, s2 (PREPARE)"), msg
+        with pytest.raises(pymysql.err.MySQLError) as e:
+            query(conn, "EXECUTE s1")
+        assert e.value.args[0] == 1243, e.value.args
+
+        # All deallocated, nothing is lost: a new connection is taken silently.
+        query(conn, "PREPARE s4 FROM 'SELECT 4'")
+        query(conn, "DROP PREPARE s4")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        time.sleep(0.1)
+        assert query(conn, "SELECT CONNECTION_ID() <> %s", (cid,)) == ((1,),)
+    finally:
+        conn.close()
+
+
 def test_a_user_variable_assigned_by_a_select_has_its_value_on_another_backend(
         proxy, primary, replica1):
     """`SELECT @n := ..`, `SELECT .. INTO @a, @b` and `CALL p(@out)` give values proxyd never

@@ -58,8 +58,8 @@ HeldChange ScanHeldState(absl::string_view sql) {
       if ((dealloc || first.begin == tok.begin) &&
           ((name.kind == TokenKind::kWord && !name.IsWord("from")) ||
            name.kind == TokenKind::kQuotedIdent)) {
-        std::string lower = name.kind == TokenKind::kWord ? std::string(name.text)
-                                                          : UnquoteIdentifier(name.text);
+        std::string lower =
+            name.kind == TokenKind::kWord ? std::string(name.text) : UnquoteIdentifier(name.text);
         for (char& c : lower) c = absl::ascii_tolower(static_cast<unsigned char>(c));
         change.prepares.emplace_back(std::move(lower), !dealloc);
       }

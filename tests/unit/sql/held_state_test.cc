@@ -69,17 +69,15 @@ using Prepares = std::vector<std::pair<std::string, bool>>;
 
 TEST(HeldState, SqlPreparedStatementsAreNamed) {
   EXPECT_EQ(ScanHeldState("PREPARE s FROM 'SELECT 1'").prepares, (Prepares{{"s", true}}));
-  EXPECT_EQ(ScanHeldState("prepare `My Stmt` from @sql").prepares,
-            (Prepares{{"my stmt", true}}));
+  EXPECT_EQ(ScanHeldState("prepare `My Stmt` from @sql").prepares, (Prepares{{"my stmt", true}}));
   EXPECT_EQ(ScanHeldState("/* app */ PREPARE S1 FROM 'SELECT ?'").prepares,
             (Prepares{{"s1", true}}));
   EXPECT_EQ(ScanHeldState("DEALLOCATE PREPARE s; drop prepare `t`").prepares,
             (Prepares{{"s", false}, {"t", false}}));
-  EXPECT_EQ(ScanHeldState("SELECT 1; PREPARE s FROM 'SELECT 2'").prepares,
-            (Prepares{{"s", true}}));
+  EXPECT_EQ(ScanHeldState("SELECT 1; PREPARE s FROM 'SELECT 2'").prepares, (Prepares{{"s", true}}));
   // Not a PREPARE statement: a word in another statement, text in a string, EXECUTE.
-  for (absl::string_view sql : {"SELECT prepare FROM t", "SELECT 'PREPARE s FROM x'",
-                                "EXECUTE s", "EXECUTE s USING @a", "PREPARE FROM"}) {
+  for (absl::string_view sql : {"SELECT prepare FROM t", "SELECT 'PREPARE s FROM x'", "EXECUTE s",
+                                "EXECUTE s USING @a", "PREPARE FROM"}) {
     EXPECT_TRUE(ScanHeldState(sql).prepares.empty()) << sql;
   }
 }

@@ -313,6 +313,15 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
       case Scope::kCharset:
         state_.names = absl::StrCat("CHARACTER SET ", item.value);
         break;
+      case Scope::kTransaction:
+        // SESSION: the session's defaults, kept as the variables they set; GLOBAL:
+        // new defaults, as SET GLOBAL. Plain SET TRANSACTION is for the next one only.
+        if (item.name == "global") ctx_->globals_epoch.fetch_add(1, std::memory_order_relaxed);
+        if (item.name != "session") break;
+        if (auto vars = sql::TransactionVariables(item.value); vars.ok()) {
+          for (auto& [name, value] : *vars) state_.vars[name] = std::move(value);
+        }
+        break;
       default:
         break;
     }

@@ -11,6 +11,7 @@
 #define OBP_PROXYD_SQL_CLASSIFY_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -95,6 +96,12 @@ struct SetItem {
 // InvalidArgument for text proxyd can't take apart (the caller may still
 // forward it and let the backend judge).
 absl::StatusOr<std::vector<SetItem>> ParseSet(absl::string_view body);
+
+// The session variables a `SET SESSION TRANSACTION` sets, from its characteristics
+// (SetItem::value, "ISOLATION LEVEL READ COMMITTED, READ ONLY"): tx_isolation =
+// 'READ-COMMITTED', tx_read_only = 1. InvalidArgument for anything else.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TransactionVariables(
+    absl::string_view characteristics);
 
 // True when a SET value (SetItem::value) is built of literals only (numbers,
 // strings with their introducers and COLLATE, NULL, TRUE, FALSE, operators), so

@@ -272,6 +272,39 @@ absl::StatusOr<std::vector<SetItem>> ParseSet(absl::string_view body) {
   }
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TransactionVariables(
+    absl::string_view characteristics) {
+  std::vector<std::pair<std::string, std::string>> vars;
+  Lexer lex(characteristics);
+  for (;;) {
+    Token t = lex.Next();
+    if (t.IsWord("isolation") && lex.Next().IsWord("level")) {
+      Token a = lex.Next();
+      std::string level;
+      if (a.IsWord("serializable")) {
+        level = "SERIALIZABLE";
+      } else if (a.IsWord("repeatable") && lex.Next().IsWord("read")) {
+        level = "REPEATABLE-READ";
+      } else if (a.IsWord("read")) {
+        Token b = lex.Next();
+        if (b.IsWord("committed")) level = "READ-COMMITTED";
+        if (b.IsWord("uncommitted")) level = "READ-UNCOMMITTED";
+      }
+      if (level.empty()) return Malformed("unknown isolation level");
+      vars.emplace_back("tx_isolation", absl::StrCat("'", level, "'"));
+    } else if (t.IsWord("read")) {
+      Token mode = lex.Next();
+      if (!mode.IsWord("only") && !mode.IsWord("write")) return Malformed("READ what?");
+      vars.emplace_back("tx_read_only", mode.IsWord("only") ? "1" : "0");
+    } else {
+      return Malformed("unknown transaction characteristic");
+    }
+    Token sep = lex.Next();
+    if (sep.kind == TokenKind::kEnd) return vars;
+    if (!sep.IsPunct(',')) return Malformed("expected ','");
+  }
+}
+
 bool IsConstantExpression(absl::string_view expr) {
   Lexer lex(expr);
   bool after_collate = false;

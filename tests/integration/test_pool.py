@@ -365,7 +365,14 @@ def test_a_prepared_use_and_drop_database_are_tracked(pool_node, watcher, primar
         primary.sql("DROP DATABASE IF EXISTS pool_ps_dropped")
 
 
-def test_a_login_after_set_global_gets_the_new_session_defaults(pool_node, watcher, primary):
+@pytest.mark.parametrize("set_global, shown, want, undo", [
+    ("SET GLOBAL max_statement_time = 7", "@@session.max_statement_time", 7.0,
+     "SET GLOBAL max_statement_time = 0"),
+    ("SET GLOBAL TRANSACTION ISOLATION LEVEL SERIALIZABLE", "@@session.tx_isolation",
+     "SERIALIZABLE", "SET GLOBAL TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
+])
+def test_a_login_after_set_global_gets_the_new_session_defaults(pool_node, watcher, primary,
+                                                                set_global, shown, want, undo):
     """A session's defaults are the backend's globals of when its connection logged in or
     was last reset. Found by MariaDB's query_cache_ps_no_prot through proxyd: after SET
     GLOBAL query_cache_type=ON, a connection pooled without a reset still had OFF."""
@@ -376,16 +383,16 @@ def test_a_login_after_set_global_gets_the_new_session_defaults(pool_node, watch
         cid = backend_id(first)
         quit_and_pool(first, watcher, 1)
         assert returned_without_reset(watcher) == before + 1
-        query(watcher, "SET GLOBAL max_statement_time = 7")
+        query(watcher, set_global)
         second = pconnect(pool_node)
         try:
             assert query(second, "SELECT 2") == ((2,),)
             assert backend_id(second) == cid and from_pool(second)
-            assert query(second, "SELECT @@session.max_statement_time") == ((7.0,),)
+            assert query(second, f"SELECT {shown}") == ((want,),)
         finally:
             second.close()
     finally:
-        primary.sql("SET GLOBAL max_statement_time = 0")
+        primary.sql(undo)
 
 
 def test_a_connection_opened_under_a_smaller_max_allowed_packet_is_not_reused(

@@ -74,6 +74,31 @@ def test_state_follows_to_other_backend(proxy, replica1):
     conn.close()
 
 
+def test_session_transaction_characteristics_follow(proxy, primary, replica1):
+    """`SET SESSION TRANSACTION ISOLATION LEVEL ..` (what Django and JDBC pools send at
+    connect) sets the session's defaults: they hold on another backend and on the new
+    connection that replaces a closed one, as `SET SESSION tx_isolation` does."""
+    conn = pconnect(proxy)
+    try:
+        query(conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
+        shown = "SELECT @@tx_isolation, @@tx_read_only, @@port"
+        assert query(conn, shown) == (("READ-COMMITTED", 1, primary.port),)
+        assert query(conn, HINT.format("replica1") + shown) == \
+            (("READ-COMMITTED", 1, replica1.port),)
+        query(conn, HINT.format("replica1") + "SET SESSION TRANSACTION READ WRITE")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        time.sleep(0.1)
+        assert query(conn, "SELECT @@tx_isolation, @@tx_read_only, CONNECTION_ID() <> %s",
+                     (cid,)) == (("READ-COMMITTED", 0, 1),)
+        # Plain SET TRANSACTION is for the next transaction only: nothing to carry.
+        query(conn, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        assert query(conn, HINT.format("replica1") + "SELECT @@tx_isolation") == \
+            (("READ-COMMITTED",),)
+    finally:
+        conn.close()
+
+
 def test_init_db_follows(proxy, replica1):
     conn = pconnect(proxy)
     conn.select_db("testdb")  # COM_INIT_DB, not a USE statement

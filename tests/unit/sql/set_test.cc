@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proxyd/sql/classify.h"
@@ -218,6 +219,23 @@ TEST(ParseSetTest, Malformed) {
 
 namespace obp::sql {
 namespace {
+
+TEST(TransactionVariablesTest, CharacteristicsBecomeTheirVariables) {
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(*TransactionVariables("ISOLATION LEVEL READ COMMITTED, READ ONLY"),
+            (Vars{{"tx_isolation", "'READ-COMMITTED'"}, {"tx_read_only", "1"}}));
+  EXPECT_EQ(*TransactionVariables("read write, isolation level repeatable read"),
+            (Vars{{"tx_read_only", "0"}, {"tx_isolation", "'REPEATABLE-READ'"}}));
+  EXPECT_EQ(*TransactionVariables("ISOLATION LEVEL SERIALIZABLE"),
+            (Vars{{"tx_isolation", "'SERIALIZABLE'"}}));
+  EXPECT_EQ(*TransactionVariables("ISOLATION LEVEL READ UNCOMMITTED"),
+            (Vars{{"tx_isolation", "'READ-UNCOMMITTED'"}}));
+  for (absl::string_view bad :
+       {"", "ISOLATION LEVEL", "ISOLATION LEVEL READ", "READ", "READ ONLY READ WRITE",
+        "WITH CONSISTENT SNAPSHOT", "ISOLATION LEVEL SERIALIZABLE,"}) {
+    EXPECT_FALSE(TransactionVariables(bad).ok()) << bad;
+  }
+}
 
 TEST(IsConstantExpressionTest, LiteralsAreConstant) {
   for (const char* e : {"1", "-5", "1.5e3", "0x0A", "'abc'", "\"x\"", "NULL", "TRUE", "false",

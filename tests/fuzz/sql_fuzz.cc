@@ -100,6 +100,14 @@ void CheckSet(absl::string_view body, StmtKind kind) {
         }
         break;
       case Scope::kTransaction:
+        // What is replayed is proxyd's own text, never the client's.
+        if (auto vars = TransactionVariables(item.value); vars.ok()) {
+          for (const auto& [name, value] : *vars) {
+            FUZZ_CHECK(name == "tx_isolation" || name == "tx_read_only");
+            FUZZ_CHECK(IsConstantExpression(value));
+          }
+        }
+        [[fallthrough]];
       case Scope::kPassword:
       case Scope::kOther:
         FUZZ_CHECK(set->size() == 1 && !item.value.empty());

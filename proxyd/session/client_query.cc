@@ -313,6 +313,9 @@ void ClientSession::ApplyEffect(ServerSession* ss) {
       case Scope::kCharset:
         state_.names = absl::StrCat("CHARACTER SET ", item.value);
         break;
+      case Scope::kOther:
+        if (item.name == "role") state_.role = item.value;
+        break;
       case Scope::kTransaction:
         // SESSION: the session's defaults, kept as the variables they set; GLOBAL:
         // new defaults, as SET GLOBAL. Plain SET TRANSACTION is for the next one only.

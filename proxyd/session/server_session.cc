@@ -366,9 +366,11 @@ asio::awaitable<absl::Status> ServerSession::Sync(const StateSnapshot& want) {
           absl::StrCat("replaying database '", plan.init_db, "': ", r->error.message));
     }
   }
-  if (!plan.set_statement.empty()) {
+  const std::string* statements[] = {&plan.set_statement, &plan.role_statement};
+  for (const std::string* statement : statements) {
+    if (statement->empty()) continue;
     std::string cmd(1, static_cast<char>(mysql::Command::kQuery));
-    cmd += plan.set_statement;
+    cmd += *statement;
     auto r = co_await Run(cmd, mysql::ResponseKind::kGeneric);
     if (!r.ok()) co_return r.status();
     if (r->is_error) {

@@ -31,6 +31,7 @@ ReplayPlan PlanReplay(const StateSnapshot& have, const StateSnapshot& want) {
     }
   }
   if (!items.empty()) plan.set_statement = absl::StrCat("SET ", absl::StrJoin(items, ", "));
+  if (want.role != have.role && !want.role.empty()) plan.role_statement = "SET ROLE " + want.role;
   return plan;
 }
 

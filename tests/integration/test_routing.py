@@ -99,6 +99,32 @@ def test_session_transaction_characteristics_follow(proxy, primary, replica1):
         conn.close()
 
 
+def test_set_role_follows(proxy, primary, replica1):
+    """`SET ROLE r` is part of the session: another backend and the connection that replaces
+    a closed one act in the same role (`CURRENT_ROLE()`), with the role's privileges."""
+    for db in (primary, replica1):
+        db.sql("CREATE ROLE IF NOT EXISTS obp_reader")
+        db.sql("GRANT obp_reader TO 'app'@'%'")
+    conn = pconnect(proxy)
+    try:
+        assert query(conn, "SELECT CURRENT_ROLE()") == ((None,),)
+        query(conn, "SET ROLE obp_reader")
+        shown = "SELECT CURRENT_ROLE(), @@port"
+        assert query(conn, shown) == (("obp_reader", primary.port),)
+        assert query(conn, HINT.format("replica1") + shown) == (("obp_reader", replica1.port),)
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        time.sleep(0.1)
+        assert query(conn, "SELECT CURRENT_ROLE(), CONNECTION_ID() <> %s", (cid,)) == \
+            (("obp_reader", 1),)
+        query(conn, HINT.format("replica1") + "SET ROLE NONE")
+        assert query(conn, "SELECT CURRENT_ROLE()") == ((None,),)
+    finally:
+        conn.close()
+        for db in (primary, replica1):
+            db.sql("DROP ROLE IF EXISTS obp_reader")
+
+
 def test_init_db_follows(proxy, replica1):
     conn = pconnect(proxy)
     conn.select_db("testdb")  # COM_INIT_DB, not a USE statement

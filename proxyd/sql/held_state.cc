@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "proxyd/sql/lexer.h"
 
@@ -17,6 +18,20 @@ bool ContainsIgnoreCase(absl::string_view text, absl::string_view lower) {
          }) != text.end();
 }
 
+// Whether `text` contains one of the words a held-state statement needs (as part
+// of any word; the lexer decides): one pass, as every COM_QUERY comes here.
+bool MentionsHeldStateWord(absl::string_view text) {
+  static constexpr absl::string_view kWords[] = {"lock", "temporary", "prepare", "flush"};
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = absl::ascii_tolower(static_cast<unsigned char>(text[i]));
+    if (c != 'l' && c != 't' && c != 'p' && c != 'f') continue;
+    for (absl::string_view w : kWords) {
+      if (w[0] == c && absl::EqualsIgnoreCase(text.substr(i, w.size()), w)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 HeldChange ScanHeldState(absl::string_view sql) {
@@ -26,10 +41,7 @@ HeldChange ScanHeldState(absl::string_view sql) {
   const bool maybe_vars = sql.find('@') != absl::string_view::npos &&
                           (sql.find(":=") != absl::string_view::npos ||
                            ContainsIgnoreCase(sql, "into") || ContainsIgnoreCase(sql, "call"));
-  if (!maybe_vars && !ContainsIgnoreCase(sql, "lock") && !ContainsIgnoreCase(sql, "temporary") &&
-      !ContainsIgnoreCase(sql, "prepare")) {
-    return change;
-  }
+  if (!maybe_vars && !MentionsHeldStateWord(sql)) return change;
   Lexer lex(sql);
   Token prev;              // the token before `tok`, or a default token
   Token first;             // the first token of the statement `tok` is in
@@ -76,6 +88,12 @@ HeldChange ScanHeldState(absl::string_view sql) {
         change.clears |= kHeldNamedLocks;
         change.adds &= static_cast<uint8_t>(~kHeldNamedLocks);
       }
+    } else if (first.IsWord("flush") && ((tok.IsWord("lock") && prev.IsWord("read")) ||
+                                         (tok.IsWord("export") && prev.IsWord("for")))) {
+      // FLUSH TABLES [t, ..] WITH READ LOCK, FLUSH TABLES t FOR EXPORT: held until
+      // UNLOCK TABLES, as LOCK TABLES is (a backup's consistency rests on it).
+      change.adds |= kHeldTableLocks;
+      change.clears &= static_cast<uint8_t>(~kHeldTableLocks);
     } else if (tok.IsWord("lock")) {
       // LOCK TABLE[S] ...; not SELECT ... LOCK IN SHARE MODE or UNLOCK.
       Token next = lex.Peek();
@@ -98,7 +116,7 @@ std::string DescribeHeld(uint8_t held) {
   std::vector<absl::string_view> parts;
   if (held & kHeldTempTables) parts.push_back("temporary tables");
   if (held & kHeldNamedLocks) parts.push_back("named locks (GET_LOCK)");
-  if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES)");
+  if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES or FLUSH TABLES)");
   return absl::StrJoin(parts, ", ");
 }
 

@@ -1,10 +1,10 @@
 // What a statement may leave in its server session that proxyd cannot rebuild
 // on a new connection: temporary tables, named locks (GET_LOCK), table locks
-// (LOCK TABLES), SQL prepared statements (PREPARE); and the user variables it assigns outside SET, whose values
-// proxyd never sees (it reads them back when another server session needs them).
-// Variables set with SET, the database and prepared statements are replayed or
-// re-prepared instead (SPEC §2 "Nothing is lost silently"). A stored program's own
-// assignments are not seen.
+// (LOCK TABLES, FLUSH TABLES .. WITH READ LOCK | FOR EXPORT), SQL prepared statements (PREPARE);
+// and the user variables it assigns outside SET, whose values proxyd never sees (it reads them back
+// when another server session needs them). Variables set with SET, the database and prepared
+// statements are replayed or re-prepared instead (SPEC §2 "Nothing is lost silently"). A stored
+// program's own assignments are not seen.
 //
 // Read from the statement text, so it errs towards "held": a GET_LOCK that
 // timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go

@@ -307,6 +307,21 @@ def test_released_table_locks_leave_nothing_to_lose(proxy, primary):
         conn.close()
 
 
+def test_a_lost_global_read_lock_is_reported(proxy, primary):
+    """FLUSH TABLES WITH READ LOCK is what a backup's consistency rests on: a connection lost
+    while it is held is reported, not replaced silently with the lock gone."""
+    conn = pconnect(proxy, database="testdb")
+    try:
+        query(conn, "FLUSH TABLES WITH READ LOCK")
+        cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
+        _kill_on_backend(primary, cid)
+        msg = lost_error(lambda: query(conn, "SELECT 1"))
+        assert msg.endswith("this session's table locks (LOCK TABLES or FLUSH TABLES)"), msg
+        assert query(conn, "SELECT CONNECTION_ID() <> %s", (cid,)) == ((1,),)
+    finally:
+        conn.close()
+
+
 def test_ping_reports_a_lost_server_session_once(proxy, primary):
     conn = pconnect(proxy)
     try:

@@ -91,6 +91,11 @@ TEST(HeldState, TableLocksAreHeldUntilUnlockTables) {
   EXPECT_EQ(Clears("LOCK TABLES t READ; UNLOCK TABLES"), kHeldTableLocks);
   EXPECT_EQ(Adds("UNLOCK TABLES; LOCK TABLES t READ"), kHeldTableLocks);
   EXPECT_EQ(Clears("UNLOCK TABLES; LOCK TABLES t READ"), 0);
+  EXPECT_EQ(Adds("FLUSH TABLES WITH READ LOCK"), kHeldTableLocks);
+  EXPECT_EQ(Adds("flush tables t1, t2 with read lock"), kHeldTableLocks);
+  EXPECT_EQ(Adds("FLUSH TABLES t FOR EXPORT"), kHeldTableLocks);
+  EXPECT_EQ(Adds("FLUSH TABLES"), 0);
+  EXPECT_EQ(Adds("FLUSH TABLES WITH READ LOCK; UNLOCK TABLES"), 0);
   EXPECT_EQ(Adds("SELECT * FROM t LOCK IN SHARE MODE"), 0);
   EXPECT_EQ(Adds("SELECT * FROM t FOR UPDATE"), 0);
 }
@@ -105,7 +110,7 @@ TEST(HeldState, OrdinaryStatementsHoldNothing) {
 TEST(HeldState, Describe) {
   EXPECT_EQ(DescribeHeld(0), "");
   EXPECT_EQ(DescribeHeld(kHeldTempTables | kHeldTableLocks),
-            "temporary tables, table locks (LOCK TABLES)");
+            "temporary tables, table locks (LOCK TABLES or FLUSH TABLES)");
 }
 
 }  // namespace

@@ -67,6 +67,8 @@ std::vector<VariableView> VariablesOf(const session::SessionInfo& i, bool all) {
   add("character_set", v.names.empty() ? "(login charset)" : v.names, "session",
       !v.names.empty(), "sys_variable");
   add("database", v.db, "session", !v.db.empty(), "proxy_variable");
+  add("role", v.role.empty() ? "(login default)" : v.role, "session", !v.role.empty(),
+      "sys_variable");
   for (const auto& [name, value] : v.vars) {
     bool user_var = !name.empty() && name[0] == '@';
     add(name, value, user_var ? "user" : "session", true,

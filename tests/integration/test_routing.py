@@ -109,6 +109,8 @@ def test_set_role_follows(proxy, primary, replica1):
     try:
         assert query(conn, "SELECT CURRENT_ROLE()") == ((None,),)
         query(conn, "SET ROLE obp_reader")
+        assert query(conn, "SHOW PROXYSESSION VARIABLES LIKE 'role'")[0][:2] == \
+            ("role", "obp_reader")
         shown = "SELECT CURRENT_ROLE(), @@port"
         assert query(conn, shown) == (("obp_reader", primary.port),)
         assert query(conn, HINT.format("replica1") + shown) == (("obp_reader", replica1.port),)

@@ -58,7 +58,15 @@ TEST(SessionViewTest, VariablesChangedOnlyUnlessAll) {
   auto changed = VariablesOf(i, false);
   ASSERT_EQ(changed.size(), 2u);
   auto all = VariablesOf(i, true);
-  EXPECT_EQ(all.size(), 5u);  // + autocommit, character_set, database at their defaults
+  EXPECT_EQ(all.size(), 6u);  // + autocommit, character_set, database, role at their defaults
+  i.vars.role = "reader";
+  i.vars.assigned["@n"] = 1;
+  auto more = VariablesOf(i, false);
+  ASSERT_EQ(more.size(), 4u);
+  EXPECT_EQ(more[0].name, "role");
+  EXPECT_EQ(more[0].value, "reader");
+  EXPECT_EQ(more[3].name, "@n");
+  EXPECT_EQ(more[3].value, "(assigned by a statement)");
   for (const auto& v : changed) {
     EXPECT_EQ(v.modified_type, "changed");
     EXPECT_EQ(v.flag, v.name[0] == '@' ? "user_variable" : "sys_variable");

@@ -76,6 +76,9 @@ struct PreparedStatement {
   uint16_t num_columns = 0;
   std::string param_types;  // 2 bytes per param, from the last EXECUTE that sent them
   int cursor_backend = -1;  // server session holding an open cursor
+  // What each execution leaves held (a temporary table, `SELECT @n := ?`), scanned
+  // once at prepare rather than at every execute.
+  sql::HeldChange held;
 };
 
 class ClientSession final : public SessionControl,

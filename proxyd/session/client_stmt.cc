@@ -84,6 +84,7 @@ asio::awaitable<absl::Status> ClientSession::ForwardPrepare(ServerSession* ss,
     last_prepared_id_ = proxy_id;
     PreparedStatement ps;
     ps.sql = std::move(sql_copy);
+    if (sql::Classify(ps.sql) == sql::StmtKind::kOther) ps.held = sql::ScanHeldState(ps.sql);
     ps.backend = current_;
     ps.num_columns = LoadU16(reply->payload, 5);
     ps.num_params = LoadU16(reply->payload, 7);
@@ -174,8 +175,7 @@ asio::awaitable<absl::Status> ClientSession::HandleStmtExecute(const net::Packet
       effect_ = {StatementEffect::kDropDb, ps.sql};
       break;
     case sql::StmtKind::kOther:
-      // What it leaves held (a temporary table, `SELECT @n := ?`), as in text.
-      held_change_ = sql::ScanHeldState(ps.sql);
+      held_change_ = ps.held;
       break;
     default:
       break;

@@ -70,10 +70,10 @@ HeldChange ScanHeldState(absl::string_view sql) {
       if ((dealloc || first.begin == tok.begin) &&
           ((name.kind == TokenKind::kWord && !name.IsWord("from")) ||
            name.kind == TokenKind::kQuotedIdent)) {
-        std::string lower =
-            name.kind == TokenKind::kWord ? std::string(name.text) : UnquoteIdentifier(name.text);
-        for (char& c : lower) c = absl::ascii_tolower(static_cast<unsigned char>(c));
-        change.prepares.emplace_back(std::move(lower), !dealloc);
+        change.prepares.emplace_back(
+            absl::AsciiStrToLower(name.kind == TokenKind::kWord ? std::string(name.text)
+                                                                : UnquoteIdentifier(name.text)),
+            !dealloc);
       }
     } else if (tok.IsWord("temporary")) {
       // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.

@@ -22,7 +22,7 @@ std::string Uptime(const fleet::pb::GetNodeInfoResponse& info) {
   return HumanDuration(absl::Now() - started);
 }
 
-void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
+void PrintNodesTable(Io io, const std::vector<NodeInfoResult>& results) {
   Table table({"NODE", "ADDRESS", "STATE", "SESSIONS", "SS", "POOLED", "VERSION",
                "UPTIME"});
   for (const auto& r : results) {
@@ -44,7 +44,7 @@ void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
   io.out << table.Render();
 }
 
-void PrintJson(Io io, const std::vector<NodeInfoResult>& results) {
+void PrintNodesJson(Io io, const std::vector<NodeInfoResult>& results) {
   std::string out = "{\"nodes\":[";
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
@@ -63,9 +63,9 @@ int RunNodes(const GlobalFlags& flags, const NodesArgs& args, Io io) {
   auto results = (*client)->GetNodeInfoAllSync();
   SortByNode(results);
   if (args.output == "json") {
-    PrintJson(io, results);
+    PrintNodesJson(io, results);
   } else {
-    PrintTable(io, results);
+    PrintNodesTable(io, results);
   }
   return ReportNodeErrors(io, results);
 }

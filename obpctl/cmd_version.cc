@@ -24,7 +24,7 @@ std::string ClientJson() {
                       ",\"build_commit\":", JsonString(std::string(BuildCommit())), "}");
 }
 
-void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
+void PrintVersionTable(Io io, const std::vector<NodeInfoResult>& results) {
   Table table({"NODE", "ADDRESS", "STATE", "VERSION", "COMMIT"});
   for (const auto& r : results) {
     const std::string id = r.node.id != 0 ? absl::StrCat(r.node.id) : "?";
@@ -38,7 +38,7 @@ void PrintTable(Io io, const std::vector<NodeInfoResult>& results) {
   io.out << table.Render();
 }
 
-void PrintJson(Io io, const std::vector<NodeInfoResult>& results) {
+void PrintVersionJson(Io io, const std::vector<NodeInfoResult>& results) {
   std::string out = absl::StrCat("{\"client\":", ClientJson(), ",\"nodes\":[");
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
@@ -69,10 +69,10 @@ int RunVersion(const GlobalFlags& flags, const VersionArgs& args, Io io) {
   auto results = (*client)->GetNodeInfoAllSync();
   SortByNode(results);
   if (json) {
-    PrintJson(io, results);
+    PrintVersionJson(io, results);
   } else {
     io.out << "obpctl " << VersionText() << "\n\n";
-    PrintTable(io, results);
+    PrintVersionTable(io, results);
   }
   return ReportNodeErrors(io, results);
 }

@@ -15,7 +15,6 @@ using google::protobuf::util::TimeUtil;
 
 // DETAIL is the last column and the answer to "why": only a runaway text is cut.
 constexpr size_t kDetailWidth = 120;
-constexpr size_t kStatementWidth = 60;
 
 absl::Time ToAbsl(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
@@ -92,11 +91,10 @@ Table HistoryTable(const std::vector<pb::EndedSession>& sessions, bool wide, abs
                                     TableCell(s.tenant(), 32),   TableCell(s.client_host(), 48),
                                     s.reason(),                  TableCell(EndDetail(s), kDetailWidth)};
     if (wide) {
-      row.insert(row.end(), {s.has_db() ? s.db() : "NULL", TimeCell(s, true, now, tz),
-                             Lifetime(s), absl::StrCat(s.statements()),
-                             absl::StrCat(s.trans_count()), absl::StrCat(s.bytes_from_client()),
-                             absl::StrCat(s.bytes_to_client()),
-                             TableCell(s.last_statement(), kStatementWidth)});
+      row.insert(row.end(), {s.has_db() ? s.db() : "NULL", TimeCell(s, true, now, tz), Lifetime(s),
+                             absl::StrCat(s.statements()), absl::StrCat(s.trans_count()),
+                             absl::StrCat(s.bytes_from_client()), absl::StrCat(s.bytes_to_client()),
+                             TableCell(s.last_statement(), kStatementCellWidth)});
     }
     table.AddRow(std::move(row));
   }

@@ -16,8 +16,6 @@ namespace {
 namespace pb = fleet::pb;
 using google::protobuf::util::TimeUtil;
 
-constexpr size_t kStatementWidth = 60;
-
 absl::Duration ToAbsl(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
@@ -32,7 +30,7 @@ std::string ConnIds(const pb::Session& s) {
   return parts.empty() ? "-" : absl::StrJoin(parts, ",");
 }
 
-std::string Statement(const std::string& text) { return TableCell(text, kStatementWidth); }
+std::string Statement(const std::string& text) { return TableCell(text, kStatementCellWidth); }
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 

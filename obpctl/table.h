@@ -36,6 +36,10 @@ class Table {
 // with "..." at the end when longer; "-" when empty.
 std::string TableCell(absl::string_view text, size_t width);
 
+// Width of a column that shows a SQL statement (sessions and history views):
+// enough to recognise the statement, short enough to keep a row on one line.
+inline constexpr size_t kStatementCellWidth = 60;
+
 // Two most significant units, truncated: 0s, 450ms, 12s, 3m12s, 2h5m, 3d4h.
 // Negative durations print as 0s; sub-millisecond as 0s.
 std::string HumanDuration(absl::Duration d);

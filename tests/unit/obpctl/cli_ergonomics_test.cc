@@ -22,10 +22,6 @@
 namespace obp::testing {
 namespace {
 
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 TEST(ObpctlErgonomics, GlobalFlagsBeforeOrAfterTheCommand) {
   auto n1 = StartFake(1, {MakeSession(1, 7, "app", "sys")});
   const std::string fleet = FleetFile({{1, n1->address()}});
@@ -38,7 +34,7 @@ TEST(ObpctlErgonomics, GlobalFlagsBeforeOrAfterTheCommand) {
            {"--node", n1->address(), "sessions", "list", "--timeout", "1"}}) {
     CliRun r = Obpctl(args);
     EXPECT_EQ(r.code, 0) << r;
-    EXPECT_TRUE(Has(r.out, cs)) << r;
+    EXPECT_TRUE(absl::StrContains(r.out, cs)) << r;
   }
 }
 
@@ -54,12 +50,13 @@ TEST(ObpctlErgonomics, BareTimeoutIsSecondsAndTheLastOneWins) {
     CliRun r = Obpctl(args);
     const auto took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(r.code, 3) << r;
-    EXPECT_TRUE(Has(r.err, "node 2 (" + hung->address() + "): deadline exceeded")) << r;
+    EXPECT_TRUE(absl::StrContains(r.err, "node 2 (" + hung->address() + "): deadline exceeded"))
+        << r;
     EXPECT_LT(took, std::chrono::milliseconds(1500)) << r;
   }
   CliRun zero = Obpctl({"--fleet", fleet, "sessions", "list", "--timeout", "0"});
   EXPECT_EQ(zero.code, 1) << zero;
-  EXPECT_TRUE(Has(zero.err, "--timeout: expected a positive duration")) << zero;
+  EXPECT_TRUE(absl::StrContains(zero.err, "--timeout: expected a positive duration")) << zero;
 }
 
 TEST(ObpctlErgonomics, NoFleetNamesEveryWayToGiveOne) {
@@ -70,7 +67,7 @@ TEST(ObpctlErgonomics, NoFleetNamesEveryWayToGiveOne) {
     EXPECT_TRUE(r.out.empty() || args[0] == "version") << r;
     for (const char* way : {"no fleet given", "--fleet FILE", "--node HOST:PORT",
                             "--discover dns:NAME:PORT", "OBPCTL_FLEET"}) {
-      EXPECT_TRUE(Has(r.err, way)) << way << "\n" << r;
+      EXPECT_TRUE(absl::StrContains(r.err, way)) << way << "\n" << r;
     }
   }
 }
@@ -78,26 +75,27 @@ TEST(ObpctlErgonomics, NoFleetNamesEveryWayToGiveOne) {
 TEST(ObpctlErgonomics, ListNodeFilterGivenAnAddressSaysWhereItGoes) {
   CliRun r = Obpctl({"sessions", "list", "--node", "127.0.0.1:2884"});
   EXPECT_EQ(r.code, 1) << r;
-  EXPECT_TRUE(Has(r.err, "takes a node id")) << r;
-  EXPECT_TRUE(Has(r.err, "obpctl --node 127.0.0.1:2884 sessions list")) << r;
+  EXPECT_TRUE(absl::StrContains(r.err, "takes a node id")) << r;
+  EXPECT_TRUE(absl::StrContains(r.err, "obpctl --node 127.0.0.1:2884 sessions list")) << r;
 }
 
 TEST(ObpctlErgonomics, ParseErrorsPointAtTheHelpAndGuessTypos) {
   CliRun cmd = Obpctl({"sesions", "list"});
   EXPECT_EQ(cmd.code, 1) << cmd;
-  EXPECT_TRUE(Has(cmd.err, "\"sesions\" is not a command of obpctl")) << cmd;
-  EXPECT_TRUE(Has(cmd.err, "did you mean sessions?")) << cmd;
-  EXPECT_TRUE(Has(cmd.err, "Run 'obpctl --help'")) << cmd;
+  EXPECT_TRUE(absl::StrContains(cmd.err, "\"sesions\" is not a command of obpctl")) << cmd;
+  EXPECT_TRUE(absl::StrContains(cmd.err, "did you mean sessions?")) << cmd;
+  EXPECT_TRUE(absl::StrContains(cmd.err, "Run 'obpctl --help'")) << cmd;
 
   CliRun flag = Obpctl({"sessions", "list", "--usr", "bob"});
   EXPECT_EQ(flag.code, 1) << flag;
-  EXPECT_TRUE(Has(flag.err, "unknown flag --usr")) << flag;
-  EXPECT_TRUE(Has(flag.err, "did you mean --user?")) << flag;
-  EXPECT_TRUE(Has(flag.err, "Run 'obpctl sessions list --help'")) << flag;
+  EXPECT_TRUE(absl::StrContains(flag.err, "unknown flag --usr")) << flag;
+  EXPECT_TRUE(absl::StrContains(flag.err, "did you mean --user?")) << flag;
+  EXPECT_TRUE(absl::StrContains(flag.err, "Run 'obpctl sessions list --help'")) << flag;
 
   CliRun bare = Obpctl({"sessions"});
   EXPECT_EQ(bare.code, 1) << bare;
-  EXPECT_TRUE(Has(bare.err, "obpctl sessions needs a command: list, show, history")) << bare;
+  EXPECT_TRUE(absl::StrContains(bare.err, "obpctl sessions needs a command: list, show, history"))
+      << bare;
 }
 
 // Every command path of the tree, "" first.
@@ -119,11 +117,14 @@ TEST(ObpctlErgonomics, EveryCommandsHelpHasExamples) {
     args.push_back("--help");
     CliRun r = Obpctl(args);
     EXPECT_EQ(r.code, 0) << path << "\n" << r;
-    EXPECT_TRUE(Has(r.out, "Examples:\n  obpctl ") || Has(r.out, "Examples:\n  source "))
+    EXPECT_TRUE(absl::StrContains(r.out, "Examples:\n  obpctl ") ||
+                absl::StrContains(r.out, "Examples:\n  source "))
         << path << "\n"
         << r;
     // Each names where the global flags and exit codes are.
-    EXPECT_TRUE(Has(r.out, "Exit codes") || Has(r.out, "3 partial")) << path << "\n" << r;
+    EXPECT_TRUE(absl::StrContains(r.out, "Exit codes") || absl::StrContains(r.out, "3 partial"))
+        << path << "\n"
+        << r;
   }
 }
 
@@ -142,11 +143,13 @@ TEST(ObpctlErgonomics, VersionOfClientAndEveryNode) {
   EXPECT_EQ(r.code, 3) << r;
   EXPECT_TRUE(absl::StartsWith(r.out, client_line + "\nNODE  ADDRESS")) << r;
   // The fake predates build_commit: its COMMIT is "-".
-  EXPECT_TRUE(Has(r.out, "1     " + n1->address() + "  ok")) << r;
-  EXPECT_TRUE(Has(r.out, "fake-0.1  -\n")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "1     " + n1->address() + "  ok")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "fake-0.1  -\n")) << r;
   EXPECT_LT(r.out.find(n1->address()), r.out.find(hung->address())) << r;
-  EXPECT_TRUE(Has(r.out, "deadline exceeded")) << r;
-  EXPECT_TRUE(Has(r.err, "obpctl: node 2 (" + hung->address() + "): deadline exceeded")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "deadline exceeded")) << r;
+  EXPECT_TRUE(
+      absl::StrContains(r.err, "obpctl: node 2 (" + hung->address() + "): deadline exceeded"))
+      << r;
 
   CliRun json = Obpctl({"--fleet", fleet, "--timeout", "0.3", "version", "-o", "json"});
   EXPECT_EQ(json.code, 3) << json;
@@ -154,11 +157,12 @@ TEST(ObpctlErgonomics, VersionOfClientAndEveryNode) {
       json.out, "{\"client\":{\"version\":\"" + std::string(BuildVersion()) +
                     "\",\"build_commit\":\"" + std::string(BuildCommit()) + "\"},\"nodes\":["))
       << json;
-  EXPECT_TRUE(Has(json.out, "\"node_id\":1,\"address\":\"" + n1->address() +
-                                "\",\"ok\":true,\"error\":\"\",\"version\":\"fake-0.1\","
-                                "\"build_commit\":\"\"}"))
+  EXPECT_TRUE(
+      absl::StrContains(json.out, "\"node_id\":1,\"address\":\"" + n1->address() +
+                                      "\",\"ok\":true,\"error\":\"\",\"version\":\"fake-0.1\","
+                                      "\"build_commit\":\"\"}"))
       << json;
-  EXPECT_TRUE(Has(json.out, "\"node_id\":2,")) << json;
+  EXPECT_TRUE(absl::StrContains(json.out, "\"node_id\":2,")) << json;
 }
 
 TEST(ObpctlErgonomics, CompletionTreeHasGlobalFlagsEverywhere) {
@@ -207,7 +211,7 @@ TEST(ObpctlErgonomics, CompletionTreeHasGlobalFlagsEverywhere) {
 
   CliRun bash = Obpctl({"completion", "bash"});
   EXPECT_EQ(bash.code, 0) << bash;
-  EXPECT_TRUE(Has(bash.out, "complete -F _obpctl obpctl\n")) << bash;
+  EXPECT_TRUE(absl::StrContains(bash.out, "complete -F _obpctl obpctl\n")) << bash;
   CliRun zsh = Obpctl({"completion", "zsh"});
   EXPECT_EQ(zsh.code, 0) << zsh;
   EXPECT_TRUE(absl::StartsWith(zsh.out, "#compdef obpctl\n")) << zsh;

@@ -17,10 +17,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 size_t Count(const std::string& text, const std::string& part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -90,16 +86,16 @@ TEST(ObpctlHistory, TableMergedByEndTimeWithKillDetail) {
   std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 4u) << r;
   EXPECT_TRUE(absl::StartsWith(lines[0], "ENDED")) << r;
-  EXPECT_TRUE(Has(lines[1], "client_quit")) << r;
-  EXPECT_TRUE(Has(lines[2], " killed ")) << r;
+  EXPECT_TRUE(absl::StrContains(lines[1], "client_quit")) << r;
+  EXPECT_TRUE(absl::StrContains(lines[2], " killed ")) << r;
   EXPECT_TRUE(absl::EndsWith(lines[2], "  by token:ops via grpc: runaway")) << r;
-  EXPECT_TRUE(Has(lines[3], "idle_timeout")) << r;
+  EXPECT_TRUE(absl::StrContains(lines[3], "idle_timeout")) << r;
   EXPECT_EQ(r.err, "") << r;
 
   CliRun bob = Obpctl({"--fleet", fleet, "sessions", "history", "--user", "bob", "--reason",
                        "idle_timeout", "-o", "wide"});
   ASSERT_EQ(bob.code, 0) << bob;
-  EXPECT_TRUE(Has(bob.out, "LAST_STATEMENT")) << bob;
+  EXPECT_TRUE(absl::StrContains(bob.out, "LAST_STATEMENT")) << bob;
   EXPECT_EQ(std::count(bob.out.begin(), bob.out.end(), '\n'), 2) << bob;
 }
 
@@ -113,16 +109,17 @@ TEST(ObpctlHistory, SinceIsSentAsATimeAndForgettingIsNoted) {
   // 10m back: node 1 remembers from 2h ago, so nothing asked for is lost.
   CliRun recent = Obpctl({"--fleet", fleet, "sessions", "history", "--since", "10m"});
   ASSERT_EQ(recent.code, 0) << recent;
-  EXPECT_FALSE(Has(recent.out, "client_quit")) << recent;
-  EXPECT_TRUE(Has(recent.out, "client_gone")) << recent;
+  EXPECT_FALSE(absl::StrContains(recent.out, "client_quit")) << recent;
+  EXPECT_TRUE(absl::StrContains(recent.out, "client_gone")) << recent;
   EXPECT_TRUE(absl::EndsWith(recent.out, "  error        boom\n")) << recent;
   EXPECT_EQ(recent.err, "") << recent;
   // 3h back (a bare number is seconds): node 1 forgot some of that, once on stderr.
   CliRun older = Obpctl({"--fleet", fleet, "sessions", "history", "--since", "10800"});
   ASSERT_EQ(older.code, 0) << older;
-  EXPECT_TRUE(Has(older.out, "client_quit")) << older;
+  EXPECT_TRUE(absl::StrContains(older.out, "client_quit")) << older;
   EXPECT_TRUE(absl::StartsWith(older.err, "obpctl: node 1 remembers sessions only since ")) << older;
-  EXPECT_TRUE(Has(older.err, " (history_size 100; 41 older ones forgotten)\n")) << older;
+  EXPECT_TRUE(absl::StrContains(older.err, " (history_size 100; 41 older ones forgotten)\n"))
+      << older;
   EXPECT_EQ(std::count(older.err.begin(), older.err.end(), '\n'), 1) << older;
 }
 
@@ -133,11 +130,13 @@ TEST(ObpctlHistory, JsonAndPartialResults) {
   CliRun r = Obpctl({"--fleet", fleet, "--timeout", "300ms", "sessions", "history", "-o", "json"});
   EXPECT_EQ(r.code, 3) << r;
   EXPECT_TRUE(absl::StartsWith(r.out, "{\"sessions\":[{")) << r;
-  EXPECT_TRUE(Has(r.out, "\"reason\":\"login_failed\"")) << r;
-  EXPECT_TRUE(Has(r.out, "\"actor\":\"\"")) << r;  // primitives always printed
-  EXPECT_TRUE(Has(r.out, "\"nodes\":[{\"node_id\":1,")) << r;
-  EXPECT_TRUE(Has(r.out, "\"errors\":[{\"node_id\":2,")) << r;
-  EXPECT_TRUE(Has(r.err, "obpctl: node 2 (" + hung->address() + "): deadline exceeded")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"reason\":\"login_failed\"")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"actor\":\"\"")) << r;  // primitives always printed
+  EXPECT_TRUE(absl::StrContains(r.out, "\"nodes\":[{\"node_id\":1,")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"errors\":[{\"node_id\":2,")) << r;
+  EXPECT_TRUE(
+      absl::StrContains(r.err, "obpctl: node 2 (" + hung->address() + "): deadline exceeded"))
+      << r;
 }
 
 TEST(ObpctlHistory, UsageErrors) {
@@ -145,13 +144,15 @@ TEST(ObpctlHistory, UsageErrors) {
   const std::string node = n1->address();
   CliRun reason = Obpctl({"--node", node, "sessions", "history", "--reason", "kiled"});
   EXPECT_EQ(reason.code, 1) << reason;
-  EXPECT_TRUE(Has(reason.err, "unknown reason \"kiled\"; expected one of client_quit,")) << reason;
-  EXPECT_TRUE(Has(reason.err, "drain, error")) << reason;
+  EXPECT_TRUE(
+      absl::StrContains(reason.err, "unknown reason \"kiled\"; expected one of client_quit,"))
+      << reason;
+  EXPECT_TRUE(absl::StrContains(reason.err, "drain, error")) << reason;
   EXPECT_EQ(Obpctl({"--node", node, "sessions", "history", "--since", "yesterday"}).code, 1);
   EXPECT_EQ(Obpctl({"--node", node, "sessions", "history", "--cs-id", "0"}).code, 1);
   CliRun addr = Obpctl({"--node", node, "sessions", "history", "--node", node});
   EXPECT_EQ(addr.code, 1) << addr;
-  EXPECT_TRUE(Has(addr.err, "sessions history --node takes a node id")) << addr;
+  EXPECT_TRUE(absl::StrContains(addr.err, "sessions history --node takes a node id")) << addr;
 }
 
 TEST(ObpctlSelectors, KillByStatementSendsOnlyIfAndLeavesFinishedAlone) {
@@ -169,8 +170,9 @@ TEST(ObpctlSelectors, KillByStatementSendsOnlyIfAndLeavesFinishedAlone) {
   dry.insert(dry.end(), select.begin(), select.end());
   CliRun d = Obpctl(dry);
   ASSERT_EQ(d.code, 0) << d;
-  EXPECT_TRUE(Has(d.out, "2 session(s) would be killed")) << d;
-  EXPECT_TRUE(Has(d.out, "STATEMENT")) << d;  // statement selectors show the statements
+  EXPECT_TRUE(absl::StrContains(d.out, "2 session(s) would be killed")) << d;
+  EXPECT_TRUE(absl::StrContains(d.out, "STATEMENT"))
+      << d;  // statement selectors show the statements
   EXPECT_TRUE(n1->kills().empty());
 
   std::vector<std::string> yes = {"--fleet", fleet, "kill", "--yes", "--query"};
@@ -178,11 +180,11 @@ TEST(ObpctlSelectors, KillByStatementSendsOnlyIfAndLeavesFinishedAlone) {
   CliRun y = Obpctl(yes);
   ASSERT_EQ(y.code, 0) << y;
   const std::string label = "node 1 (" + n1->address() + ")";
-  EXPECT_TRUE(Has(y.out, label + ": killed the query of 1: cs_id " +
-                             std::to_string(MakeCsId(1, 1)) + "\n"))
+  EXPECT_TRUE(absl::StrContains(
+      y.out, label + ": killed the query of 1: cs_id " + std::to_string(MakeCsId(1, 1)) + "\n"))
       << y;
-  EXPECT_TRUE(Has(y.out, label + ": cs_id " + std::to_string(MakeCsId(1, 2)) +
-                             " no longer matches; left alone\n"))
+  EXPECT_TRUE(absl::StrContains(y.out, label + ": cs_id " + std::to_string(MakeCsId(1, 2)) +
+                                           " no longer matches; left alone\n"))
       << y;
   const auto kills = n1->kills();
   ASSERT_EQ(kills.size(), 2u);
@@ -213,7 +215,7 @@ TEST(ObpctlSelectors, ListWithSelectorsAndSort) {
   ASSERT_EQ(like.code, 0) << like;
   // The two SLEEPs, whatever the case; not SELECT 2, not the idle one.
   EXPECT_EQ(Count(like.out, "\"proxy_sessid\""), 2u) << like;
-  EXPECT_TRUE(Has(like.out, "\"current_statement\":\"SELECT SLEEP(9)\"")) << like;
+  EXPECT_TRUE(absl::StrContains(like.out, "\"current_statement\":\"SELECT SLEEP(9)\"")) << like;
   EXPECT_EQ(Obpctl({"--fleet", fleet, "sessions", "list", "--sort", "cpu"}).code, 1);
   EXPECT_EQ(Obpctl({"--fleet", fleet, "sessions", "list", "--running-over", "x"}).code, 1);
 }

@@ -38,9 +38,14 @@ run_tests() {  # run_tests DIR LOG [ctest args...]
   return "${PIPESTATUS[0]}"
 }
 
+# Line tables only (-g1) in the normal and ASan builds: enough for every stack trace a
+# failure prints (file:line, inlined frames), and a third less compile time than -g for
+# the coroutine-heavy files (client_query.cc: 19.7 s -> 12.6 s at -O2). The flags stay
+# in build/'s cache, so ./run.sh's build of the same tree keeps them.
 mkdir -p build build-asan
 start=$SECONDS
-if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBP_SANITIZE=OFF; then
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBP_SANITIZE=OFF \
+     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"; then
   TIME="build $((SECONDS - start)) s"; start=$SECONDS
   run_tests build test.log || { RESULT[build]="tests FAILED"; failed=1; }
   : "${RESULT[build]:=ok}"
@@ -54,7 +59,7 @@ fi
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1:alloc_dealloc_mismatch=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 start=$SECONDS
-if build build-asan -DCMAKE_BUILD_TYPE=Debug -DOBP_SANITIZE=ON; then
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOBP_SANITIZE=ON; then
   TIME="build $((SECONDS - start)) s"; start=$SECONDS
   # The benchmark's smoke run measures nothing under ASan (the normal build runs it). Of
   # the mysql-test runs, the prepared-statement, cursor and no-pool ones (stored programs,

@@ -21,15 +21,27 @@ bool ContainsIgnoreCase(absl::string_view text, absl::string_view lower) {
 // Whether `text` contains one of the words a held-state statement needs (as part
 // of any word; the lexer decides): one pass, as every COM_QUERY comes here.
 bool MentionsHeldStateWord(absl::string_view text) {
-  static constexpr absl::string_view kWords[] = {"lock", "temporary", "prepare", "flush"};
+  static constexpr absl::string_view kWords[] = {"lock",  "temporary", "prepare",
+                                                 "flush", "handler",   "backup"};
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = absl::ascii_tolower(static_cast<unsigned char>(text[i]));
-    if (c != 'l' && c != 't' && c != 'p' && c != 'f') continue;
+    if (c != 'l' && c != 't' && c != 'p' && c != 'f' && c != 'h' && c != 'b') continue;
     for (absl::string_view w : kWords) {
       if (w[0] == c && absl::EqualsIgnoreCase(text.substr(i, w.size()), w)) return true;
     }
   }
   return false;
+}
+
+// A statement that takes (`held`) or lets go of `bit`: the last one in the text wins.
+void SetHeld(HeldChange* change, uint8_t bit, bool held) {
+  if (held) {
+    change->adds |= bit;
+    change->clears &= static_cast<uint8_t>(~bit);
+  } else {
+    change->clears |= bit;
+    change->adds &= static_cast<uint8_t>(~bit);
+  }
 }
 
 }  // namespace
@@ -79,34 +91,34 @@ HeldChange ScanHeldState(absl::string_view sql) {
       // CREATE [OR REPLACE] TEMPORARY TABLE / SEQUENCE; not DROP TEMPORARY TABLE.
       if (prev.IsWord("create") || prev.IsWord("replace")) change.adds |= kHeldTempTables;
     } else if (tok.IsWord("get_lock")) {
-      if (lex.Peek().IsPunct('(')) {
-        change.adds |= kHeldNamedLocks;
-        change.clears &= static_cast<uint8_t>(~kHeldNamedLocks);  // a release before it
-      }
+      if (lex.Peek().IsPunct('(')) SetHeld(&change, kHeldNamedLocks, true);
     } else if (tok.IsWord("release_all_locks")) {
-      if (lex.Peek().IsPunct('(')) {
-        change.clears |= kHeldNamedLocks;
-        change.adds &= static_cast<uint8_t>(~kHeldNamedLocks);
-      }
+      if (lex.Peek().IsPunct('(')) SetHeld(&change, kHeldNamedLocks, false);
     } else if (first.IsWord("flush") && ((tok.IsWord("lock") && prev.IsWord("read")) ||
                                          (tok.IsWord("export") && prev.IsWord("for")))) {
       // FLUSH TABLES [t, ..] WITH READ LOCK, FLUSH TABLES t FOR EXPORT: held until
       // UNLOCK TABLES, as LOCK TABLES is (a backup's consistency rests on it).
-      change.adds |= kHeldTableLocks;
-      change.clears &= static_cast<uint8_t>(~kHeldTableLocks);
+      SetHeld(&change, kHeldTableLocks, true);
+    } else if (first.IsWord("handler") && tok.IsWord("open") && first.begin != prev.begin) {
+      // HANDLER t OPEN [AS a]: the table stays open for HANDLER .. READ until closed.
+      change.adds |= kHeldHandlers;
+    } else if (first.IsWord("backup") && prev.begin == first.begin) {
+      // BACKUP STAGE START .. END: a backup's stages; BACKUP LOCK t .. BACKUP UNLOCK.
+      if (tok.IsWord("stage")) {
+        const bool end = lex.Peek().IsWord("end");
+        SetHeld(&change, kHeldBackupStage, !end);
+      } else if (tok.IsWord("lock") || tok.IsWord("unlock")) {
+        SetHeld(&change, kHeldBackupLock, tok.IsWord("lock"));
+      }
     } else if (tok.IsWord("lock")) {
       // LOCK TABLE[S] ...; not SELECT ... LOCK IN SHARE MODE or UNLOCK.
       Token next = lex.Peek();
       if ((next.IsWord("tables") || next.IsWord("table")) && !prev.IsWord("unlock")) {
-        change.adds |= kHeldTableLocks;
-        change.clears &= static_cast<uint8_t>(~kHeldTableLocks);
+        SetHeld(&change, kHeldTableLocks, true);
       }
     } else if (tok.IsWord("unlock")) {
       Token next = lex.Peek();
-      if (next.IsWord("tables") || next.IsWord("table")) {
-        change.clears |= kHeldTableLocks;
-        change.adds &= static_cast<uint8_t>(~kHeldTableLocks);
-      }
+      if (next.IsWord("tables") || next.IsWord("table")) SetHeld(&change, kHeldTableLocks, false);
     }
   }
   return change;
@@ -117,6 +129,9 @@ std::string DescribeHeld(uint8_t held) {
   if (held & kHeldTempTables) parts.push_back("temporary tables");
   if (held & kHeldNamedLocks) parts.push_back("named locks (GET_LOCK)");
   if (held & kHeldTableLocks) parts.push_back("table locks (LOCK TABLES or FLUSH TABLES)");
+  if (held & kHeldHandlers) parts.push_back("tables opened with HANDLER");
+  if (held & kHeldBackupStage) parts.push_back("a backup stage (BACKUP STAGE)");
+  if (held & kHeldBackupLock) parts.push_back("a backup lock (BACKUP LOCK)");
   return absl::StrJoin(parts, ", ");
 }
 

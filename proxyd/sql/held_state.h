@@ -1,6 +1,7 @@
 // What a statement may leave in its server session that proxyd cannot rebuild
 // on a new connection: temporary tables, named locks (GET_LOCK), table locks
-// (LOCK TABLES, FLUSH TABLES .. WITH READ LOCK | FOR EXPORT), SQL prepared statements (PREPARE);
+// (LOCK TABLES, FLUSH TABLES .. WITH READ LOCK | FOR EXPORT), tables opened with HANDLER,
+// backup locks (BACKUP STAGE, BACKUP LOCK), SQL prepared statements (PREPARE);
 // and the user variables it assigns outside SET, whose values proxyd never sees (it reads them back
 // when another server session needs them). Variables set with SET, the database and prepared
 // statements are replayed or re-prepared instead (SPEC §2 "Nothing is lost silently"). A stored
@@ -8,7 +9,7 @@
 //
 // Read from the statement text, so it errs towards "held": a GET_LOCK that
 // timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go
-// (one RELEASE_LOCK or DROP TEMPORARY TABLE may not be the last). Pure
+// (one RELEASE_LOCK, HANDLER .. CLOSE or DROP TEMPORARY TABLE may not be the last). Pure
 // functions; thread-safe.
 #ifndef OBP_PROXYD_SQL_HELD_STATE_H_
 #define OBP_PROXYD_SQL_HELD_STATE_H_
@@ -26,6 +27,9 @@ enum HeldBit : uint8_t {
   kHeldTempTables = 1 << 0,
   kHeldNamedLocks = 1 << 1,
   kHeldTableLocks = 1 << 2,
+  kHeldHandlers = 1 << 3,     // HANDLER t OPEN
+  kHeldBackupStage = 1 << 4,  // BACKUP STAGE START .. BACKUP STAGE END
+  kHeldBackupLock = 1 << 5,   // BACKUP LOCK t .. BACKUP UNLOCK
 };
 
 // How a COM_QUERY changes what its server session holds: bits it adds (applied
@@ -50,8 +54,8 @@ struct HeldChange {
 };
 
 // Scans the whole COM_QUERY text (all statements of a multi-statement query).
-// Cheap when the text has none of "lock", "temporary", "prepare" and no user
-// variable assignment in it: no tokenizing.
+// Cheap when the text has none of "lock", "temporary", "prepare", "flush", "handler",
+// "backup" and no user variable assignment in it: no tokenizing.
 HeldChange ScanHeldState(absl::string_view sql);
 
 // "temporary tables, named locks" for the bits set; empty for none.

@@ -294,14 +294,19 @@ def test_backend_closed_server_session_with_a_temporary_table_is_reported_once(p
         conn.close()
 
 
-def test_released_table_locks_leave_nothing_to_lose(proxy, primary):
-    """UNLOCK TABLES lets go of table locks: a server session that held only those, and
-    released them, is replaced silently."""
+@pytest.mark.parametrize("take, release", [
+    ("LOCK TABLES lock_me READ", "UNLOCK TABLES"),
+    ("BACKUP STAGE START", "BACKUP STAGE END"),
+    ("BACKUP LOCK testdb.lock_me", "BACKUP UNLOCK"),
+])
+def test_released_locks_leave_nothing_to_lose(proxy, primary, take, release):
+    """UNLOCK TABLES, BACKUP STAGE END and BACKUP UNLOCK let go: a server session that held
+    only such a lock, and released it, is replaced silently."""
+    primary.sql("CREATE TABLE IF NOT EXISTS testdb.lock_me (x INT)")
     conn = pconnect(proxy, database="testdb")
     try:
-        query(conn, "CREATE TABLE IF NOT EXISTS lock_me (x INT)")
-        query(conn, "LOCK TABLES lock_me READ")
-        query(conn, "UNLOCK TABLES")
+        query(conn, take)
+        query(conn, release)
         cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
         _kill_on_backend(primary, cid)
         assert query(conn, "SELECT COUNT(*) >= 0 FROM lock_me") == ((1,),)
@@ -309,16 +314,25 @@ def test_released_table_locks_leave_nothing_to_lose(proxy, primary):
         conn.close()
 
 
-def test_a_lost_global_read_lock_is_reported(proxy, primary):
-    """FLUSH TABLES WITH READ LOCK is what a backup's consistency rests on: a connection lost
-    while it is held is reported, not replaced silently with the lock gone."""
+@pytest.mark.parametrize("take, lost_as", [
+    # What a backup's consistency rests on.
+    ("FLUSH TABLES WITH READ LOCK", "table locks (LOCK TABLES or FLUSH TABLES)"),
+    ("BACKUP STAGE START", "a backup stage (BACKUP STAGE)"),
+    ("BACKUP LOCK testdb.lock_me", "a backup lock (BACKUP LOCK)"),
+    # HANDLER .. READ goes on from where the open table's cursor is.
+    ("HANDLER lock_me OPEN", "tables opened with HANDLER"),
+])
+def test_a_lost_lock_or_open_handler_is_reported(proxy, primary, take, lost_as):
+    """A connection lost while it holds a lock or a HANDLER table is reported, not
+    replaced silently with the lock or the table gone."""
+    primary.sql("CREATE TABLE IF NOT EXISTS testdb.lock_me (x INT)")
     conn = pconnect(proxy, database="testdb")
     try:
-        query(conn, "FLUSH TABLES WITH READ LOCK")
+        query(conn, take)
         cid = query(conn, "SELECT CONNECTION_ID()")[0][0]
         _kill_on_backend(primary, cid)
         msg = lost_error(lambda: query(conn, "SELECT 1"))
-        assert msg.endswith("this session's table locks (LOCK TABLES or FLUSH TABLES)"), msg
+        assert msg.endswith(f"this session's {lost_as}"), msg
         assert query(conn, "SELECT CONNECTION_ID() <> %s", (cid,)) == ((1,),)
     finally:
         conn.close()

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace obp::sql {
 namespace {
 
@@ -100,6 +102,33 @@ TEST(HeldState, TableLocksAreHeldUntilUnlockTables) {
   EXPECT_EQ(Adds("SELECT * FROM t FOR UPDATE"), 0);
 }
 
+TEST(HeldState, HandlerTablesAreHeldOnceOpened) {
+  EXPECT_EQ(Adds("HANDLER t OPEN"), kHeldHandlers);
+  EXPECT_EQ(Adds("handler db.t open as h"), kHeldHandlers);
+  EXPECT_EQ(Adds("HANDLER `open` OPEN"), kHeldHandlers);
+  EXPECT_EQ(Adds("HANDLER open READ FIRST"), 0);  // a table named "open"
+  EXPECT_EQ(Adds("HANDLER t READ FIRST"), 0);
+  // One CLOSE may not be the last: only a reset lets go.
+  EXPECT_EQ(Clears("HANDLER t CLOSE"), 0);
+  EXPECT_EQ(Adds("SELECT 'HANDLER t OPEN'"), 0);
+  EXPECT_EQ(Adds("SELECT handler FROM t ORDER BY open"), 0);
+}
+
+TEST(HeldState, BackupLocksAreHeldUntilEnded) {
+  for (absl::string_view stage : {"START", "FLUSH", "BLOCK_DDL", "BLOCK_COMMIT"}) {
+    EXPECT_EQ(Adds(absl::StrCat("BACKUP STAGE ", stage)), kHeldBackupStage) << stage;
+  }
+  EXPECT_EQ(Adds("backup stage end"), 0);
+  EXPECT_EQ(Clears("BACKUP STAGE END"), kHeldBackupStage);
+  EXPECT_EQ(Adds("BACKUP STAGE START; BACKUP STAGE END"), 0);
+  EXPECT_EQ(Adds("BACKUP LOCK db.t"), kHeldBackupLock);
+  EXPECT_EQ(Adds("BACKUP UNLOCK"), 0);
+  // Neither ends the other: a backup stage is not a BACKUP LOCK.
+  EXPECT_EQ(Clears("BACKUP UNLOCK"), kHeldBackupLock);
+  EXPECT_EQ(Clears("BACKUP STAGE END") & kHeldBackupLock, 0);
+  EXPECT_EQ(Adds("SELECT backup FROM stage"), 0);
+}
+
 TEST(HeldState, OrdinaryStatementsHoldNothing) {
   for (absl::string_view sql : {"SELECT 1", "INSERT INTO t VALUES (1)", "SET @x = 1",
                                 "SELECT 'lock tables' AS s", "", "SELECT 'unterminated"}) {
@@ -111,6 +140,9 @@ TEST(HeldState, Describe) {
   EXPECT_EQ(DescribeHeld(0), "");
   EXPECT_EQ(DescribeHeld(kHeldTempTables | kHeldTableLocks),
             "temporary tables, table locks (LOCK TABLES or FLUSH TABLES)");
+  EXPECT_EQ(
+      DescribeHeld(kHeldHandlers | kHeldBackupStage | kHeldBackupLock),
+      "tables opened with HANDLER, a backup stage (BACKUP STAGE), a backup lock (BACKUP LOCK)");
 }
 
 }  // namespace

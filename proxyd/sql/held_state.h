@@ -8,8 +8,9 @@
 // program's own assignments are not seen.
 //
 // Read from the statement text, so it errs towards "held": a GET_LOCK that
-// timed out still counts, and only UNLOCK TABLES and RELEASE_ALL_LOCKS() let go
-// (one RELEASE_LOCK, HANDLER .. CLOSE or DROP TEMPORARY TABLE may not be the last). Pure
+// timed out still counts, and only UNLOCK TABLES, RELEASE_ALL_LOCKS(), BACKUP STAGE END
+// and BACKUP UNLOCK let go (one RELEASE_LOCK, HANDLER .. CLOSE or DROP TEMPORARY TABLE
+// may not be the last); a reset lets go of everything. Pure
 // functions; thread-safe.
 #ifndef OBP_PROXYD_SQL_HELD_STATE_H_
 #define OBP_PROXYD_SQL_HELD_STATE_H_
